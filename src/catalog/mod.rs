@@ -1,0 +1,124 @@
+//! The fault function catalog: the one source of truth for fault names, descriptions and
+//! parameters. The LLM tool list (`tool_schema`), plan validation (`resolve_strict`,
+//! `resolve_lenient`) and the DSP builders (`build_chain`) all read `CATALOG`.
+
+mod entries;
+mod validate;
+
+pub use entries::CATALOG;
+pub use validate::{resolve_lenient, resolve_strict, CatalogError, ResolvedStep};
+
+use crate::dsp::{derive_seed, FaultChain, Transform};
+use serde_json::{json, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    Float,
+    Int,
+}
+
+/// One typed parameter of a fault function.
+#[derive(Debug)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub min: f32,
+    pub max: f32,
+    pub default: f32,
+    pub kind: ParamKind,
+    pub description: &'static str,
+}
+
+/// Every transform takes `intensity`, first: 0 is an exact pass-through, 1 the full fault.
+pub const INTENSITY: ParamSpec = ParamSpec {
+    name: "intensity",
+    unit: "",
+    min: 0.0,
+    max: 1.0,
+    default: 0.5,
+    kind: ParamKind::Float,
+    description: "Severity of the fault: 0 leaves the sound untouched, 1 is the full fault; severity grows monotonically.",
+};
+
+/// Builds the DSP transform from resolved arguments and a seed.
+pub type Builder = fn(&ResolvedStep, u64) -> Box<dyn Transform>;
+
+/// One fault function the planner may call.
+pub struct FaultSpec {
+    pub name: &'static str,
+    /// The mechanical fault it stands for, in a few words.
+    pub fault: &'static str,
+    /// The sound and the fault, one paragraph.
+    pub description: &'static str,
+    /// Parameters after `intensity`.
+    pub params: &'static [ParamSpec],
+    pub build: Builder,
+}
+
+impl FaultSpec {
+    /// `intensity` followed by the function's own parameters.
+    pub fn all_params(&self) -> impl Iterator<Item = &'static ParamSpec> {
+        std::iter::once(&INTENSITY).chain(self.params.iter())
+    }
+
+    /// The OpenAI-compatible tool entry for this function.
+    pub fn tool(&self) -> Value {
+        let mut properties = serde_json::Map::new();
+        for p in self.all_params() {
+            let unit = if p.unit.is_empty() { String::new() } else { format!(" [{}]", p.unit) };
+            let ty = if p.kind == ParamKind::Int { "integer" } else { "number" };
+            properties.insert(
+                p.name.to_string(),
+                json!({
+                    "type": ty,
+                    "minimum": p.min,
+                    "maximum": p.max,
+                    "default": p.default,
+                    "description": format!("{}{} Range {} to {}, default {}.", p.description, unit, p.min, p.max, p.default),
+                }),
+            );
+        }
+        let required: Vec<&str> = self.all_params().map(|p| p.name).collect();
+        json!({
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": format!("{} Stands for: {}.", self.description, self.fault),
+                "parameters": { "type": "object", "properties": properties, "required": required, "additionalProperties": false },
+            }
+        })
+    }
+}
+
+impl std::fmt::Debug for FaultSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+pub fn find(name: &str) -> Option<&'static FaultSpec> {
+    CATALOG.iter().find(|f| f.name == name)
+}
+
+pub fn names() -> impl Iterator<Item = &'static str> {
+    CATALOG.iter().map(|f| f.name)
+}
+
+/// The whole tool list, as sent in a chat-completions request's `tools`.
+pub fn tool_schema() -> Value {
+    Value::Array(CATALOG.iter().map(FaultSpec::tool).collect())
+}
+
+/// Builds a chain from resolved steps; step i gets a seed derived from `seed` and i.
+pub fn build_chain(steps: &[ResolvedStep], seed: u64) -> FaultChain {
+    FaultChain::new(
+        steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.spec.build)(s, derive_seed(seed, i as u64)), s.intensity()))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,274 @@
+//! Properties every catalog function must have, checked on each entry.
+
+use super::*;
+use crate::dsp::testutil::{noise, sine};
+use crate::dsp::Rng;
+use assert_no_alloc::assert_no_alloc;
+use serde_json::Map;
+
+/// A machine-like test signal: harmonics of 120 Hz over broadband noise.
+fn machine_signal(sr: f32, seconds: f32) -> Vec<f32> {
+    let n = (sr * seconds) as usize;
+    let mut x = noise(42, 0.05, n);
+    for k in 1..=6 {
+        for (v, s) in x.iter_mut().zip(sine(120.0 * k as f32, 0.2 / k as f32, sr, n)) {
+            *v += s;
+        }
+    }
+    x
+}
+
+fn chain_for(spec: &'static FaultSpec, intensity: f32, seed: u64) -> FaultChain {
+    let mut step = ResolvedStep::defaults(spec);
+    step.set_intensity(intensity);
+    build_chain(&[step], seed)
+}
+
+fn render(spec: &'static FaultSpec, intensity: f32, input: &[f32], sr: f32) -> Vec<f32> {
+    let mut chain = chain_for(spec, intensity, 7);
+    chain.prepare(sr, 1024, 1);
+    let mut out = input.to_vec();
+    chain.process_mono(&mut out);
+    out
+}
+
+/// Frame-wise log-spectral distance: insensitive to the small delays of the pitch faults,
+/// sensitive to added sounds, level changes and spectral moves.
+fn spectral_deviation(a: &[f32], b: &[f32]) -> f64 {
+    let frame = 1024;
+    let frames = a.len() / frame;
+    let mut total = 0.0;
+    for f in 1..frames {
+        let sa = crate::dsp::testutil::spectrum(&a[f * frame..(f + 1) * frame]);
+        let sb = crate::dsp::testutil::spectrum(&b[f * frame..(f + 1) * frame]);
+        for (x, y) in sa.iter().zip(&sb) {
+            total += ((*x as f64 + 1e-4).ln() - (*y as f64 + 1e-4).ln()).abs();
+        }
+    }
+    total / (frames - 1) as f64
+}
+
+#[test]
+fn catalog_has_eleven_or_more_distinct_snake_case_functions_with_valid_defaults() {
+    assert!(CATALOG.len() >= 11);
+    let mut seen = std::collections::HashSet::new();
+    for f in CATALOG {
+        assert!(seen.insert(f.name), "duplicate {}", f.name);
+        assert!(f.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", f.name);
+        assert!(f.description.len() > 40 && f.fault.len() > 10);
+        for p in f.all_params() {
+            assert!(p.min < p.max && (p.min..=p.max).contains(&p.default), "{}.{}", f.name, p.name);
+            assert!(!p.description.is_empty());
+        }
+    }
+}
+
+#[test]
+fn tool_schema_lists_every_function_with_its_ranges() {
+    let tools = tool_schema();
+    let tools = tools.as_array().unwrap();
+    assert_eq!(tools.len(), CATALOG.len());
+    for (tool, spec) in tools.iter().zip(CATALOG) {
+        assert_eq!(tool["type"], "function");
+        let f = &tool["function"];
+        assert_eq!(f["name"], spec.name);
+        let props = f["parameters"]["properties"].as_object().unwrap();
+        assert_eq!(props.len(), spec.params.len() + 1);
+        for p in spec.all_params() {
+            assert_eq!(props[p.name]["minimum"].as_f64().unwrap() as f32, p.min);
+            assert_eq!(props[p.name]["maximum"].as_f64().unwrap() as f32, p.max);
+        }
+        assert_eq!(f["parameters"]["required"].as_array().unwrap().len(), spec.params.len() + 1);
+    }
+}
+
+#[test]
+fn intensity_zero_is_bit_identical() {
+    let sr = 16_000.0;
+    let input = machine_signal(sr, 1.0);
+    for f in CATALOG {
+        let out = render(f, 0.0, &input, sr);
+        assert!(out.iter().zip(&input).all(|(a, b)| a.to_bits() == b.to_bits()), "{} changed the signal at 0", f.name);
+    }
+}
+
+#[test]
+fn deviation_grows_monotonically_with_intensity() {
+    let sr = 16_000.0;
+    let input = machine_signal(sr, 3.0);
+    for f in CATALOG {
+        let devs: Vec<f64> = [0.1, 0.3, 0.5, 0.7, 1.0].iter().map(|&i| spectral_deviation(&render(f, i, &input, sr), &input)).collect();
+        assert!(devs[0] > 0.0, "{} does nothing at 0.1", f.name);
+        for w in devs.windows(2) {
+            assert!(w[1] > w[0], "{}: deviation not increasing: {devs:?}", f.name);
+        }
+    }
+}
+
+#[test]
+fn output_is_finite_for_nan_inf_huge_and_denormal_input() {
+    let sr = 48_000.0;
+    let mut input = machine_signal(sr, 1.0);
+    for (i, bad) in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 1e-40, f32::MAX].iter().enumerate() {
+        for k in 0..50 {
+            input[1000 * (i + 1) + k * 7] = *bad;
+        }
+    }
+    for f in CATALOG {
+        let out = render(f, 1.0, &input, sr);
+        assert!(out.iter().all(|x| x.is_finite()), "{} produced non-finite output", f.name);
+        // After the bad stretch the chain recovers to normal levels.
+        let tail = &out[out.len() - 2000..];
+        assert!(tail.iter().all(|x| x.abs() < 100.0), "{} did not recover", f.name);
+    }
+}
+
+#[test]
+fn random_block_sizes_give_the_same_samples_as_one_block() {
+    let sr = 48_000.0;
+    let input = machine_signal(sr, 2.0);
+    let mut rng = Rng::new(99);
+    for f in CATALOG {
+        let mut whole = chain_for(f, 0.8, 3);
+        whole.prepare(sr, 16_384, 1);
+        let mut a = input.clone();
+        for chunk in a.chunks_mut(16_384) {
+            whole.process_mono(chunk);
+        }
+        // Prepared for small blocks: calls larger than max_block are split inside the chain.
+        let mut pieces = chain_for(f, 0.8, 3);
+        pieces.prepare(sr, 700, 1);
+        let mut b = input.clone();
+        let mut at = 0;
+        while at < b.len() {
+            let n = (1 + rng.below(4096)).min(b.len() - at);
+            pieces.process_mono(&mut b[at..at + n]);
+            at += n;
+        }
+        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "{} depends on block size", f.name);
+    }
+}
+
+#[test]
+fn reset_replays_the_same_output_and_seeds_differ() {
+    let sr = 16_000.0;
+    let input = machine_signal(sr, 1.0);
+    for f in CATALOG {
+        let mut chain = chain_for(f, 1.0, 5);
+        chain.prepare(sr, 512, 1);
+        let mut first = input.clone();
+        chain.process_mono(&mut first);
+        chain.reset();
+        let mut second = input.clone();
+        chain.process_mono(&mut second);
+        assert_eq!(first, second, "{} not reproducible after reset", f.name);
+    }
+    for name in ["rattle", "knock", "band_noise", "dropout", "squeak"] {
+        let spec = find(name).unwrap();
+        let mut a = chain_for(spec, 1.0, 1);
+        let mut b = chain_for(spec, 1.0, 2);
+        a.prepare(sr, 512, 1);
+        b.prepare(sr, 512, 1);
+        let (mut x, mut y) = (input.clone(), input.clone());
+        a.process_mono(&mut x);
+        b.process_mono(&mut y);
+        assert_ne!(x, y, "{name} ignores its seed");
+    }
+}
+
+#[test]
+fn channels_share_timing() {
+    let sr = 44_100.0;
+    let input = machine_signal(sr, 1.0);
+    for f in CATALOG {
+        let mut chain = chain_for(f, 1.0, 8);
+        chain.prepare(sr, 256, 2);
+        let (mut l, mut r) = (input.clone(), input.clone());
+        chain.process(&mut [&mut l[..], &mut r[..]]);
+        assert_eq!(l, r, "{}: identical channels diverged", f.name);
+        assert_ne!(l, input, "{} did nothing in stereo", f.name);
+    }
+}
+
+#[test]
+fn every_sample_rate_from_8k_to_192k_works() {
+    for sr in [8_000.0, 16_000.0, 22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0] {
+        let input = machine_signal(sr, 3.0);
+        for f in CATALOG {
+            let out = render(f, 1.0, &input, sr);
+            assert!(out.iter().all(|x| x.is_finite() && x.abs() < 50.0), "{} at {sr}", f.name);
+            assert!(out != input, "{} inert at {sr}", f.name);
+        }
+    }
+}
+
+#[test]
+fn process_never_allocates() {
+    let sr = 48_000.0;
+    let input = machine_signal(sr, 0.5);
+    let steps: Vec<ResolvedStep> = CATALOG.iter().map(|f| ResolvedStep::defaults(f)).collect();
+    let mut chain = build_chain(&steps, 1);
+    chain.prepare(sr, 512, 2);
+    let (mut l, mut r) = (input.clone(), input.clone());
+    let mut rng = Rng::new(4);
+    assert_no_alloc(|| {
+        let mut at = 0;
+        while at < l.len() {
+            let n = (1 + rng.below(2048)).min(l.len() - at);
+            chain.process(&mut [&mut l[at..at + n], &mut r[at..at + n]]);
+            chain.set_intensity_scale(rng.uniform());
+            at += n;
+        }
+    });
+}
+
+#[test]
+fn strict_resolution_names_the_field_and_the_allowed_values() {
+    let args = |pairs: &[(&str, serde_json::Value)]| -> Map<String, serde_json::Value> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    };
+    let good = ResolvedStep::defaults(find("hum").unwrap()).arguments();
+    assert!(resolve_strict("steps[0]", "hum", &good).is_ok());
+
+    let e = resolve_strict("steps[0]", "humm", &good).unwrap_err().to_string();
+    assert!(e.contains("steps[0].function") && e.contains("\"humm\"") && e.contains("squeak, rattle"), "{e}");
+
+    let mut bad = good.clone();
+    bad.insert("fundamental_hz".into(), 5000.into());
+    let e = resolve_strict("steps[2]", "hum", &bad).unwrap_err().to_string();
+    assert!(e.contains("steps[2].arguments.fundamental_hz") && e.contains("from 10 to 1000 Hz"), "{e}");
+
+    let mut bad = good.clone();
+    bad.insert("harmonics".into(), 2.5.into());
+    let e = resolve_strict("s", "hum", &bad).unwrap_err().to_string();
+    assert!(e.contains("harmonics") && e.contains("integer"), "{e}");
+
+    let mut bad = good.clone();
+    bad.remove("intensity");
+    let e = resolve_strict("s", "hum", &bad).unwrap_err().to_string();
+    assert!(e.contains("intensity: missing"), "{e}");
+
+    let e = resolve_strict("s", "hum", &args(&[("volume", 1.into())])).unwrap_err().to_string();
+    assert!(e.contains("volume") && e.contains("allowed: intensity, fundamental_hz"), "{e}");
+}
+
+#[test]
+fn lenient_resolution_clamps_defaults_and_drops_with_warnings() {
+    let mut w = Vec::new();
+    let mut a = Map::new();
+    a.insert("intensity".into(), 7.into());
+    a.insert("frequency_hz".into(), "1200".into());
+    a.insert("glide_cents".into(), "lots".into());
+    a.insert("colour".into(), "red".into());
+    let s = resolve_lenient("call[0]", "squeak", &a, &mut w).unwrap();
+    assert_eq!(s.intensity(), 1.0);
+    assert_eq!(s.get("frequency_hz"), 1200.0);
+    assert_eq!(s.get("glide_cents"), 80.0);
+    assert_eq!(s.get("burst_ms"), 250.0);
+    let text = w.join("\n");
+    assert!(text.contains("intensity: 7 clamped to 1"), "{text}");
+    assert!(text.contains("glide_cents") && text.contains("colour") && text.contains("burst_ms: missing"), "{text}");
+    let mut w = Vec::new();
+    assert!(resolve_lenient("call[1]", "explode", &a, &mut w).is_none());
+    assert!(w[0].contains("unknown function"));
+}

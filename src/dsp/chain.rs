@@ -1,0 +1,135 @@
+//! The fault chain: transforms in plan order over a shared level reference.
+
+use super::level::LevelFollower;
+use super::{Block, Transform};
+
+/// Input samples are clamped to this magnitude: far above any audio, far below where the
+/// squares in the level follower would overflow. Non-finite input becomes silence.
+pub const INPUT_LIMIT: f32 = 1e6;
+
+struct Step {
+    transform: Box<dyn Transform>,
+    intensity: f32,
+}
+
+/// An ordered set of transforms, each with its own intensity, that runs in place.
+pub struct FaultChain {
+    steps: Vec<Step>,
+    level: LevelFollower,
+    level_buf: Vec<f32>,
+    sample_rate: f32,
+    max_block: usize,
+    channels: usize,
+    intensity_scale: f32,
+}
+
+impl FaultChain {
+    pub fn new(steps: Vec<(Box<dyn Transform>, f32)>) -> Self {
+        let steps = steps.into_iter().map(|(transform, intensity)| Step { transform, intensity }).collect();
+        Self {
+            steps,
+            level: LevelFollower::new(48_000.0),
+            level_buf: Vec::new(),
+            sample_rate: 0.0,
+            max_block: 0,
+            channels: 0,
+            intensity_scale: 1.0,
+        }
+    }
+
+    /// A chain of one transform (handy in tests and benches).
+    pub fn single(transform: Box<dyn Transform>, intensity: f32) -> Self {
+        Self::new(vec![(transform, intensity)])
+    }
+
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    pub fn is_prepared(&self) -> bool {
+        self.max_block > 0
+    }
+
+    /// Allocates everything: the only place a chain allocates.
+    pub fn prepare(&mut self, sample_rate: f32, max_block: usize, channels: usize) {
+        let max_block = max_block.max(1);
+        let channels = channels.clamp(1, super::MAX_CHANNELS);
+        self.sample_rate = sample_rate;
+        self.max_block = max_block;
+        self.channels = channels;
+        self.level = LevelFollower::new(sample_rate);
+        self.level_buf = vec![0.0; max_block];
+        for s in &mut self.steps {
+            s.transform.prepare(sample_rate, max_block, channels);
+            s.transform.set_intensity(s.intensity * self.intensity_scale);
+        }
+    }
+
+    /// Back to the just-prepared state: the same input then gives the same output.
+    pub fn reset(&mut self) {
+        self.level.reset();
+        self.steps.iter_mut().for_each(|s| s.transform.reset());
+    }
+
+    /// Scales every step's intensity (a live "amount" control). Allocation-free.
+    pub fn set_intensity_scale(&mut self, scale: f32) {
+        self.intensity_scale = scale.clamp(0.0, 1.0);
+        for s in &mut self.steps {
+            s.transform.set_intensity(s.intensity * self.intensity_scale);
+        }
+    }
+
+    pub fn intensity_scale(&self) -> f32 {
+        self.intensity_scale
+    }
+
+    /// Processes equally long channel buffers in place, any length (split into prepared
+    /// blocks). Channels beyond the prepared count pass through untouched. Output is finite.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        assert!(self.is_prepared(), "FaultChain::process before prepare");
+        let used = channels.len().min(self.channels);
+        let channels = &mut channels[..used];
+        let Some(len) = channels.iter().map(|c| c.len()).min() else { return };
+        for ch in channels.iter_mut() {
+            for x in ch[..len].iter_mut() {
+                *x = if x.is_finite() { x.clamp(-INPUT_LIMIT, INPUT_LIMIT) } else { 0.0 };
+            }
+        }
+        let inv_channels = 1.0 / used as f32;
+        let mut start = 0;
+        while start < len {
+            let n = (len - start).min(self.max_block);
+            let level = &mut self.level_buf[..n];
+            for (i, l) in level.iter_mut().enumerate() {
+                let power: f32 = channels.iter().map(|c| c[start + i] * c[start + i]).sum();
+                *l = self.level.next(power * inv_channels);
+            }
+            let mut block = Block::new(channels, start, n);
+            for s in &mut self.steps {
+                if s.intensity * self.intensity_scale > 0.0 {
+                    s.transform.process(&mut block, level);
+                }
+            }
+            start += n;
+        }
+        for ch in channels.iter_mut() {
+            for x in ch[..len].iter_mut() {
+                if !x.is_finite() {
+                    *x = 0.0;
+                }
+            }
+        }
+    }
+
+    pub fn process_mono(&mut self, samples: &mut [f32]) {
+        self.process(&mut [samples]);
+    }
+}

@@ -1,0 +1,110 @@
+//! Dropout: a sticking valve, a slipping clutch or an intermittent contact makes the sound cut
+//! out for moments at random. Events come as a Poisson process; each holds the gain down for a
+//! set time, with 2 ms ramps so the cuts do not click.
+
+use super::{db_to_gain, samples, GainCurve, Rng};
+
+#[derive(Clone, Copy, Debug)]
+pub struct DropoutParams {
+    /// Mean dropouts per second.
+    pub rate_hz: f32,
+    /// Length of one dropout, ms.
+    pub duration_ms: f32,
+    /// Attenuation during a dropout at intensity 1, dB.
+    pub depth_db: f32,
+}
+
+pub struct Dropout {
+    p: DropoutParams,
+    seed: u64,
+    rng: Rng,
+    sr: f32,
+    gain: f32,
+    step: f32,
+    hold: usize,
+    until_next: f32,
+}
+
+impl Dropout {
+    pub fn new(p: DropoutParams, seed: u64) -> Self {
+        Self { p, seed, rng: Rng::new(seed), sr: 48_000.0, gain: 1.0, step: 0.0, hold: 0, until_next: 0.0 }
+    }
+
+    fn mean_gap(&self) -> f32 {
+        self.sr / self.p.rate_hz.max(1e-3)
+    }
+}
+
+impl GainCurve for Dropout {
+    fn prepare(&mut self, sample_rate: f32) {
+        self.sr = sample_rate;
+        self.step = 1.0 / samples(0.002, sample_rate) as f32;
+        self.reset();
+    }
+
+    fn reset(&mut self) {
+        self.rng = Rng::new(self.seed);
+        self.gain = 1.0;
+        self.hold = 0;
+        self.until_next = self.rng.exponential(self.mean_gap());
+    }
+
+    fn fill(&mut self, gains: &mut [f32], intensity: f32) {
+        let low = db_to_gain(-self.p.depth_db * intensity);
+        for g in gains.iter_mut() {
+            self.until_next -= 1.0;
+            if self.until_next <= 0.0 {
+                self.hold = samples(self.p.duration_ms / 1000.0, self.sr);
+                self.until_next += self.rng.exponential(self.mean_gap()) + self.hold as f32;
+            }
+            let target = if self.hold > 0 {
+                self.hold -= 1;
+                low
+            } else {
+                1.0
+            };
+            // Linear ramp toward the target, one full swing per 2 ms.
+            let delta = (target - self.gain).clamp(-self.step, self.step);
+            self.gain += delta;
+            *g = self.gain;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropouts_have_the_set_depth_length_and_rate() {
+        let sr = 16_000.0;
+        let p = DropoutParams { rate_hz: 2.0, duration_ms: 50.0, depth_db: 40.0 };
+        let mut d = Dropout::new(p, 11);
+        d.prepare(sr);
+        let secs = 60.0;
+        let mut g = vec![0.0; (sr * secs) as usize];
+        d.fill(&mut g, 0.5);
+        let low = db_to_gain(-20.0);
+        let min = g.iter().cloned().fold(1.0, f32::min);
+        assert!((min - low).abs() < 1e-4, "min gain {min} vs {low}");
+        // Segments where the gain sits at the floor: count and length.
+        let mut segments = Vec::new();
+        let mut run = 0;
+        for &v in &g {
+            if (v - low).abs() < 1e-6 {
+                run += 1;
+            } else if run > 0 {
+                segments.push(run);
+                run = 0;
+            }
+        }
+        // A dropout blocks the next arrival for its own length.
+        let expected = secs / (1.0 / 2.0 + 0.05);
+        let n = segments.len() as f32;
+        assert!((n - expected).abs() < 3.0 * expected.sqrt(), "{n} dropouts, expected ~{expected}");
+        // Held 50 ms (800 samples), less the ≤ 2 ms ramp down.
+        for s in segments {
+            assert!((768..=800).contains(&s), "segment of {s} samples");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Speed wobble: a slipping belt, a worn coupling or a hunting motor controller makes the speed
+//! swing around its set point, so every tone warbles. A delay line swept sinusoidally gives a
+//! frequency ratio of 1 ± (2^(cents/1200) − 1) at the modulation rate.
+
+use super::delay::DelayLine;
+use super::osc::{advance, sin_cycles};
+use super::{Block, Transform};
+
+#[derive(Clone, Copy, Debug)]
+pub struct SpeedWobbleParams {
+    /// Speed swings per second, Hz.
+    pub rate_hz: f32,
+    /// Peak frequency deviation at intensity 1, cents.
+    pub depth_cents: f32,
+}
+
+const MIN_DELAY: f32 = 2.0;
+
+pub struct SpeedWobble {
+    p: SpeedWobbleParams,
+    intensity: f32,
+    sr: f32,
+    /// Sweep amplitude in samples at intensity 1.
+    sweep: f32,
+    phase: f32,
+    lines: Vec<DelayLine>,
+}
+
+impl SpeedWobble {
+    pub fn new(p: SpeedWobbleParams, intensity: f32) -> Self {
+        Self { p, intensity, sr: 48_000.0, sweep: 0.0, phase: 0.0, lines: Vec::new() }
+    }
+
+    /// Delay amplitude A for a peak ratio deviation d at angular rate ω: d = A·ω.
+    fn sweep_for(cents: f32, rate_hz: f32, sample_rate: f32) -> f32 {
+        let omega = std::f32::consts::TAU * rate_hz.max(1e-3) / sample_rate;
+        (2f32.powf(cents / 1200.0) - 1.0) / omega
+    }
+}
+
+impl Transform for SpeedWobble {
+    fn prepare(&mut self, sample_rate: f32, _max_block: usize, channels: usize) {
+        self.sr = sample_rate;
+        self.sweep = Self::sweep_for(self.p.depth_cents, self.p.rate_hz, sample_rate);
+        let capacity = (2.0 * self.sweep) as usize + MIN_DELAY as usize + 4;
+        self.lines = (0..channels).map(|_| DelayLine::with_capacity(capacity)).collect();
+        self.reset();
+    }
+
+    fn reset(&mut self) {
+        self.phase = 0.0;
+        self.lines.iter_mut().for_each(DelayLine::reset);
+    }
+
+    fn set_intensity(&mut self, intensity: f32) {
+        self.intensity = intensity.clamp(0.0, 1.0);
+    }
+
+    fn process(&mut self, block: &mut Block<'_, '_>, _level: &[f32]) {
+        let amp = self.sweep * self.intensity;
+        let inc = self.p.rate_hz / self.sr;
+        let start = self.phase;
+        let mut end = start;
+        for c in 0..block.num_channels().min(self.lines.len()) {
+            let mut phase = start;
+            let line = &mut self.lines[c];
+            for x in block.channel(c).iter_mut() {
+                line.push(*x);
+                *x = line.read(MIN_DELAY + amp * (1.0 + sin_cycles(phase)));
+                advance(&mut phase, inc);
+            }
+            end = phase;
+        }
+        self.phase = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::testutil::sine;
+    use crate::dsp::FaultChain;
+
+    /// Instantaneous frequency from the spacing of upward zero crossings.
+    fn crossing_freqs(x: &[f32], sr: f32) -> Vec<f32> {
+        let ups: Vec<f32> = (1..x.len())
+            .filter(|&i| x[i - 1] < 0.0 && x[i] >= 0.0)
+            .map(|i| (i - 1) as f32 + x[i - 1] / (x[i - 1] - x[i]))
+            .collect();
+        ups.windows(2).map(|w| sr / (w[1] - w[0])).collect()
+    }
+
+    #[test]
+    fn frequency_swings_by_the_set_cents() {
+        let sr = 48_000.0;
+        let mut x = sine(1000.0, 0.5, sr, sr as usize * 3);
+        let p = SpeedWobbleParams { rate_hz: 2.0, depth_cents: 100.0 };
+        let mut chain = FaultChain::single(Box::new(SpeedWobble::new(p, 1.0)), 1.0);
+        chain.prepare(sr, 480, 1);
+        chain.process_mono(&mut x);
+        let f = crossing_freqs(&x[4800..], sr);
+        let max = f.iter().cloned().fold(0.0, f32::max);
+        let min = f.iter().cloned().fold(f32::MAX, f32::min);
+        let d = 2f32.powf(100.0 / 1200.0) - 1.0;
+        assert!((max / 1000.0 - (1.0 + d)).abs() < 0.003, "max {max}");
+        assert!((min / 1000.0 - (1.0 - d)).abs() < 0.003, "min {min}");
+    }
+}

@@ -1,0 +1,10 @@
+//! Faultline: plausible machine faults from normal sound, and how hard they are to detect.
+//!
+//! See the README's architecture section for the map of modules.
+
+pub mod catalog;
+pub mod dsp;
+
+#[cfg(test)]
+#[global_allocator]
+static ALLOCATOR: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
