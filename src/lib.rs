@@ -4,6 +4,8 @@
 
 pub mod catalog;
 pub mod dsp;
+pub mod machine;
+pub mod plan;
 
 #[cfg(test)]
 #[global_allocator]

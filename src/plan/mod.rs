@@ -1,0 +1,206 @@
+//! Fault plans: the versioned JSON document a planner writes and the DSP chain is built from.
+
+mod caption;
+mod keyword;
+mod random;
+
+pub use caption::caption;
+pub use keyword::KeywordPlanner;
+pub use random::RandomPlanner;
+
+use crate::catalog::{self, resolve_strict, CatalogError, ResolvedStep};
+use crate::dsp::FaultChain;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub const PLAN_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PlanStep {
+    pub function: String,
+    pub arguments: Map<String, Value>,
+}
+
+/// Who made a plan and how. Never holds a secret: planners put only names and notes here.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    pub planner: String,
+    #[serde(default)]
+    pub model: Option<String>,
+    pub created: String,
+    /// What happened on the way: keywords matched, values clamped, fallbacks taken.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FaultPlan {
+    pub version: u32,
+    pub machine: String,
+    pub caption: String,
+    pub steps: Vec<PlanStep>,
+    pub seed: u64,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("not JSON (line {line}, column {column}): {message}")]
+    NotJson { line: usize, column: usize, message: String },
+    #[error("version: {found} is not supported; allowed: {PLAN_VERSION}")]
+    Version { found: String },
+    #[error("plan: {0}")]
+    Shape(String),
+    #[error("machine: must not be empty")]
+    EmptyMachine,
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+impl FaultPlan {
+    pub fn new(machine: &str, caption: &str, steps: &[ResolvedStep], seed: u64, provenance: Provenance) -> Self {
+        Self {
+            version: PLAN_VERSION,
+            machine: machine.to_string(),
+            caption: caption.to_string(),
+            steps: steps.iter().map(|s| PlanStep { function: s.spec.name.to_string(), arguments: s.arguments() }).collect(),
+            seed,
+            provenance,
+        }
+    }
+
+    /// Parses and fully validates a plan; errors name the field and what is allowed.
+    pub fn from_json(text: &str) -> Result<Self, PlanError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| PlanError::NotJson { line: e.line(), column: e.column(), message: e.to_string() })?;
+        match value.get("version") {
+            Some(v) if v.as_u64() == Some(u64::from(PLAN_VERSION)) => {}
+            Some(v) => return Err(PlanError::Version { found: v.to_string() }),
+            None => return Err(PlanError::Version { found: "missing".into() }),
+        }
+        let plan: FaultPlan = serde_json::from_value(value).map_err(|e| PlanError::Shape(e.to_string()))?;
+        if plan.machine.trim().is_empty() {
+            return Err(PlanError::EmptyMachine);
+        }
+        plan.resolve()?;
+        Ok(plan)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a plan always serialises")
+    }
+
+    /// The steps checked against the catalog.
+    pub fn resolve(&self) -> Result<Vec<ResolvedStep>, CatalogError> {
+        self.steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| resolve_strict(&format!("steps[{i}]"), &s.function, &s.arguments))
+            .collect()
+    }
+
+    /// The DSP chain for this plan (not yet prepared).
+    pub fn chain(&self) -> Result<FaultChain, CatalogError> {
+        Ok(catalog::build_chain(&self.resolve()?, self.seed))
+    }
+
+    /// The same plan with every step's intensity multiplied by `scale` (calibration).
+    pub fn scaled(&self, scale: f32) -> Result<Self, CatalogError> {
+        let mut steps = self.resolve()?;
+        for s in &mut steps {
+            s.set_intensity(s.intensity() * scale);
+        }
+        Ok(Self { steps: FaultPlan::new("", "", &steps, 0, Provenance::default()).steps, ..self.clone() })
+    }
+}
+
+/// What a planner is asked: which machine, its attributes, and the fault in words.
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    pub machine: String,
+    pub attributes: Vec<(String, String)>,
+    pub fault: String,
+    pub seed: u64,
+}
+
+impl PlanRequest {
+    pub fn caption(&self) -> String {
+        caption(&self.machine, &self.attributes, &self.fault)
+    }
+}
+
+/// Turns a request into a plan. The LLM planner plugs in here too.
+pub trait Planner: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn plan(&self, request: &PlanRequest) -> anyhow::Result<FaultPlan>;
+}
+
+/// The offline planners by name.
+pub fn planner_by_name(name: &str) -> anyhow::Result<Box<dyn Planner>> {
+    match name {
+        "keyword" => Ok(Box::new(KeywordPlanner)),
+        "random" => Ok(Box::new(RandomPlanner)),
+        other => anyhow::bail!("unknown planner \"{other}\"; allowed: keyword, random"),
+    }
+}
+
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> FaultPlan {
+        let req = PlanRequest {
+            machine: "fan".into(),
+            attributes: vec![("rpm".into(), "1200".into())],
+            fault: "squeaking bearing".into(),
+            seed: 3,
+        };
+        KeywordPlanner.plan(&req).unwrap()
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let plan = sample();
+        let back = FaultPlan::from_json(&plan.to_json()).unwrap();
+        assert_eq!(plan, back);
+        assert_eq!(back.resolve().unwrap().len(), plan.steps.len());
+    }
+
+    #[test]
+    fn bad_plans_fail_naming_the_field() {
+        let good = sample().to_json();
+        let cases: Vec<(String, &str)> = vec![
+            ("{ not json".into(), "not JSON (line 1"),
+            (good.replace("\"version\": 1", "\"version\": 2"), "version: 2 is not supported; allowed: 1"),
+            (good.replace("\"version\": 1,", ""), "version: missing"),
+            (good.replace("\"function\": \"squeak\"", "\"function\": \"sqeak\""), "steps[0].function: unknown function \"sqeak\""),
+            (good.replace("\"machine\": \"fan\"", "\"machine\": \"\""), "machine: must not be empty"),
+            (good.replace("\"seed\": 3", "\"seed\": \"three\""), "plan: invalid type"),
+        ];
+        for (text, want) in cases {
+            let e = FaultPlan::from_json(&text).unwrap_err().to_string();
+            assert!(e.contains(want), "wanted {want:?} in {e:?}");
+        }
+        let mut v: Value = serde_json::from_str(&good).unwrap();
+        v["steps"][0]["arguments"]["frequency_hz"] = 99999.into();
+        let e = FaultPlan::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("steps[0].arguments.frequency_hz: 99999 is out of range; allowed a number from 300 to 8000 Hz"), "{e}");
+    }
+
+    #[test]
+    fn scaling_multiplies_intensities() {
+        let plan = sample();
+        let half = plan.scaled(0.5).unwrap();
+        for (a, b) in plan.resolve().unwrap().iter().zip(half.resolve().unwrap()) {
+            assert!((a.intensity() * 0.5 - b.intensity()).abs() < 1e-6);
+        }
+        assert_eq!(half.seed, plan.seed);
+    }
+}
