@@ -3,9 +3,12 @@
 //! See the README's architecture section for the map of modules.
 
 pub mod catalog;
+pub mod dataset;
 pub mod dsp;
+pub mod features;
 pub mod machine;
 pub mod plan;
+pub mod synth;
 
 #[cfg(test)]
 #[global_allocator]

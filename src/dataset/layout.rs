@@ -1,0 +1,130 @@
+//! The DCASE / MIMII DG folder layout:
+//! `<machine>/<train|test>/section_00_<source|target>_<train|test>_<normal|anomaly>_<0000>_<k>_<v>….wav`
+//! and `<machine>/attributes_00.csv` with `file_name,d1p,d1v,d2p,d2v,…`.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Split {
+    Train,
+    Test,
+}
+
+impl Split {
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Test => "test",
+        }
+    }
+}
+
+/// What a DCASE file name says about a clip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClipName {
+    pub section: String,
+    pub domain: String,
+    pub split: Split,
+    pub anomaly: bool,
+    pub index: usize,
+    pub attributes: Vec<(String, String)>,
+}
+
+impl ClipName {
+    pub fn file_name(&self) -> String {
+        let mut s = format!(
+            "section_{}_{}_{}_{}_{:04}",
+            self.section,
+            self.domain,
+            self.split.name(),
+            if self.anomaly { "anomaly" } else { "normal" },
+            self.index
+        );
+        for (k, v) in &self.attributes {
+            s.push('_');
+            s.push_str(k);
+            s.push('_');
+            s.push_str(v);
+        }
+        s + ".wav"
+    }
+
+    /// Parses a DCASE file name; `None` if it is not one.
+    pub fn parse(file_name: &str) -> Option<Self> {
+        let stem = file_name.strip_suffix(".wav")?;
+        let parts: Vec<&str> = stem.split('_').collect();
+        if parts.len() < 6 || parts[0] != "section" {
+            return None;
+        }
+        let split = match parts[3] {
+            "train" => Split::Train,
+            "test" => Split::Test,
+            _ => return None,
+        };
+        let anomaly = match parts[4] {
+            "normal" => false,
+            "anomaly" => true,
+            _ => return None,
+        };
+        let index = parts[5].parse().ok()?;
+        let attributes = parts[6..].chunks(2).filter(|c| c.len() == 2).map(|c| (c[0].to_string(), c[1].to_string())).collect();
+        Some(Self { section: parts[1].into(), domain: parts[2].into(), split, anomaly, index, attributes })
+    }
+}
+
+/// Every DCASE-named WAV under `root/<machine>/<split>/`, sorted, with its parsed name.
+pub fn scan(root: &Path, machine: &str, split: Split) -> std::io::Result<Vec<(PathBuf, ClipName)>> {
+    let dir = root.join(machine).join(split.name());
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))? {
+        let path = entry?.path();
+        if let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(ClipName::parse) {
+            out.push((path, name));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// `attributes_00.csv` text for clips of one machine, as the DCASE 2023+ datasets ship it.
+pub fn attributes_csv(machine: &str, clips: &[ClipName]) -> String {
+    let width = clips.iter().map(|c| c.attributes.len()).max().unwrap_or(0);
+    let mut s = String::from("file_name");
+    for i in 1..=width {
+        s.push_str(&format!(",d{i}p,d{i}v"));
+    }
+    s.push('\n');
+    for c in clips {
+        s.push_str(&format!("{machine}/{}/{}", c.split.name(), c.file_name()));
+        for (k, v) in &c.attributes {
+            s.push_str(&format!(",{k},{v}"));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dcase_names_round_trip() {
+        let real = "section_00_source_train_normal_0042_rpm_1200_blades_4.wav";
+        let c = ClipName::parse(real).unwrap();
+        assert_eq!((c.split, c.anomaly, c.index, c.domain.as_str()), (Split::Train, false, 42, "source"));
+        assert_eq!(c.attributes, vec![("rpm".into(), "1200".into()), ("blades".into(), "4".into())]);
+        assert_eq!(c.file_name(), real);
+        // DCASE 2023 names with attributes such as "m-n_W" and no attributes at all.
+        assert!(ClipName::parse("section_00_target_test_anomaly_0003_m-n_W.wav").unwrap().anomaly);
+        assert!(ClipName::parse("section_00_source_test_normal_0001.wav").unwrap().attributes.is_empty());
+        assert!(ClipName::parse("notes.wav").is_none());
+    }
+
+    #[test]
+    fn attributes_csv_has_dcase_columns() {
+        let c = ClipName::parse("section_00_source_train_normal_0000_rpm_900_blades_5.wav").unwrap();
+        let csv = attributes_csv("fan", &[c]);
+        assert_eq!(csv, "file_name,d1p,d1v,d2p,d2v\nfan/train/section_00_source_train_normal_0000_rpm_900_blades_5.wav,rpm,900,blades,5\n");
+    }
+}

@@ -1,0 +1,279 @@
+//! Procedural normal machine sound for the eight MIMII DG / DCASE machine types, with
+//! attributes that act as domain shifts and reference faults modelled in each machine's physics.
+//!
+//! A clip is a pure function of (machine, attributes, fault, seed, sample rate, length).
+
+mod machines;
+mod parts;
+
+pub use machines::reference_faults;
+
+use crate::dsp::{derive_seed, Rng};
+use crate::machine::MachineType;
+
+pub const DEFAULT_SAMPLE_RATE: u32 = 16_000;
+pub const DEFAULT_SECONDS: f32 = 10.0;
+/// RMS of a rendered clip (about -26 dBFS, with ±1 dB spread per clip).
+pub const NOMINAL_RMS: f32 = 0.05;
+
+/// DCASE-style domains: most training clips come from the source domain; the target domain
+/// shifts an attribute (speed, flow, cycle…) and the background noise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Domain {
+    Source,
+    Target,
+}
+
+impl Domain {
+    pub fn name(self) -> &'static str {
+        match self {
+            Domain::Source => "source",
+            Domain::Target => "target",
+        }
+    }
+}
+
+/// One attribute: its value range in each domain and the grid values are rounded to.
+struct AttrSpec {
+    key: &'static str,
+    source: (f32, f32),
+    target: (f32, f32),
+    step: f32,
+}
+
+const fn attr(key: &'static str, source: (f32, f32), target: (f32, f32), step: f32) -> AttrSpec {
+    AttrSpec { key, source, target, step }
+}
+
+/// Background noise level relative to the machine, dB: louder in the target domain.
+const NOISE: AttrSpec = attr("noise", (-30.0, -22.0), (-18.0, -12.0), 1.0);
+
+fn attr_specs(m: MachineType) -> &'static [AttrSpec] {
+    match m {
+        MachineType::Fan => {
+            const S: &[AttrSpec] = &[attr("rpm", (900.0, 1500.0), (1800.0, 2400.0), 60.0), attr("blades", (4.0, 6.0), (4.0, 6.0), 1.0), NOISE];
+            S
+        }
+        MachineType::Pump => {
+            const S: &[AttrSpec] = &[attr("flow", (40.0, 60.0), (80.0, 100.0), 5.0), attr("vanes", (5.0, 7.0), (5.0, 7.0), 1.0), NOISE];
+            S
+        }
+        MachineType::Slider => {
+            const S: &[AttrSpec] = &[attr("stroke", (20.0, 40.0), (50.0, 70.0), 5.0), attr("load", (1.0, 3.0), (1.0, 3.0), 1.0), NOISE];
+            S
+        }
+        MachineType::Valve => {
+            const S: &[AttrSpec] = &[attr("cycle", (0.8, 1.5), (2.0, 3.0), 0.1), attr("pressure", (2.0, 4.0), (2.0, 4.0), 1.0), NOISE];
+            S
+        }
+        MachineType::Gearbox => {
+            const S: &[AttrSpec] = &[attr("rpm", (600.0, 1200.0), (1500.0, 2000.0), 50.0), attr("teeth", (18.0, 26.0), (18.0, 26.0), 1.0), NOISE];
+            S
+        }
+        MachineType::Bearing => {
+            const S: &[AttrSpec] = &[attr("rpm", (900.0, 1800.0), (2400.0, 3000.0), 60.0), attr("load", (1.0, 3.0), (1.0, 3.0), 1.0), NOISE];
+            S
+        }
+        MachineType::ToyCar => {
+            const S: &[AttrSpec] = &[attr("speed", (1.0, 3.0), (4.0, 5.0), 1.0), attr("mic", (1.0, 2.0), (1.0, 2.0), 1.0), NOISE];
+            S
+        }
+        MachineType::ToyTrain => {
+            const S: &[AttrSpec] = &[attr("speed", (1.0, 3.0), (4.0, 5.0), 1.0), attr("track", (1.0, 2.0), (1.0, 2.0), 1.0), NOISE];
+            S
+        }
+    }
+}
+
+/// Attributes of one clip, in a fixed order, as (key, value) text pairs (as in file names).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attrs(pub Vec<(String, String)>);
+
+impl Attrs {
+    /// A numeric attribute; a missing or unparsable one takes the middle of its source range.
+    pub fn num(&self, key: &str) -> f32 {
+        self.0.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse().ok()).unwrap_or(f32::NAN)
+    }
+
+    /// Fills keys the machine needs but the list lacks (real datasets name other attributes).
+    pub fn completed(mut self, m: MachineType) -> Self {
+        for spec in attr_specs(m) {
+            if !self.num(spec.key).is_finite() {
+                let mid = 0.5 * (spec.source.0 + spec.source.1);
+                self.0.push((spec.key.to_string(), format_value((mid / spec.step).round() * spec.step)));
+            }
+        }
+        self
+    }
+}
+
+fn format_value(v: f32) -> String {
+    if v.fract() == 0.0 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// Draws a clip's attributes in a domain.
+pub fn sample_attributes(m: MachineType, domain: Domain, rng: &mut Rng) -> Attrs {
+    Attrs(
+        attr_specs(m)
+            .iter()
+            .map(|s| {
+                let (lo, hi) = if domain == Domain::Source { s.source } else { s.target };
+                let v = (rng.range(lo, hi + s.step * 0.999) / s.step).floor() * s.step;
+                (s.key.to_string(), format_value(v.min(hi)))
+            })
+            .collect(),
+    )
+}
+
+/// Everything that determines a clip.
+#[derive(Clone, Debug)]
+pub struct ClipSpec {
+    pub machine: MachineType,
+    pub attrs: Attrs,
+    /// A name from `reference_faults(machine)`, or `None` for normal sound.
+    pub fault: Option<&'static str>,
+    pub seed: u64,
+    pub sample_rate: u32,
+    pub seconds: f32,
+}
+
+/// Renders a mono clip.
+pub fn render(spec: &ClipSpec) -> Vec<f32> {
+    let sr = spec.sample_rate as f32;
+    let n = (spec.seconds * sr).round() as usize;
+    let attrs = spec.attrs.clone().completed(spec.machine);
+    let machine_sound = |fault: Option<&str>| {
+        let mut ctx = machines::Ctx { n, sr, rng: Rng::new(derive_seed(spec.seed, 1)) };
+        machines::render(spec.machine, &mut ctx, &attrs, fault)
+    };
+    // The normal machine sets the scale; a fault that adds energy makes the clip louder, as
+    // it would in a recording, and the same seed gives the same machine under the fault.
+    let normal = machine_sound(None);
+    let scale = 1.0 / parts::rms(&normal).max(1e-12);
+    let mut x = if spec.fault.is_some() { machine_sound(spec.fault) } else { normal };
+    x.iter_mut().for_each(|v| *v *= scale);
+    let mut rng = Rng::new(derive_seed(spec.seed, 2));
+    let noise = parts::pink(n, &mut rng);
+    parts::mix(&mut x, &noise, 10f32.powf(attrs.num("noise") / 20.0));
+    let gain = NOMINAL_RMS * 10f32.powf(rng.range(-1.0, 1.0) / 20.0);
+    x.iter_mut().for_each(|v| *v *= gain);
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{FeatureConfig, LogMel};
+
+    fn clip(m: MachineType, domain: Domain, fault: Option<&'static str>, seed: u64, seconds: f32) -> Vec<f32> {
+        let attrs = sample_attributes(m, domain, &mut Rng::new(seed));
+        render(&ClipSpec { machine: m, attrs, fault, seed, sample_rate: 16_000, seconds })
+    }
+
+    fn mean_logmel(x: &[f32]) -> Vec<f32> {
+        let mut lm = LogMel::new(FeatureConfig::default());
+        let spec = lm.spectrogram(x);
+        let frames = spec.len() / 128;
+        (0..128).map(|b| (0..frames).map(|t| spec[t * 128 + b]).sum::<f32>() / frames as f32).collect()
+    }
+
+    fn dist(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f32>().sqrt()
+    }
+
+    #[test]
+    fn clips_are_deterministic_finite_and_at_nominal_level() {
+        for m in MachineType::ALL {
+            let a = clip(m, Domain::Source, None, 3, 2.0);
+            assert_eq!(a, clip(m, Domain::Source, None, 3, 2.0), "{m}");
+            assert_ne!(a, clip(m, Domain::Source, None, 4, 2.0), "{m}");
+            assert!(a.iter().all(|v| v.is_finite() && v.abs() < 1.0), "{m}");
+            let r = parts::rms(&a);
+            assert!((r / NOMINAL_RMS - 1.0).abs() < 0.13, "{m}: rms {r}");
+        }
+    }
+
+    #[test]
+    fn nearest_centroid_on_mean_logmel_separates_the_eight_types() {
+        let feats = |seed: u64, m: MachineType| {
+            let domain = if seed % 3 == 0 { Domain::Target } else { Domain::Source };
+            mean_logmel(&clip(m, domain, None, seed * 31 + m as u64, 3.0))
+        };
+        let centroids: Vec<Vec<f32>> = MachineType::ALL
+            .iter()
+            .map(|&m| {
+                let train: Vec<Vec<f32>> = (0..6).map(|s| feats(s, m)).collect();
+                (0..128).map(|b| train.iter().map(|f| f[b]).sum::<f32>() / train.len() as f32).collect()
+            })
+            .collect();
+        let mut wrong = Vec::new();
+        for (truth, &m) in MachineType::ALL.iter().enumerate() {
+            for s in 100..104 {
+                let f = feats(s, m);
+                let guess = (0..8).min_by(|&a, &b| dist(&f, &centroids[a]).total_cmp(&dist(&f, &centroids[b]))).unwrap();
+                if guess != truth {
+                    wrong.push(format!("{m} seed {s} → {}", MachineType::ALL[guess]));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "misclassified held-out clips: {wrong:?}");
+    }
+
+    /// Mean and standard deviation over time of each log-mel band: a crude detector's view
+    /// that sees both spectral faults and temporal ones (modulation, dropouts, impacts).
+    fn profile(x: &[f32]) -> Vec<f32> {
+        let mut lm = LogMel::new(FeatureConfig::default());
+        let spec = lm.spectrogram(x);
+        let frames = (spec.len() / 128) as f32;
+        let mean = mean_logmel(x);
+        let sd = (0..128).map(|b| (spec.iter().skip(b).step_by(128).map(|v| (v - mean[b]).powi(2)).sum::<f32>() / frames).sqrt());
+        mean.iter().copied().chain(sd).collect()
+    }
+
+    #[test]
+    fn reference_faults_stand_out_from_normal_variation() {
+        for m in MachineType::ALL {
+            // One machine (fixed attributes): the fault against seed-to-seed variation.
+            let attrs = sample_attributes(m, Domain::Source, &mut Rng::new(77));
+            let clip = |fault, seed| profile(&render(&ClipSpec { machine: m, attrs: attrs.clone(), fault, seed, sample_rate: 16_000, seconds: 4.0 }));
+            let normals: Vec<Vec<f32>> = (0..12).map(|s| clip(None, 200 + s)).collect();
+            let (train, held) = normals.split_at(8);
+            let centroid: Vec<f32> = (0..256).map(|i| train.iter().map(|f| f[i]).sum::<f32>() / 8.0).collect();
+            let normal_mean = held.iter().map(|f| dist(f, &centroid)).sum::<f32>() / held.len() as f32;
+            for fault in reference_faults(m) {
+                let d: Vec<f32> = (0..3).map(|s| dist(&clip(Some(*fault), 300 + s), &centroid)).collect();
+                let fault_mean = d.iter().sum::<f32>() / d.len() as f32;
+                assert!(fault_mean > 1.4 * normal_mean, "{m}/{fault}: {d:?} vs held-out normals at {normal_mean}");
+            }
+        }
+    }
+
+    #[test]
+    fn outer_race_defect_shows_in_the_envelope_at_the_ball_pass_frequency() {
+        let attrs = Attrs(vec![("rpm".into(), "1200".into()), ("load".into(), "2".into()), ("noise".into(), "-30".into())]);
+        let x = render(&ClipSpec { machine: MachineType::Bearing, attrs, fault: Some("outer_race"), seed: 5, sample_rate: 16_000, seconds: 8.0 });
+        // Envelope: band-pass around the resonance, rectify, then look for the strongest
+        // modulation between 20 and 200 Hz. BPFO = 3.58 × 20 Hz = 71.6 Hz.
+        let mut bp = crate::dsp::Biquad::new(crate::dsp::BiquadCoefs::bandpass(3700.0, 2.0, 16_000.0));
+        let env: Vec<f32> = x.iter().map(|v| bp.tick(*v).abs()).collect();
+        let mean = env.iter().sum::<f32>() / env.len() as f32;
+        let centred: Vec<f32> = env.iter().map(|v| v - mean).collect();
+        let peak = crate::dsp::testutil::peak_hz(&centred, 16_000.0, 20.0, 200.0);
+        assert!((peak - 71.6).abs() < 1.5, "envelope peak at {peak} Hz");
+    }
+
+    #[test]
+    fn target_domain_shifts_the_attributes() {
+        for m in MachineType::ALL {
+            let s = sample_attributes(m, Domain::Source, &mut Rng::new(2));
+            let t = sample_attributes(m, Domain::Target, &mut Rng::new(2));
+            assert_eq!(s.0.len(), t.0.len());
+            assert!(t.num("noise") > s.num("noise"), "{m}");
+            assert_ne!(s.0[0].1, t.0[0].1, "{m}: first attribute did not shift");
+        }
+    }
+}
