@@ -142,7 +142,7 @@ fn slider(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
             let mut ph = 0.0f32;
             for (v, s) in x.iter_mut().zip(&speed) {
                 ph = (ph + (1800.0 + 900.0 * s) / sr).fract();
-                *v += 1.2 * s * s * crate::dsp::sin_cycles(ph);
+                *v += 2.0 * s * s * crate::dsp::sin_cycles(ph);
             }
         }
         _ => {}
