@@ -243,14 +243,14 @@ fn bearing(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     match fault {
         Some("outer_race") => {
             // Ball-pass frequency outer race ≈ 3.6× shaft for a typical 9-ball bearing.
-            let hits: Vec<(usize, f32)> = periodic(n, sr, 3.58 * fr, 0.01, &mut c.rng).into_iter().map(|t| (t, 1.2)).collect();
+            let hits: Vec<(usize, f32)> = periodic(n, sr, 3.58 * fr, 0.01, &mut c.rng).into_iter().map(|t| (t, 2.2)).collect();
             add_impacts(&mut x, &hits, resonance, 0.002, sr);
         }
         Some("inner_race") => {
             // BPFI ≈ 5.4× shaft; the defect turns with the shaft, so hits swell once per turn.
             let hits: Vec<(usize, f32)> = periodic(n, sr, 5.42 * fr, 0.01, &mut c.rng)
                 .into_iter()
-                .map(|t| (t, 0.7 + 0.6 * crate::dsp::sin_cycles(shaft[t].fract() as f32)))
+                .map(|t| (t, 1.6 + 1.0 * crate::dsp::sin_cycles(shaft[t].fract() as f32)))
                 .collect();
             add_impacts(&mut x, &hits, resonance, 0.002, sr);
         }
@@ -280,8 +280,9 @@ fn toy_car(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     match fault {
         Some("shaft_eccentricity") => modulate(&mut x, order_sine(&wheel, 1.0), 0.45),
         Some("tire_damage") => {
-            let hits: Vec<(usize, f32)> = (1..n).filter(|&i| wheel[i].floor() != wheel[i - 1].floor()).map(|i| (i, 2.0)).collect();
-            add_impacts(&mut x, &hits, 400.0, 0.015, sr);
+            let hits: Vec<(usize, f32)> = (1..n).filter(|&i| wheel[i].floor() != wheel[i - 1].floor()).map(|i| (i, 4.0)).collect();
+            add_impacts(&mut x, &hits, 400.0, 0.02, sr);
+            add_impacts(&mut x, &hits, 2400.0, 0.004, sr);
         }
         _ => {}
     }
@@ -305,12 +306,14 @@ fn toy_train(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     let wheel_hz = 2.0 + 1.5 * speed;
     match fault {
         Some("wheel_flat") => {
-            let hits: Vec<(usize, f32)> = periodic(n, sr, wheel_hz, 0.0, &mut c.rng).into_iter().map(|t| (t, 1.0)).collect();
-            add_impacts(&mut x, &hits, 900.0, 0.006, sr);
+            let hits: Vec<(usize, f32)> = periodic(n, sr, wheel_hz, 0.0, &mut c.rng).into_iter().map(|t| (t, 3.0)).collect();
+            // The flat slaps the rail: a thump in the wheel and a bright ring in the rail.
+            add_impacts(&mut x, &hits, 900.0, 0.01, sr);
+            add_impacts(&mut x, &hits, 4200.0, 0.003, sr);
         }
         Some("gear_chip") => {
-            let hits: Vec<(usize, f32)> = (1..n).filter(|&i| (motor[i] / 4.0).floor() != (motor[i - 1] / 4.0).floor()).map(|i| (i, 0.6)).collect();
-            add_impacts(&mut x, &hits, 3000.0, 0.003, sr);
+            let hits: Vec<(usize, f32)> = (1..n).filter(|&i| (motor[i] / 4.0).floor() != (motor[i - 1] / 4.0).floor()).map(|i| (i, 1.5)).collect();
+            add_impacts(&mut x, &hits, 3000.0, 0.004, sr);
         }
         _ => {}
     }
