@@ -3,10 +3,12 @@
 //! See the README's architecture section for the map of modules.
 
 pub mod catalog;
+pub mod cli;
 pub mod dataset;
 pub mod dsp;
 pub mod features;
 pub mod machine;
+pub mod offline;
 pub mod plan;
 pub mod synth;
 

@@ -1,0 +1,25 @@
+//! Offline jobs over files: writing synthetic datasets and rendering anomaly clip sets. Both
+//! use every core (rayon), show progress, write atomically and skip work already on disk.
+
+mod render;
+mod synth_set;
+
+pub use render::{render_set, PlanSource, RenderEntry, RenderSummary};
+pub use synth_set::{synth_set, SynthSetConfig, SynthSummary};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A progress bar on stderr, hidden when `quiet`.
+pub fn progress(len: usize, what: &str, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>10} [{bar:32}] {pos}/{len} {elapsed_precise} eta {eta}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(what.to_string());
+    bar
+}

@@ -1,0 +1,149 @@
+//! `faultline render`: anomaly clips from normal clips, with a JSON sidecar per clip and a
+//! manifest.
+
+use crate::dataset::{read_wav, write_atomic, write_wav_atomic, Audio, ClipName, SampleFormat};
+use crate::dsp::{derive_seed, splitmix64};
+use crate::machine::MachineType;
+use crate::plan::{FaultPlan, PlanRequest, Planner};
+use anyhow::Context;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Where each clip's plan comes from.
+pub enum PlanSource {
+    /// One plan for every clip; each clip gets its own seed derived from the plan's.
+    Fixed(FaultPlan),
+    /// A plan per clip from a planner, for the clip's machine and attributes.
+    Planner { planner: Box<dyn Planner>, fault: String, seed: u64 },
+}
+
+/// The sidecar of one rendered clip (and its manifest entry).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RenderEntry {
+    pub source: PathBuf,
+    pub output: PathBuf,
+    pub machine: String,
+    pub seed: u64,
+    pub sample_rate: u32,
+    pub channels: usize,
+    pub plan: FaultPlan,
+}
+
+#[derive(Debug, Default)]
+pub struct RenderSummary {
+    pub written: usize,
+    pub skipped: usize,
+    pub entries: Vec<RenderEntry>,
+}
+
+fn wav_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            wav_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("wav")) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The machine a clip belongs to: the given one, else the nearest folder named after a type.
+fn machine_of(rel: &Path, given: Option<&str>) -> anyhow::Result<String> {
+    if let Some(m) = given {
+        return Ok(m.to_string());
+    }
+    rel.ancestors()
+        .filter_map(|a| a.file_name()?.to_str())
+        .find_map(|name| name.parse::<MachineType>().ok())
+        .map(|m| m.name().to_string())
+        .with_context(|| format!("{}: no machine type in its path; pass --machine", rel.display()))
+}
+
+/// Output name: DCASE names become `…_anomaly_…`, others get `_fault` appended.
+fn output_name(file_name: &str) -> String {
+    match ClipName::parse(file_name) {
+        Some(mut c) => {
+            c.anomaly = true;
+            c.file_name()
+        }
+        None => format!("{}_fault.wav", file_name.trim_end_matches(".wav").trim_end_matches(".WAV")),
+    }
+}
+
+fn render_one(input_root: &Path, out_root: &Path, src: &Path, source: &PlanSource, machine: Option<&str>) -> anyhow::Result<(RenderEntry, bool)> {
+    let rel = src.strip_prefix(input_root).unwrap_or(src);
+    let machine = machine_of(rel, machine)?;
+    let file_name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("clip.wav");
+    let output = out_root.join(rel.with_file_name(output_name(file_name)));
+    let sidecar = output.with_extension("json");
+    if output.exists() && sidecar.exists() {
+        if let Ok(entry) = serde_json::from_str::<RenderEntry>(&std::fs::read_to_string(&sidecar)?) {
+            return Ok((entry, false));
+        }
+    }
+    let audio = read_wav(src)?;
+    let path_hash = splitmix64(rel.to_string_lossy().bytes().fold(0u64, |h, b| h.wrapping_mul(131).wrapping_add(b as u64)));
+    let plan = match source {
+        PlanSource::Fixed(plan) => FaultPlan { seed: derive_seed(plan.seed, path_hash), ..plan.clone() },
+        PlanSource::Planner { planner, fault, seed } => {
+            let attributes = ClipName::parse(file_name).map(|c| c.attributes).unwrap_or_default();
+            let request = PlanRequest { machine: machine.clone(), attributes, fault: fault.clone(), seed: derive_seed(*seed, path_hash) };
+            planner.plan(&request).with_context(|| format!("planning for {}", src.display()))?
+        }
+    };
+    let mut chain = plan.chain()?;
+    chain.prepare(audio.sample_rate as f32, 4096, audio.channels.len());
+    let mut channels = audio.channels;
+    {
+        let mut refs: Vec<&mut [f32]> = channels.iter_mut().map(|c| c.as_mut_slice()).collect();
+        chain.process(&mut refs);
+    }
+    let rendered = Audio { sample_rate: audio.sample_rate, channels };
+    write_wav_atomic(&output, &rendered, SampleFormat::Float32)?;
+    let entry = RenderEntry {
+        source: src.to_path_buf(),
+        output: output.clone(),
+        machine,
+        seed: plan.seed,
+        sample_rate: rendered.sample_rate,
+        channels: rendered.channels.len(),
+        plan,
+    };
+    let json = serde_json::to_string_pretty(&entry)?;
+    write_atomic(&sidecar, |f| std::io::Write::write_all(f, json.as_bytes()))?;
+    Ok((entry, true))
+}
+
+/// Renders every WAV under `input` (normal clips only, for DCASE names) into `out`.
+pub fn render_set(input: &Path, out: &Path, source: &PlanSource, machine: Option<&str>, quiet: bool) -> anyhow::Result<RenderSummary> {
+    let mut files = Vec::new();
+    wav_files(input, &mut files)?;
+    files.retain(|p| p.file_name().and_then(|n| n.to_str()).and_then(ClipName::parse).is_none_or(|c| !c.anomaly));
+    files.sort();
+    anyhow::ensure!(!files.is_empty(), "{}: no normal WAV clips found", input.display());
+    let bar = super::progress(files.len(), "render", quiet);
+    let results: Vec<anyhow::Result<(RenderEntry, bool)>> = files
+        .par_iter()
+        .map(|src| {
+            let r = render_one(input, out, src, source, machine);
+            bar.inc(1);
+            r
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut summary = RenderSummary::default();
+    for r in results {
+        let (entry, written) = r?;
+        if written {
+            summary.written += 1;
+        } else {
+            summary.skipped += 1;
+        }
+        summary.entries.push(entry);
+    }
+    let manifest = serde_json::to_string_pretty(&summary.entries)?;
+    write_atomic(&out.join("manifest.json"), |f| std::io::Write::write_all(f, manifest.as_bytes()))?;
+    Ok(summary)
+}

@@ -1,0 +1,105 @@
+//! `faultline synth`: a DCASE-layout dataset of synthetic machine sound.
+
+use crate::dataset::{attributes_csv, write_atomic, write_wav_atomic, Audio, ClipName, SampleFormat, Split};
+use crate::dsp::{derive_seed, Rng};
+use crate::machine::MachineType;
+use crate::synth::{self, reference_faults, ClipSpec, Domain};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug)]
+pub struct SynthSetConfig {
+    pub machines: Vec<MachineType>,
+    /// Normal training clips per machine; the test split gets a fifth of that (at least 2)
+    /// normal clips and as many reference-fault clips.
+    pub count: usize,
+    pub seed: u64,
+    pub sample_rate: u32,
+    pub seconds: f32,
+    pub quiet: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct SynthSummary {
+    pub written: usize,
+    pub skipped: usize,
+}
+
+struct Job {
+    path: PathBuf,
+    spec: ClipSpec,
+}
+
+pub fn test_count(count: usize) -> usize {
+    (count / 5).max(2)
+}
+
+fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<ClipName>) {
+    let machine_seed = derive_seed(cfg.seed, m as u64);
+    let mut rng = Rng::new(machine_seed);
+    let mut jobs = Vec::new();
+    let mut names = Vec::new();
+    let faults = reference_faults(m);
+    let mut add = |split: Split, index: usize, domain: Domain, fault: Option<&'static str>, rng: &mut Rng| {
+        let attrs = synth::sample_attributes(m, domain, rng);
+        let name = ClipName {
+            section: "00".into(),
+            domain: domain.name().into(),
+            split,
+            anomaly: fault.is_some(),
+            index,
+            attributes: attrs.0.clone(),
+        };
+        let seed = derive_seed(machine_seed, (split as u64) << 40 | (fault.is_some() as u64) << 32 | index as u64);
+        let spec = ClipSpec { machine: m, attrs, fault, seed, sample_rate: cfg.sample_rate, seconds: cfg.seconds };
+        jobs.push(Job { path: out.join(m.name()).join(split.name()).join(name.file_name()), spec });
+        names.push(name);
+    };
+    // DCASE proportions: training mostly source domain (1 in 10 target); test half and half.
+    for i in 0..cfg.count {
+        add(Split::Train, i, if i % 10 == 9 { Domain::Target } else { Domain::Source }, None, &mut rng);
+    }
+    let t = test_count(cfg.count);
+    for i in 0..t {
+        add(Split::Test, i, if i % 2 == 1 { Domain::Target } else { Domain::Source }, None, &mut rng);
+    }
+    for i in 0..t {
+        let fault = faults[i % faults.len()];
+        add(Split::Test, i, if i % 2 == 1 { Domain::Target } else { Domain::Source }, Some(fault), &mut rng);
+    }
+    (jobs, names)
+}
+
+/// Writes the dataset; clips already on disk are kept (a rerun after Ctrl-C resumes).
+pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummary> {
+    let mut all_jobs = Vec::new();
+    for &m in &cfg.machines {
+        let (jobs, names) = jobs_for(m, cfg, out);
+        let csv = attributes_csv(m.name(), &names);
+        write_atomic(&out.join(m.name()).join("attributes_00.csv"), |f| std::io::Write::write_all(f, csv.as_bytes()))?;
+        all_jobs.extend(jobs);
+    }
+    let bar = super::progress(all_jobs.len(), "synth", cfg.quiet);
+    let results: Vec<anyhow::Result<bool>> = all_jobs
+        .par_iter()
+        .map(|job| {
+            let done = job.path.exists();
+            if !done {
+                let audio = Audio::mono(job.spec.sample_rate, synth::render(&job.spec));
+                write_wav_atomic(&job.path, &audio, SampleFormat::Int16)?;
+            }
+            bar.inc(1);
+            Ok(!done)
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut summary = SynthSummary::default();
+    for r in results {
+        if r? {
+            summary.written += 1;
+        } else {
+            summary.skipped += 1;
+        }
+    }
+    Ok(summary)
+}
