@@ -30,9 +30,8 @@ impl DelayLine {
     #[inline]
     pub fn read(&self, delay: f32) -> f32 {
         let d = delay.max(1.0);
-        let i = d.floor();
-        let t = d - i;
-        let i = i as usize;
+        let i = d as usize; // truncation is floor for d ≥ 1
+        let t = d - i as f32;
         let at = |k: usize| self.buf[(self.write.wrapping_sub(k)) & self.mask];
         // Samples at delays i-1, i, i+1, i+2; interpolate between i and i+1.
         let (ym1, y0, y1, y2) = (at(i - 1), at(i), at(i + 1), at(i + 2));

@@ -2,7 +2,7 @@
 //! looseness add 2×, 3×… The fault adds a harmonic series on the rotation frequency with a
 //! chosen roll-off.
 
-use super::osc::{advance, sin_cycles};
+use super::osc::sin_cycles;
 use super::{Rng, Source};
 
 #[derive(Clone, Copy, Debug)]
@@ -16,19 +16,24 @@ pub struct HumParams {
 }
 
 pub const MAX_HARMONICS: usize = 16;
+const RESYNC: u64 = 1024;
 
 pub struct Hum {
     p: HumParams,
     seed: u64,
     sr: f32,
-    phase: f32,
+    sample: u64,
+    s1: f32,
+    c1: f32,
     amps: [f32; MAX_HARMONICS],
-    offsets: [f32; MAX_HARMONICS],
+    /// amp·cos φk and amp·sin φk: each harmonic's amplitude and random phase.
+    amps_sin: [f32; MAX_HARMONICS],
+    amps_cos: [f32; MAX_HARMONICS],
 }
 
 impl Hum {
     pub fn new(p: HumParams, seed: u64) -> Self {
-        Self { p, seed, sr: 48_000.0, phase: 0.0, amps: [0.0; MAX_HARMONICS], offsets: [0.0; MAX_HARMONICS] }
+        Self { p, seed, sr: 48_000.0, sample: 0, s1: 0.0, c1: 1.0, amps: [0.0; MAX_HARMONICS], amps_sin: [0.0; MAX_HARMONICS], amps_cos: [0.0; MAX_HARMONICS] }
     }
 
     /// Relative amplitude of harmonic k (1-based) before normalisation.
@@ -46,28 +51,46 @@ impl Source for Hum {
         for k in 0..MAX_HARMONICS {
             let audible = k < n && self.p.fundamental_hz * (k + 1) as f32 <= 0.45 * sample_rate;
             self.amps[k] = if audible { Self::harmonic_gain(self.p.rolloff_db, k + 1) } else { 0.0 };
-            self.offsets[k] = rng.uniform();
             power += self.amps[k] * self.amps[k] / 2.0;
         }
         let norm = 1.0 / power.sqrt().max(1e-9);
-        self.amps.iter_mut().for_each(|a| *a *= norm);
+        for k in 0..MAX_HARMONICS {
+            let offset = rng.uniform();
+            self.amps[k] *= norm;
+            self.amps_sin[k] = self.amps[k] * sin_cycles(offset + 0.25);
+            self.amps_cos[k] = self.amps[k] * sin_cycles(offset);
+        }
         self.reset();
     }
 
     fn reset(&mut self) {
-        self.phase = 0.0;
+        self.sample = 0;
     }
 
     fn fill(&mut self, out: &mut [f32]) {
-        let inc = self.p.fundamental_hz / self.sr;
+        let inc = f64::from(self.p.fundamental_hz) / f64::from(self.sr);
         let n = self.amps.iter().rposition(|a| *a > 0.0).map_or(0, |i| i + 1);
+        let (rot_s, rot_c) = ((std::f64::consts::TAU * inc).sin() as f32, (std::f64::consts::TAU * inc).cos() as f32);
         for o in out.iter_mut() {
+            // The fundamental's phasor turns by a fixed rotation each sample and is re-synced
+            // from the exact phase every RESYNC samples (by sample count, so block sizes do
+            // not matter). sin(kθ + φk) = sin kθ·cos φk + cos kθ·sin φk, with sin kθ, cos kθ
+            // from the Chebyshev recursion: no sine evaluation per harmonic.
+            if self.sample % RESYNC == 0 {
+                let phase = ((self.sample as f64 * inc).fract()) as f32;
+                (self.s1, self.c1) = (sin_cycles(phase), sin_cycles(phase + 0.25));
+            }
+            let (s1, c1) = (self.s1, self.c1);
+            let (mut s_prev, mut c_prev, mut s_k, mut c_k) = (0.0f32, 1.0f32, s1, c1);
             let mut acc = 0.0;
             for k in 0..n {
-                acc += self.amps[k] * sin_cycles(self.phase * (k + 1) as f32 + self.offsets[k]);
+                acc += self.amps_sin[k] * s_k + self.amps_cos[k] * c_k;
+                let (s_next, c_next) = (2.0 * c1 * s_k - s_prev, 2.0 * c1 * c_k - c_prev);
+                (s_prev, c_prev, s_k, c_k) = (s_k, c_k, s_next, c_next);
             }
             *o = acc;
-            advance(&mut self.phase, inc);
+            (self.s1, self.c1) = (s1 * rot_c + c1 * rot_s, c1 * rot_c - s1 * rot_s);
+            self.sample += 1;
         }
     }
 }

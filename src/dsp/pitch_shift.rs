@@ -4,7 +4,7 @@
 //! look-ahead.
 
 use super::delay::DelayLine;
-use super::osc::sin_cycles;
+use super::osc::{advance, sin_cycles};
 use super::{samples, Block, Transform};
 
 #[derive(Clone, Copy, Debug)]
@@ -71,13 +71,12 @@ impl Transform for PitchShift {
             for x in block.channel(c).iter_mut() {
                 line.push(*x);
                 let mut y = 0.0;
-                for tap in [phase, (phase + 0.5).fract()] {
+                for tap in [phase, if phase >= 0.5 { phase - 0.5 } else { phase + 0.5 }] {
                     let fade = 0.5 - 0.5 * sin_cycles(tap + 0.25); // sin²(π·tap)
                     y += fade * line.read(MIN_DELAY + tap * self.grain);
                 }
                 *x = y;
-                phase += self.phase_step;
-                phase -= phase.floor();
+                advance(&mut phase, self.phase_step);
             }
             end = phase;
         }

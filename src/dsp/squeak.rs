@@ -60,7 +60,8 @@ impl Source for Squeak {
 
     fn fill(&mut self, out: &mut [f32]) {
         let nyquist_guard = 0.45 * self.sr;
-        let glide = self.p.glide_cents / 1200.0;
+        // Frequency rises linearly with the bell to f·2^(cents/1200) mid-burst (no exp per sample).
+        let glide = 2f32.powf(self.p.glide_cents / 1200.0) - 1.0;
         for o in out.iter_mut() {
             if self.until_next == 0 {
                 self.pos = 0;
@@ -75,7 +76,7 @@ impl Source for Squeak {
             let t = self.pos as f32 / self.burst_len as f32;
             self.pos += 1;
             let bell = sin_cycles(0.5 * t); // sin(πt): 0 at both ends, 1 mid-burst
-            let freq = self.p.frequency_hz * (glide * bell * std::f32::consts::LN_2).exp();
+            let freq = self.p.frequency_hz * (1.0 + glide * bell);
             advance(&mut self.phase, freq / self.sr);
             let mut tone = 0.0;
             for (k, a) in HARMONICS.iter().enumerate() {
