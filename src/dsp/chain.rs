@@ -21,6 +21,7 @@ pub struct FaultChain {
     max_block: usize,
     channels: usize,
     intensity_scale: f32,
+    uses_level: bool,
 }
 
 impl FaultChain {
@@ -34,6 +35,7 @@ impl FaultChain {
             max_block: 0,
             channels: 0,
             intensity_scale: 1.0,
+            uses_level: false,
         }
     }
 
@@ -71,6 +73,7 @@ impl FaultChain {
             s.transform.prepare(sample_rate, max_block, channels);
             s.transform.set_intensity(s.intensity * self.intensity_scale);
         }
+        self.uses_level = self.steps.iter().any(|s| s.transform.uses_level());
     }
 
     /// Back to the just-prepared state: the same input then gives the same output.
@@ -108,9 +111,11 @@ impl FaultChain {
         while start < len {
             let n = (len - start).min(self.max_block);
             let level = &mut self.level_buf[..n];
-            for (i, l) in level.iter_mut().enumerate() {
-                let power: f32 = channels.iter().map(|c| c[start + i] * c[start + i]).sum();
-                *l = self.level.next(power * inv_channels);
+            if self.uses_level {
+                for (i, l) in level.iter_mut().enumerate() {
+                    let power: f32 = channels.iter().map(|c| c[start + i] * c[start + i]).sum();
+                    *l = self.level.next(power * inv_channels);
+                }
             }
             let mut block = Block::new(channels, start, n);
             for s in &mut self.steps {

@@ -108,6 +108,10 @@ pub trait Transform: Send {
     /// Processes the block in place. `level[i]` is the machine's running RMS at frame i, the
     /// reference that additive faults are scaled to. Must not allocate.
     fn process(&mut self, block: &mut Block<'_, '_>, level: &[f32]);
+    /// Whether `process` reads `level`; the chain skips the level follower when none does.
+    fn uses_level(&self) -> bool {
+        false
+    }
 }
 
 /// A fault that adds a sound of its own (squeak, rattle, knock, hum, noise).
@@ -151,6 +155,9 @@ impl<S: Source> Transform for Additive<S> {
             *o *= g * l;
         }
         block.add_to_all(out);
+    }
+    fn uses_level(&self) -> bool {
+        true
     }
 }
 

@@ -51,6 +51,10 @@ impl Transform for Saturation {
 
     fn reset(&mut self) {}
 
+    fn uses_level(&self) -> bool {
+        true
+    }
+
     fn set_intensity(&mut self, intensity: f32) {
         self.intensity = intensity;
     }

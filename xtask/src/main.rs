@@ -3,6 +3,7 @@
 //! - `cargo xtask demo [ARGS]`  checks the system, then runs `faultline demo` (release build)
 //! - `cargo xtask test [ARGS]`  checks the system, then runs the whole workspace test suite
 //! - `cargo xtask setup`        only the system check and installs
+//! - `cargo xtask bench-reference`  our transforms against audiomentations, same audio, one run
 //! - anything else              nice-plug's xtask (`bundle faultline-plugin --release`, …)
 //!
 //! The check reads Cargo.lock, so it asks only for what the workspace really links: ALSA
@@ -86,12 +87,15 @@ fn python_env(root: &Path) -> Result<()> {
     if !req.exists() {
         return Ok(());
     }
-    let venv = root.join("target").join("pyenv");
+    venv(&root.join("target").join("pyenv"), &req).map(|_| ())
+}
+
+/// Creates (once) a venv and installs a requirements file into it; returns its python.
+fn venv(venv: &Path, req: &Path) -> Result<PathBuf> {
     let python = venv.join("bin").join("python");
     if !python.exists() {
         if !on_path("python3") {
-            eprintln!("xtask: no python3: tests that need the Python reference will say so and skip");
-            return Ok(());
+            bail!("python3 is missing; install it with: apt-get install -y python3 python3-venv");
         }
         let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status()?.success();
         if !ok {
@@ -99,7 +103,8 @@ fn python_env(root: &Path) -> Result<()> {
             run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
         }
     }
-    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"]).arg(&req))
+    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"]).arg(req))?;
+    Ok(python)
 }
 
 fn run(cmd: &mut Command) -> Result<()> {
@@ -124,6 +129,12 @@ fn main() -> Result<()> {
         Some("demo") => {
             setup(&root)?;
             cargo(&root, &["run", "--release", "--quiet", "--bin", "faultline", "--", "demo"], rest)
+        }
+        Some("bench-reference") => {
+            setup(&root)?;
+            let reference = root.join("benches").join("reference");
+            let python = venv(&root.join("target").join("benchvenv"), &reference.join("requirements.txt"))?;
+            run(Command::new(python).current_dir(&root).arg(reference.join("audiomentations_compare.py")))
         }
         Some("test") => {
             setup(&root)?;
