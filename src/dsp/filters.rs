@@ -35,6 +35,14 @@ impl BiquadCoefs {
         Self::normalise([b1 / 2.0, b1, b1 / 2.0], [1.0 + alpha, -2.0 * cos, 1.0 - alpha])
     }
 
+    /// Second-order high-pass with the given Q.
+    pub fn highpass(freq: f64, q: f64, sample_rate: f64) -> Self {
+        let (cos, sin) = Self::omega(freq, sample_rate);
+        let alpha = sin / (2.0 * q);
+        let b1 = 1.0 + cos;
+        Self::normalise([b1 / 2.0, -b1, b1 / 2.0], [1.0 + alpha, -2.0 * cos, 1.0 - alpha])
+    }
+
     /// Band-pass with 0 dB gain at the centre.
     pub fn bandpass(freq: f64, q: f64, sample_rate: f64) -> Self {
         let (cos, sin) = Self::omega(freq, sample_rate);

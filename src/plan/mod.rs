@@ -66,7 +66,7 @@ impl FaultPlan {
             version: PLAN_VERSION,
             machine: machine.to_string(),
             caption: caption.to_string(),
-            steps: steps.iter().map(|s| PlanStep { function: s.spec.name.to_string(), arguments: s.arguments() }).collect(),
+            steps: plan_steps(steps),
             seed,
             provenance,
         }
@@ -113,8 +113,12 @@ impl FaultPlan {
         for s in &mut steps {
             s.set_intensity(s.intensity() * scale);
         }
-        Ok(Self { steps: FaultPlan::new("", "", &steps, 0, Provenance::default()).steps, ..self.clone() })
+        Ok(Self { steps: plan_steps(&steps), ..self.clone() })
     }
+}
+
+fn plan_steps(steps: &[ResolvedStep]) -> Vec<PlanStep> {
+    steps.iter().map(|s| PlanStep { function: s.spec.name.to_string(), arguments: s.arguments() }).collect()
 }
 
 /// What a planner is asked: which machine, its attributes, and the fault in words.

@@ -52,19 +52,11 @@ pub fn add_harmonics(x: &mut [f32], phase: &[f64], mult: f64, amps: &[f32], sr: 
 /// White noise band-limited to [lo, hi] Hz (2nd-order slopes), unit RMS.
 pub fn band(n: usize, sr: f32, lo: f32, hi: f32, rng: &mut Rng) -> Vec<f32> {
     let (sr64, hi) = (sr as f64, (hi as f64).min(0.45 * sr as f64));
-    let mut hp = Biquad::new(highpass(lo as f64, sr64));
+    let mut hp = Biquad::new(BiquadCoefs::highpass(lo as f64, std::f64::consts::FRAC_1_SQRT_2, sr64));
     let mut lp = Biquad::new(BiquadCoefs::lowpass(hi, 0.707, sr64));
     let mut out: Vec<f32> = (0..n).map(|_| lp.tick(hp.tick(rng.bipolar()))).collect();
     normalise_rms(&mut out, 1.0);
     out
-}
-
-/// RBJ high-pass, Butterworth Q.
-pub fn highpass(freq: f64, sr: f64) -> BiquadCoefs {
-    let w0 = 2.0 * std::f64::consts::PI * freq.clamp(1.0, 0.45 * sr) / sr;
-    let (cos, alpha) = (w0.cos(), w0.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2));
-    let a0 = 1.0 + alpha;
-    BiquadCoefs { b0: (1.0 + cos) / 2.0 / a0, b1: -(1.0 + cos) / a0, b2: (1.0 + cos) / 2.0 / a0, a1: -2.0 * cos / a0, a2: (1.0 - alpha) / a0 }
 }
 
 /// Pink noise (Paul Kellet's filter), unit RMS: the spectrum of a distant factory.
