@@ -38,5 +38,6 @@ fn main() {
     }
     let chain: Vec<ResolvedStep> = ["knock", "band_noise", "resonance", "amplitude_modulation"].iter().map(|n| ResolvedStep::defaults(find(n).unwrap())).collect();
     out.insert("chain4".into(), speed(&chain, &input).into());
+    out.insert("empty_chain".into(), speed(&[], &input).into());
     println!("{}", serde_json::Value::Object(out));
 }

@@ -63,10 +63,10 @@ impl Source for BandNoise {
     fn fill(&mut self, out: &mut [f32]) {
         // Uniform noise on [-√3, √3) has unit variance.
         let scale = 3f32.sqrt() * self.norm;
+        // One loop through both sections: their feedback chains then overlap in time.
         let [a, b] = &mut self.filters;
         for o in out.iter_mut() {
-            let x = self.rng.bipolar() * scale;
-            *o = b.tick(a.tick(x));
+            *o = b.tick(a.tick(self.rng.bipolar() * scale));
         }
     }
 }

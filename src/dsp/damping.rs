@@ -54,13 +54,14 @@ impl Transform for Damping {
         self.intensity = intensity;
         let s = self.sections();
         for pair in &mut self.filters {
-            pair[0].coefs = s[0];
-            pair[1].coefs = s[1];
+            pair[0].set_coefs(s[0]);
+            pair[1].set_coefs(s[1]);
         }
     }
 
     fn process(&mut self, block: &mut Block<'_, '_>, _level: &[f32]) {
         for c in 0..block.num_channels().min(self.filters.len()) {
+            // One loop through both sections: their feedback chains then overlap in time.
             let [a, b] = &mut self.filters[c];
             block.channel(c).iter_mut().for_each(|x| *x = b.tick(a.tick(*x)));
         }

@@ -1,5 +1,7 @@
 //! A circular delay line read at fractional delays (4-point Hermite), for the pitch faults.
 
+/// The buffer holds two copies of the ring, so the four samples of a read are always one
+/// contiguous slice: no wrap-around masking per sample.
 #[derive(Clone, Debug, Default)]
 pub struct DelayLine {
     buf: Vec<f32>,
@@ -11,7 +13,7 @@ impl DelayLine {
     /// Allocates room for delays up to `max_delay` samples (plus interpolation margin).
     pub fn with_capacity(max_delay: usize) -> Self {
         let len = (max_delay + 4).next_power_of_two();
-        Self { buf: vec![0.0; len], mask: len - 1, write: 0 }
+        Self { buf: vec![0.0; 2 * len], mask: len - 1, write: 0 }
     }
 
     pub fn reset(&mut self) {
@@ -22,7 +24,9 @@ impl DelayLine {
     #[inline]
     pub fn push(&mut self, x: f32) {
         self.write = (self.write + 1) & self.mask;
+        let len = self.mask + 1;
         self.buf[self.write] = x;
+        self.buf[self.write + len] = x;
     }
 
     /// The sample pushed `delay` samples ago (delay ≥ 1 for full 4-point accuracy; 0 is the
@@ -32,9 +36,9 @@ impl DelayLine {
         let d = delay.max(1.0);
         let i = d as usize; // truncation is floor for d ≥ 1
         let t = d - i as f32;
-        let at = |k: usize| self.buf[(self.write.wrapping_sub(k)) & self.mask];
-        // Samples at delays i-1, i, i+1, i+2; interpolate between i and i+1.
-        let (ym1, y0, y1, y2) = (at(i - 1), at(i), at(i + 1), at(i + 2));
+        // Samples at delays i+2, i+1, i, i-1 (oldest first); interpolate between i and i+1.
+        let base = self.write.wrapping_sub(i + 2) & self.mask;
+        let [y2, y1, y0, ym1] = self.buf[base..base + 4] else { unreachable!("slice of 4") };
         let c1 = 0.5 * (y1 - ym1);
         let c2 = ym1 - 2.5 * y0 + 2.0 * y1 - 0.5 * y2;
         let c3 = 0.5 * (y2 - ym1) + 1.5 * (y0 - y1);

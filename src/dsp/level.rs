@@ -4,10 +4,18 @@
 /// Envelope floor: -80 dBFS, so a fault on silence is still audible but tiny.
 pub const LEVEL_FLOOR: f32 = 1e-4;
 
+/// Samples per update of the smoothed power: with a 200 ms time constant, updating every 16
+/// samples (1 ms at 16 kHz) changes nothing audible and takes the smoother off the per-sample
+/// path. Updates follow the sample count, not block edges, so block sizes do not matter.
+const DECIMATION: u32 = 16;
+
 #[derive(Clone, Debug)]
 pub struct LevelFollower {
     power: f32,
     coef: f32,
+    acc: f32,
+    count: u32,
+    level: f32,
 }
 
 /// Largest frame power the follower takes in (+20 dBFS): a glitch of huge samples must not
@@ -17,18 +25,25 @@ const MAX_POWER: f32 = 100.0;
 impl LevelFollower {
     pub fn new(sample_rate: f32) -> Self {
         // One 200 ms time constant: a true running mean power, so the level is an RMS.
-        Self { power: 0.0, coef: 1.0 - (-1.0 / (0.2 * sample_rate)).exp() }
+        let coef = 1.0 - (-(DECIMATION as f32) / (0.2 * sample_rate)).exp();
+        Self { power: 0.0, coef, acc: 0.0, count: 0, level: LEVEL_FLOOR }
     }
 
     pub fn reset(&mut self) {
-        self.power = 0.0;
+        (self.power, self.acc, self.count, self.level) = (0.0, 0.0, 0, LEVEL_FLOOR);
     }
 
     /// Feeds the mean power of one multichannel frame; returns the RMS level.
     #[inline]
     pub fn next(&mut self, frame_power: f32) -> f32 {
-        self.power += self.coef * (frame_power.min(MAX_POWER) - self.power);
-        self.power.sqrt().max(LEVEL_FLOOR)
+        self.acc += frame_power.min(MAX_POWER);
+        self.count += 1;
+        if self.count == DECIMATION {
+            self.power += self.coef * (self.acc / DECIMATION as f32 - self.power);
+            self.level = self.power.sqrt().max(LEVEL_FLOOR);
+            (self.acc, self.count) = (0.0, 0);
+        }
+        self.level
     }
 }
 

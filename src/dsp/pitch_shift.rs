@@ -4,7 +4,7 @@
 //! look-ahead.
 
 use super::delay::DelayLine;
-use super::osc::{advance, sin_cycles};
+use super::osc::advance;
 use super::{samples, Block, Transform};
 
 #[derive(Clone, Copy, Debug)]
@@ -70,12 +70,14 @@ impl Transform for PitchShift {
             let line = &mut self.lines[c];
             for x in block.channel(c).iter_mut() {
                 line.push(*x);
-                let mut y = 0.0;
-                for tap in [phase, if phase >= 0.5 { phase - 0.5 } else { phase + 0.5 }] {
-                    let fade = 0.5 - 0.5 * sin_cycles(tap + 0.25); // sin²(π·tap)
-                    y += fade * line.read(MIN_DELAY + tap * self.grain);
-                }
-                *x = y;
+                let other = if phase >= 0.5 { phase - 0.5 } else { phase + 0.5 };
+                // Smoothstep of a triangle: 0 where a tap jumps, 1 half a grain later, and the
+                // other tap's weight is exactly 1 − it (the pair sums to unity, like sin²/cos²).
+                let tri = 1.0 - (2.0 * phase - 1.0).abs();
+                let fade = tri * tri * (3.0 - 2.0 * tri);
+                let a = line.read(MIN_DELAY + phase * self.grain);
+                let b = line.read(MIN_DELAY + other * self.grain);
+                *x = b + fade * (a - b);
                 advance(&mut phase, self.phase_step);
             }
             end = phase;

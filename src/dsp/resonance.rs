@@ -1,7 +1,7 @@
 //! Resonance: a loosened mounting or a cracked bracket lowers a structural mode's damping, so
 //! the machine's sound rings at that frequency. A peaking filter whose boost grows with intensity.
 
-use super::filters::{Biquad, BiquadCoefs};
+use super::filters::{BiquadCoefs, LookaheadBiquad};
 use super::{Block, Transform};
 
 #[derive(Clone, Copy, Debug)]
@@ -18,7 +18,7 @@ pub struct Resonance {
     p: ResonanceParams,
     intensity: f32,
     sr: f32,
-    filters: Vec<Biquad>,
+    filters: Vec<LookaheadBiquad>,
 }
 
 impl Resonance {
@@ -35,23 +35,22 @@ impl Resonance {
 impl Transform for Resonance {
     fn prepare(&mut self, sample_rate: f32, _max_block: usize, channels: usize) {
         self.sr = sample_rate;
-        self.filters = vec![Biquad::new(self.coefs()); channels];
+        self.filters = vec![LookaheadBiquad::new(self.coefs()); channels];
     }
 
     fn reset(&mut self) {
-        self.filters.iter_mut().for_each(Biquad::reset);
+        self.filters.iter_mut().for_each(LookaheadBiquad::reset);
     }
 
     fn set_intensity(&mut self, intensity: f32) {
         self.intensity = intensity;
         let c = self.coefs();
-        self.filters.iter_mut().for_each(|f| f.coefs = c);
+        self.filters.iter_mut().for_each(|f| f.set_coefs(c));
     }
 
     fn process(&mut self, block: &mut Block<'_, '_>, _level: &[f32]) {
         for c in 0..block.num_channels().min(self.filters.len()) {
-            let f = &mut self.filters[c];
-            block.channel(c).iter_mut().for_each(|x| *x = f.tick(*x));
+            self.filters[c].process(block.channel(c));
         }
     }
 }
