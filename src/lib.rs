@@ -8,6 +8,7 @@ pub mod dataset;
 pub mod dsp;
 pub mod features;
 pub mod machine;
+pub mod metrics;
 pub mod offline;
 pub mod plan;
 pub mod synth;
