@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod dataset;
+pub mod detect;
 pub mod dsp;
 pub mod features;
 pub mod machine;

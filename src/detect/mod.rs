@@ -1,0 +1,74 @@
+//! The detector: the DCASE baseline autoencoder, its training, MSE and Mahalanobis scores, and
+//! model files.
+
+mod io;
+mod mahalanobis;
+mod network;
+mod train;
+
+pub use io::{load_model, save_model, ModelError};
+pub use mahalanobis::{invert_spd, Mahalanobis};
+pub use network::{mse_loss, Adam, Autoencoder, BatchNorm, Layer, BASELINE_DIMS};
+pub use train::{train, EpochReport, TrainConfig};
+
+use crate::features::FeatureConfig;
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+/// How a clip or window is scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ScoreKind {
+    Mse,
+    Mahalanobis,
+}
+
+impl ScoreKind {
+    pub const ALL: [ScoreKind; 2] = [ScoreKind::Mse, ScoreKind::Mahalanobis];
+    pub fn name(self) -> &'static str {
+        match self {
+            ScoreKind::Mse => "mse",
+            ScoreKind::Mahalanobis => "mahalanobis",
+        }
+    }
+}
+
+/// Where a model came from.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Provenance {
+    pub trained_on: Vec<String>,
+    pub clips: usize,
+    pub vectors: usize,
+    pub epochs: usize,
+    pub seed: u64,
+    pub final_loss: f32,
+    pub final_val_loss: f32,
+    pub created: String,
+}
+
+/// A trained detector: network, residual statistics, the feature settings it expects.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub network: Autoencoder,
+    pub mahalanobis: Mahalanobis,
+    pub features: FeatureConfig,
+    pub provenance: Provenance,
+}
+
+impl Model {
+    /// Scores of a set of feature vectors (one clip or one window): (MSE, Mahalanobis).
+    pub fn score(&self, vectors: ArrayView2<f32>) -> (f64, f64) {
+        let recon = self.network.forward(vectors);
+        let residual: Array2<f32> = &vectors - &recon;
+        let mse = residual.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / residual.len().max(1) as f64;
+        (mse, self.mahalanobis.score(residual.view()))
+    }
+
+    pub fn score_kind(&self, vectors: ArrayView2<f32>, kind: ScoreKind) -> f64 {
+        let (mse, maha) = self.score(vectors);
+        match kind {
+            ScoreKind::Mse => mse,
+            ScoreKind::Mahalanobis => maha,
+        }
+    }
+}
