@@ -7,11 +7,13 @@ pub mod cli;
 pub mod dataset;
 pub mod detect;
 pub mod dsp;
+pub mod eval;
 pub mod features;
 pub mod machine;
 pub mod metrics;
 pub mod offline;
 pub mod plan;
+pub mod report;
 pub mod synth;
 
 #[cfg(test)]

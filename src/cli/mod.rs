@@ -3,6 +3,8 @@
 mod demo;
 
 use crate::catalog::{self, CATALOG};
+use crate::detect::{load_model, save_model, ScoreKind, TrainConfig};
+use crate::eval;
 use crate::machine::MachineType;
 use crate::offline::{self, PlanSource, SynthSetConfig};
 use crate::plan::{planner_by_name, FaultPlan, PlanRequest};
@@ -79,15 +81,116 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// The main job on built-in defaults: synthesize all machines, plan and render faults.
-    Demo {
-        #[arg(long, default_value = "target/faultline-demo")]
+    /// Train one autoencoder on the normal training clips of a dataset.
+    Train {
+        #[arg(long)]
+        data: PathBuf,
+        /// Comma-separated machine folders (default: all).
+        #[arg(long)]
+        machines: Option<String>,
+        #[arg(long)]
         out: PathBuf,
-        #[arg(long, default_value_t = 40)]
-        count: usize,
+        #[arg(long, default_value_t = 100)]
+        epochs: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         #[arg(long)]
         quiet: bool,
     },
+    /// Score test clips; writes DCASE-format anomaly_score_<machine>_section_00_test.csv files.
+    Score {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        machines: Option<String>,
+        /// Where the CSVs go (default: the current folder).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "mse")]
+        score: ScoreArg,
+    },
+    /// The paper's relative evaluation: train, render planner anomalies, score, report.
+    Evaluate {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Comma-separated planners.
+        #[arg(long, default_value = "keyword,random")]
+        planner: String,
+        /// One fault description for every machine (default: each type's typical fault).
+        #[arg(long)]
+        fault: Option<String>,
+        #[arg(long)]
+        machines: Option<String>,
+        /// Use this model instead of training.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value_t = 30)]
+        epochs: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Scale each machine's planned faults until their AUC lands near a target; writes the plans.
+    Calibrate {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 0.8)]
+        target_auc: f64,
+        #[arg(long, default_value_t = 0.03)]
+        tolerance: f64,
+        #[arg(long, default_value = "keyword")]
+        planner: String,
+        #[arg(long)]
+        fault: Option<String>,
+        #[arg(long)]
+        machines: Option<String>,
+        #[arg(long, value_enum, default_value = "mse")]
+        score: ScoreArg,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// The main job on built-in defaults: synthesize all machines, evaluate, report.
+    Demo {
+        #[arg(long, default_value = "target/faultline-demo")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 60)]
+        count: usize,
+        #[arg(long, default_value_t = 20)]
+        epochs: usize,
+        #[arg(long)]
+        quiet: bool,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ScoreArg {
+    Mse,
+    Mahalanobis,
+}
+
+impl From<ScoreArg> for ScoreKind {
+    fn from(s: ScoreArg) -> Self {
+        match s {
+            ScoreArg::Mse => ScoreKind::Mse,
+            ScoreArg::Mahalanobis => ScoreKind::Mahalanobis,
+        }
+    }
+}
+
+fn machine_list(data: &std::path::Path, given: Option<&str>) -> anyhow::Result<Vec<String>> {
+    match given {
+        Some(list) => Ok(list.split(',').map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect()),
+        None => eval::machines_in(data),
+    }
 }
 
 fn parse_machines(text: &str) -> anyhow::Result<Vec<MachineType>> {
@@ -151,7 +254,82 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let s = offline::render_set(&input, &out, &source, machine.as_deref(), quiet)?;
             eprintln!("render: {} clips written, {} already there; manifest {}", s.written, s.skipped, out.join("manifest.json").display());
         }
-        Command::Demo { out, count, quiet } => demo::run(&out, count, quiet)?,
+        Command::Train { data, machines, out, epochs, seed, quiet } => {
+            let machines = machine_list(&data, machines.as_deref())?;
+            let cfg = eval::EvaluateConfig {
+                data: data.clone(),
+                out: out.clone(),
+                machines: machines.clone(),
+                planners: vec![],
+                fault: None,
+                train: TrainConfig { epochs, seed, ..TrainConfig::default() },
+                model: None,
+                seed,
+                quiet,
+            };
+            let (model, history) = eval::obtain_model(&cfg, &machines)?;
+            save_model(&model, &out)?;
+            for (epoch, loss, val) in history.iter().rev().take(1) {
+                eprintln!("train: epoch {epoch}: loss {loss:.4}, validation {val:.4}");
+            }
+            eprintln!("train: {} clips, {} vectors; model written to {}", model.provenance.clips, model.provenance.vectors, out.display());
+        }
+        Command::Score { model, data, machines, out, score } => {
+            let model = load_model(&model)?;
+            let kind = ScoreKind::from(score);
+            for m in machine_list(&data, machines.as_deref())? {
+                let clips = crate::dataset::scan(&data, &m, crate::dataset::Split::Test)?;
+                let paths: Vec<PathBuf> = clips.iter().map(|c| c.0.clone()).collect();
+                let scores = eval::score_paths(&model, &paths)?;
+                let mut csv = String::new();
+                for (p, (mse, maha)) in paths.iter().zip(scores) {
+                    let v = if kind == ScoreKind::Mse { mse } else { maha };
+                    csv.push_str(&format!("{},{v}\n", p.file_name().unwrap().to_string_lossy()));
+                }
+                let file = out.join(format!("anomaly_score_{m}_section_00_test.csv"));
+                crate::dataset::write_atomic(&file, |f| std::io::Write::write_all(f, csv.as_bytes()))?;
+                eprintln!("score: {} clips → {}", paths.len(), file.display());
+            }
+        }
+        Command::Evaluate { data, out, planner, fault, machines, model, epochs, seed, quiet } => {
+            let planners: Vec<String> = planner.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+            for p in &planners {
+                crate::plan::planner_by_name(p)?;
+            }
+            let cfg = eval::EvaluateConfig {
+                machines: machines.map(|m| m.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default(),
+                data,
+                out: out.clone(),
+                planners,
+                fault,
+                train: TrainConfig { epochs, seed, ..TrainConfig::default() },
+                model,
+                seed,
+                quiet,
+            };
+            let result = eval::evaluate(&cfg)?;
+            let report = crate::report::write_report(&result, &out)?;
+            println!("{}", report.display());
+        }
+        Command::Calibrate { data, model, out, target_auc, tolerance, planner, fault, machines, score, seed } => {
+            anyhow::ensure!((0.5..1.0).contains(&target_auc), "--target-auc must be from 0.5 to below 1");
+            let model = load_model(&model)?;
+            let mut table = String::from("| machine | scale | AUC | AUC at full intensity | within tolerance |\n|---|---:|---:|---:|---|\n");
+            for m in machine_list(&data, machines.as_deref())? {
+                let (normal, _) = eval::test_clips(&data, &m)?;
+                let r = eval::calibrate(&model, &m, &normal, &planner, fault.as_deref(), target_auc, tolerance, score.into(), seed)?;
+                for (i, plan) in r.plans.iter().enumerate() {
+                    let path = out.join(&m).join(format!("plan_{i:04}.json"));
+                    crate::dataset::write_atomic(&path, |f| std::io::Write::write_all(f, plan.to_json().as_bytes()))?;
+                }
+                table.push_str(&format!("| {m} | {:.3} | {:.3} | {:.3} | {} |\n", r.scale, r.auc, r.auc_at_full, if r.reached { "yes" } else { "no" }));
+                let summary = serde_json::to_string_pretty(&r)?;
+                crate::dataset::write_atomic(&out.join(&m).join("calibration.json"), |f| std::io::Write::write_all(f, summary.as_bytes()))?;
+            }
+            crate::dataset::write_atomic(&out.join("calibration.md"), |f| std::io::Write::write_all(f, table.as_bytes()))?;
+            println!("{table}");
+        }
+        Command::Demo { out, count, epochs, quiet } => demo::run(&out, count, epochs, quiet)?,
     }
     Ok(())
 }

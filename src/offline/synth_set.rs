@@ -30,6 +30,9 @@ struct Job {
     spec: ClipSpec,
 }
 
+/// Severity range of the reference-fault clips in a synthetic test split.
+pub const SEVERITY: (f32, f32) = (0.1, 1.0);
+
 pub fn test_count(count: usize) -> usize {
     (count / 5).max(2)
 }
@@ -51,7 +54,9 @@ fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<
             attributes: attrs.0.clone(),
         };
         let seed = derive_seed(machine_seed, (split as u64) << 40 | (fault.is_some() as u64) << 32 | index as u64);
-        let spec = ClipSpec { machine: m, attrs, fault, seed, sample_rate: cfg.sample_rate, seconds: cfg.seconds };
+        // Reference faults from barely there to fully developed.
+        let severity = if fault.is_some() { rng.range(SEVERITY.0, SEVERITY.1) } else { 0.0 };
+        let spec = ClipSpec { machine: m, attrs, fault, severity, seed, sample_rate: cfg.sample_rate, seconds: cfg.seconds };
         jobs.push(Job { path: out.join(m.name()).join(split.name()).join(name.file_name()), spec });
         names.push(name);
     };

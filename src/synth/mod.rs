@@ -136,6 +136,10 @@ pub struct ClipSpec {
     pub attrs: Attrs,
     /// A name from `reference_faults(machine)`, or `None` for normal sound.
     pub fault: Option<&'static str>,
+    /// How far along the fault is, 0 (normal) … 1 (fully developed): the clip is the normal
+    /// machine plus this fraction of the difference the fault makes. Real anomalies vary in
+    /// severity, and without this every reference fault would be trivially detectable.
+    pub severity: f32,
     pub seed: u64,
     pub sample_rate: u32,
     pub seconds: f32,
@@ -154,7 +158,14 @@ pub fn render(spec: &ClipSpec) -> Vec<f32> {
     // it would in a recording, and the same seed gives the same machine under the fault.
     let normal = machine_sound(None);
     let scale = 1.0 / parts::rms(&normal).max(1e-12);
-    let mut x = if spec.fault.is_some() { machine_sound(spec.fault) } else { normal };
+    let mut x = match spec.fault {
+        Some(fault) => {
+            let faulty = machine_sound(Some(fault));
+            let s = spec.severity.clamp(0.0, 1.0);
+            normal.iter().zip(&faulty).map(|(n, f)| n + s * (f - n)).collect()
+        }
+        None => normal,
+    };
     x.iter_mut().for_each(|v| *v *= scale);
     let mut rng = Rng::new(derive_seed(spec.seed, 2));
     let noise = parts::pink(n, &mut rng);
@@ -171,7 +182,7 @@ mod tests {
 
     fn clip(m: MachineType, domain: Domain, fault: Option<&'static str>, seed: u64, seconds: f32) -> Vec<f32> {
         let attrs = sample_attributes(m, domain, &mut Rng::new(seed));
-        render(&ClipSpec { machine: m, attrs, fault, seed, sample_rate: 16_000, seconds })
+        render(&ClipSpec { machine: m, attrs, fault, severity: 1.0, seed, sample_rate: 16_000, seconds })
     }
 
     fn mean_logmel(x: &[f32]) -> Vec<f32> {
@@ -239,7 +250,7 @@ mod tests {
         for m in MachineType::ALL {
             // One machine (fixed attributes): the fault against seed-to-seed variation.
             let attrs = sample_attributes(m, Domain::Source, &mut Rng::new(77));
-            let clip = |fault, seed| profile(&render(&ClipSpec { machine: m, attrs: attrs.clone(), fault, seed, sample_rate: 16_000, seconds: 4.0 }));
+            let clip = |fault, seed| profile(&render(&ClipSpec { machine: m, attrs: attrs.clone(), fault, severity: 1.0, seed, sample_rate: 16_000, seconds: 4.0 }));
             let normals: Vec<Vec<f32>> = (0..12).map(|s| clip(None, 200 + s)).collect();
             let (train, held) = normals.split_at(8);
             let centroid: Vec<f32> = (0..256).map(|i| train.iter().map(|f| f[i]).sum::<f32>() / 8.0).collect();
@@ -255,7 +266,7 @@ mod tests {
     #[test]
     fn outer_race_defect_shows_in_the_envelope_at_the_ball_pass_frequency() {
         let attrs = Attrs(vec![("rpm".into(), "1200".into()), ("load".into(), "2".into()), ("noise".into(), "-30".into())]);
-        let x = render(&ClipSpec { machine: MachineType::Bearing, attrs, fault: Some("outer_race"), seed: 5, sample_rate: 16_000, seconds: 8.0 });
+        let x = render(&ClipSpec { machine: MachineType::Bearing, attrs, fault: Some("outer_race"), severity: 1.0, seed: 5, sample_rate: 16_000, seconds: 8.0 });
         // Envelope: band-pass around the resonance, rectify, then look for the strongest
         // modulation between 20 and 200 Hz. BPFO = 3.58 × 20 Hz = 71.6 Hz.
         let mut bp = crate::dsp::Biquad::new(crate::dsp::BiquadCoefs::bandpass(3700.0, 2.0, 16_000.0));
@@ -264,6 +275,20 @@ mod tests {
         let centred: Vec<f32> = env.iter().map(|v| v - mean).collect();
         let peak = crate::dsp::testutil::peak_hz(&centred, 16_000.0, 20.0, 200.0);
         assert!((peak - 71.6).abs() < 1.5, "envelope peak at {peak} Hz");
+    }
+
+    #[test]
+    fn severity_scales_the_fault_and_zero_is_the_normal_clip() {
+        let attrs = sample_attributes(MachineType::Fan, Domain::Source, &mut Rng::new(3));
+        let spec = |fault, severity| ClipSpec { machine: MachineType::Fan, attrs: attrs.clone(), fault, severity, seed: 8, sample_rate: 16_000, seconds: 2.0 };
+        let normal = render(&spec(None, 1.0));
+        assert_eq!(render(&spec(Some("bearing_wear"), 0.0)), normal);
+        let dev = |s: f32| {
+            let x = render(&spec(Some("bearing_wear"), s));
+            parts::rms(&x.iter().zip(&normal).map(|(a, b)| a - b).collect::<Vec<_>>())
+        };
+        let (d1, d2) = (dev(0.25), dev(0.5));
+        assert!((d2 / d1 - 2.0).abs() < 0.01, "{d1} {d2}");
     }
 
     #[test]

@@ -1,0 +1,107 @@
+//! `faultline calibrate`: per machine, bisect a planner's intensity scale until the synthetic
+//! anomalies' AUC lands within a tolerance of a target (the paper's open question: synthetic
+//! anomalies come out too easy to detect).
+
+use super::{detection, fault_for, ScoredClip};
+use crate::dataset::read_wav;
+use crate::detect::{Model, ScoreKind};
+use crate::features::{prepare_audio, LogMel};
+use crate::plan::{planner_by_name, FaultPlan, PlanRequest};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CalibrationResult {
+    pub machine: String,
+    pub scale: f32,
+    pub auc: f64,
+    pub auc_at_full: f64,
+    pub reached: bool,
+    pub steps: Vec<(f32, f64)>,
+    pub plans: Vec<FaultPlan>,
+}
+
+/// Bisects the intensity scale in [0, 1] for one machine. `normal` are the machine's normal test
+/// clips; each gets its own plan from `planner`, scaled together.
+#[allow(clippy::too_many_arguments)]
+pub fn calibrate(
+    model: &Model,
+    machine: &str,
+    normal: &[PathBuf],
+    planner: &str,
+    fault: Option<&str>,
+    target: f64,
+    tolerance: f64,
+    kind: ScoreKind,
+    seed: u64,
+) -> anyhow::Result<CalibrationResult> {
+    let planner = planner_by_name(planner)?;
+    let audio: Vec<crate::dataset::Audio> = normal.iter().map(|p| read_wav(p)).collect::<Result<_, _>>()?;
+    let plans: Vec<FaultPlan> = normal
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let attributes = p.file_name().and_then(|n| n.to_str()).and_then(crate::dataset::ClipName::parse).map(|c| c.attributes).unwrap_or_default();
+            let req = PlanRequest { machine: machine.into(), attributes, fault: fault_for(machine, fault), seed: crate::dsp::derive_seed(seed, i as u64) };
+            planner.plan(&req)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let normal_scores: Vec<ScoredClip> = audio
+        .par_iter()
+        .zip(normal)
+        .map_init(|| LogMel::new(model.features.clone()), |lm, (a, p)| score_audio(model, lm, a, machine, "normal", p))
+        .collect::<anyhow::Result<_>>()?;
+    let auc_at = |scale: f32| -> anyhow::Result<f64> {
+        let anomalies: Vec<ScoredClip> = audio
+            .par_iter()
+            .zip(&plans)
+            .zip(normal)
+            .map_init(
+                || LogMel::new(model.features.clone()),
+                |lm, ((a, plan), p)| {
+                    let mut chain = plan.scaled(scale)?.chain()?;
+                    chain.prepare(a.sample_rate as f32, 4096, a.channels.len());
+                    let mut channels = a.channels.clone();
+                    let mut refs: Vec<&mut [f32]> = channels.iter_mut().map(|c| c.as_mut_slice()).collect();
+                    chain.process(&mut refs);
+                    let faulty = crate::dataset::Audio { sample_rate: a.sample_rate, channels };
+                    score_audio(model, lm, &faulty, machine, "calibrated", p)
+                },
+            )
+            .collect::<anyhow::Result<_>>()?;
+        let all: Vec<ScoredClip> = normal_scores.iter().cloned().chain(anomalies).collect();
+        Ok(detection(&all, machine, "calibrated", kind).map_or(f64::NAN, |d| d.auc))
+    };
+    let auc_at_full = auc_at(1.0)?;
+    let mut steps = vec![(1.0, auc_at_full)];
+    let (mut lo, mut hi) = (0.0f32, 1.0f32);
+    let (mut scale, mut auc) = (1.0, auc_at_full);
+    if auc_at_full > target + tolerance {
+        for _ in 0..12 {
+            scale = 0.5 * (lo + hi);
+            auc = auc_at(scale)?;
+            steps.push((scale, auc));
+            if (auc - target).abs() <= tolerance {
+                break;
+            }
+            if auc > target {
+                hi = scale;
+            } else {
+                lo = scale;
+            }
+        }
+    }
+    let reached = (auc - target).abs() <= tolerance;
+    let plans = plans.iter().map(|p| p.scaled(scale)).collect::<Result<_, _>>()?;
+    Ok(CalibrationResult { machine: machine.into(), scale, auc, auc_at_full, reached, steps, plans })
+}
+
+fn score_audio(model: &Model, lm: &mut LogMel, audio: &crate::dataset::Audio, machine: &str, source: &str, path: &std::path::Path) -> anyhow::Result<ScoredClip> {
+    let x = prepare_audio(audio, model.features.sample_rate);
+    let v = lm.vectors(&x);
+    let dims = model.features.dims();
+    let v = ndarray::Array2::from_shape_vec((v.len() / dims, dims), v)?;
+    let (mse, mahalanobis) = model.score(v.view());
+    Ok(ScoredClip { machine: machine.into(), source: source.into(), path: path.to_path_buf(), mse, mahalanobis })
+}
