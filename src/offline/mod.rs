@@ -16,7 +16,7 @@ pub fn progress(len: usize, what: &str, quiet: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
-        ProgressStyle::with_template("{prefix:>10} [{bar:32}] {pos}/{len} {elapsed_precise} eta {eta}")
+        ProgressStyle::with_template("{prefix:>10} [{bar:32}] {pos}/{len} {elapsed_precise} eta {eta} {msg}")
             .expect("static template")
             .progress_chars("=> "),
     );

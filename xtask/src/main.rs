@@ -134,7 +134,10 @@ fn main() -> Result<()> {
             setup(&root)?;
             let reference = root.join("benches").join("reference");
             let python = venv(&root.join("target").join("benchvenv"), &reference.join("requirements.txt"))?;
-            run(Command::new(python).current_dir(&root).arg(reference.join("audiomentations_compare.py")))
+            for script in ["audiomentations_compare.py", "logmel_compare.py"] {
+                run(Command::new(&python).current_dir(&root).arg(reference.join(script)))?;
+            }
+            Ok(())
         }
         Some("test") => {
             setup(&root)?;
