@@ -122,7 +122,13 @@ pub fn load_model(path: &Path) -> Result<Model, ModelError> {
     }
     let k = features.n_mels;
     let square = |name: &str| -> Result<Array2<f64>, ModelError> { Ok(Array2::from_shape_vec((k, k), read(name, &[k, k])?).expect("checked shape")) };
-    let mahalanobis = Mahalanobis { cov: square("mahalanobis.cov")?, inv_cov: square("mahalanobis.inv_cov")? };
+    // A PyTorch state dict has no residual statistics: identity covariance (the Mahalanobis
+    // score is then the squared residual per block) until `train` refits them.
+    let mahalanobis = if st.names().iter().any(|n| n.starts_with("mahalanobis.")) {
+        Mahalanobis { cov: square("mahalanobis.cov")?, inv_cov: square("mahalanobis.inv_cov")? }
+    } else {
+        Mahalanobis { cov: Array2::eye(k), inv_cov: Array2::eye(k) }
+    };
     Ok(Model { network: Autoencoder { layers, batches_tracked }, mahalanobis, features, provenance })
 }
 
