@@ -2,6 +2,7 @@
 
 mod caption;
 mod keyword;
+pub mod llm;
 mod random;
 
 pub use caption::caption;
@@ -142,12 +143,18 @@ pub trait Planner: Send + Sync {
     fn plan(&self, request: &PlanRequest) -> anyhow::Result<FaultPlan>;
 }
 
-/// The offline planners by name.
+/// A planner by name; `llm` uses the settings from `llm::LlmConfig::default().with_env()`.
 pub fn planner_by_name(name: &str) -> anyhow::Result<Box<dyn Planner>> {
+    planner_with(name, &llm::LlmConfig::default().with_env())
+}
+
+/// A planner by name, the LLM one with the given settings.
+pub fn planner_with(name: &str, llm_config: &llm::LlmConfig) -> anyhow::Result<Box<dyn Planner>> {
     match name {
         "keyword" => Ok(Box::new(KeywordPlanner)),
         "random" => Ok(Box::new(RandomPlanner)),
-        other => anyhow::bail!("unknown planner \"{other}\"; allowed: keyword, random"),
+        "llm" => Ok(Box::new(llm::LlmPlanner::new(llm_config.clone())?)),
+        other => anyhow::bail!("unknown planner \"{other}\"; allowed: keyword, random, llm"),
     }
 }
 
