@@ -26,6 +26,7 @@ pub fn run(out: &Path, count: usize, epochs: usize, quiet: bool) -> anyhow::Resu
         model: None,
         seed: 1,
         quiet,
+        llm: crate::plan::llm::LlmConfig::default(),
     };
     let result = eval::evaluate(&eval_cfg)?;
     let report = crate::report::write_report(&result, &eval_cfg.out)?;

@@ -7,7 +7,8 @@ use crate::detect::{load_model, save_model, ScoreKind, TrainConfig};
 use crate::eval;
 use crate::machine::MachineType;
 use crate::offline::{self, PlanSource, SynthSetConfig};
-use crate::plan::{planner_by_name, FaultPlan, PlanRequest};
+use crate::plan::llm::{LlmConfig, LlmFile};
+use crate::plan::{planner_with, FaultPlan, PlanRequest};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -17,6 +18,50 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    llm: LlmArgs,
+}
+
+/// Settings of the `llm` planner (any command that plans). Precedence: defaults, then the TOML
+/// file (`--llm-config`, else `./faultline.toml` if present), then OPENAI_BASE_URL /
+/// OPENAI_MODEL / FAULTLINE_LLM_MODEL, then these flags. The key is read from the variable
+/// named by `api_key_env` (default OPENAI_API_KEY) and never written anywhere.
+#[derive(clap::Args)]
+struct LlmArgs {
+    #[arg(long, global = true)]
+    llm_config: Option<PathBuf>,
+    #[arg(long, global = true)]
+    llm_base_url: Option<String>,
+    #[arg(long, global = true)]
+    llm_model: Option<String>,
+    #[arg(long, global = true)]
+    llm_timeout: Option<f64>,
+    /// Ask the server every time instead of reusing cached replies.
+    #[arg(long, global = true)]
+    no_cache: bool,
+}
+
+impl LlmArgs {
+    fn config(&self) -> anyhow::Result<LlmConfig> {
+        let mut c = LlmConfig::default();
+        let default_file = PathBuf::from("faultline.toml");
+        match &self.llm_config {
+            Some(path) => c = c.with_file(path)?,
+            None if default_file.exists() => c = c.with_file(&default_file)?,
+            None => {}
+        }
+        let mut c = c.with_env();
+        c.apply(LlmFile {
+            base_url: self.llm_base_url.clone(),
+            model: self.llm_model.clone(),
+            timeout_s: self.llm_timeout,
+            ..LlmFile::default()
+        });
+        if self.no_cache {
+            c.cache_dir = None;
+        }
+        Ok(c)
+    }
 }
 
 #[derive(Subcommand)]
@@ -35,6 +80,7 @@ enum Command {
         attrs: String,
         #[arg(long)]
         fault: String,
+        /// keyword, random or llm.
         #[arg(long, default_value = "keyword")]
         planner: String,
         #[arg(long, default_value_t = 0)]
@@ -117,7 +163,7 @@ enum Command {
         data: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        /// Comma-separated planners.
+        /// Comma-separated planners: keyword, random, llm.
         #[arg(long, default_value = "keyword,random")]
         planner: String,
         /// One fault description for every machine (default: each type's typical fault).
@@ -216,6 +262,7 @@ pub fn load_plan(path: &std::path::Path) -> anyhow::Result<FaultPlan> {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let llm = cli.llm.config()?;
     match cli.command {
         Command::Catalog { json } => {
             if json {
@@ -231,7 +278,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plan { machine, attrs, fault, planner, seed } => {
             let request = PlanRequest { machine, attributes: parse_attrs(&attrs)?, fault, seed };
-            let plan = planner_by_name(&planner)?.plan(&request)?;
+            let plan = planner_with(&planner, &llm)?.plan(&request)?;
             println!("{}", plan.to_json());
         }
         Command::Synth { machine, count, out, seed, seconds, sample_rate, quiet } => {
@@ -245,7 +292,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Render { input, out, plan, planner, fault, machine, seed, quiet } => {
             let source = match (plan, planner) {
                 (Some(path), _) => PlanSource::Fixed(load_plan(&path)?),
-                (None, Some(name)) => PlanSource::Planner { planner: planner_by_name(&name)?, fault: fault.unwrap_or_default(), seed },
+                (None, Some(name)) => PlanSource::Planner { planner: planner_with(&name, &llm)?, fault: fault.unwrap_or_default(), seed },
                 (None, None) => anyhow::bail!("render needs --plan FILE or --planner NAME --fault TEXT"),
             };
             if let Some(m) = &machine {
@@ -266,6 +313,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 model: None,
                 seed,
                 quiet,
+                llm: llm.clone(),
             };
             let (model, history) = eval::obtain_model(&cfg, &machines)?;
             save_model(&model, &out)?;
@@ -294,7 +342,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Evaluate { data, out, planner, fault, machines, model, epochs, seed, quiet } => {
             let planners: Vec<String> = planner.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
             for p in &planners {
-                crate::plan::planner_by_name(p)?;
+                planner_with(p, &llm)?;
             }
             let cfg = eval::EvaluateConfig {
                 machines: machines.map(|m| m.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default(),
@@ -306,6 +354,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 model,
                 seed,
                 quiet,
+                llm: llm.clone(),
             };
             let result = eval::evaluate(&cfg)?;
             let report = crate::report::write_report(&result, &out)?;
@@ -317,7 +366,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let mut table = String::from("| machine | scale | AUC | AUC at full intensity | within tolerance |\n|---|---:|---:|---:|---|\n");
             for m in machine_list(&data, machines.as_deref())? {
                 let (normal, _) = eval::test_clips(&data, &m)?;
-                let r = eval::calibrate(&model, &m, &normal, &planner, fault.as_deref(), target_auc, tolerance, score.into(), seed)?;
+                let planner = planner_with(&planner, &llm)?;
+                let r = eval::calibrate(&model, &m, &normal, planner.as_ref(), fault.as_deref(), target_auc, tolerance, score.into(), seed)?;
                 for (i, plan) in r.plans.iter().enumerate() {
                     let path = out.join(&m).join(format!("plan_{i:04}.json"));
                     crate::dataset::write_atomic(&path, |f| std::io::Write::write_all(f, plan.to_json().as_bytes()))?;

@@ -6,7 +6,7 @@ use super::{detection, fault_for, ScoredClip};
 use crate::dataset::read_wav;
 use crate::detect::{Model, ScoreKind};
 use crate::features::{prepare_audio, LogMel};
-use crate::plan::{planner_by_name, FaultPlan, PlanRequest};
+use crate::plan::{FaultPlan, PlanRequest, Planner};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -29,14 +29,13 @@ pub fn calibrate(
     model: &Model,
     machine: &str,
     normal: &[PathBuf],
-    planner: &str,
+    planner: &dyn Planner,
     fault: Option<&str>,
     target: f64,
     tolerance: f64,
     kind: ScoreKind,
     seed: u64,
 ) -> anyhow::Result<CalibrationResult> {
-    let planner = planner_by_name(planner)?;
     let audio: Vec<crate::dataset::Audio> = normal.iter().map(|p| read_wav(p)).collect::<Result<_, _>>()?;
     let plans: Vec<FaultPlan> = normal
         .iter()

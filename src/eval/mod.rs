@@ -204,6 +204,8 @@ pub struct EvaluateConfig {
     pub model: Option<PathBuf>,
     pub seed: u64,
     pub quiet: bool,
+    /// Settings of the `llm` planner, when it is among `planners`.
+    pub llm: crate::plan::llm::LlmConfig,
 }
 
 /// Everything an evaluation produced (report.json).
@@ -265,7 +267,7 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         bar.inc(1);
         for planner in &cfg.planners {
             let source = crate::offline::PlanSource::Planner {
-                planner: crate::plan::planner_by_name(planner)?,
+                planner: crate::plan::planner_with(planner, &cfg.llm)?,
                 fault: fault_for(machine, cfg.fault.as_deref()),
                 seed: cfg.seed,
             };

@@ -87,7 +87,12 @@ fn python_env(root: &Path) -> Result<()> {
     if !req.exists() {
         return Ok(());
     }
-    venv(&root.join("target").join("pyenv"), &req).map(|_| ())
+    let python = venv(&root.join("target").join("pyenv"), &req)?;
+    let no_deps = root.join("tests").join("requirements-nodeps.txt");
+    if no_deps.exists() {
+        run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-r"]).arg(&no_deps))?;
+    }
+    Ok(())
 }
 
 /// Creates (once) a venv and installs a requirements file into it; returns its python.

@@ -21,6 +21,8 @@ pub struct LlmConfig {
     pub second_turn: bool,
     /// At most this many fault functions per plan.
     pub max_calls: usize,
+    /// Reply length cap: a model that answers in prose instead of calling stops here.
+    pub max_tokens: u32,
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -35,6 +37,7 @@ impl Default for LlmConfig {
             few_shot: true,
             second_turn: false,
             max_calls: 3,
+            max_tokens: 400,
             cache_dir: Some(PathBuf::from(".faultline-cache/llm")),
         }
     }
@@ -52,6 +55,7 @@ pub struct LlmFile {
     pub few_shot: Option<bool>,
     pub second_turn: Option<bool>,
     pub max_calls: Option<usize>,
+    pub max_tokens: Option<u32>,
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -65,7 +69,8 @@ impl LlmConfig {
     /// out of files.
     pub fn with_file(mut self, path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let root: FileRoot = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        // The message only, not toml's excerpt of the file: the offending line may hold a secret.
+        let root: FileRoot = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
         if let Some(f) = root.llm {
             self.apply(f);
         }
@@ -96,6 +101,9 @@ impl LlmConfig {
         }
         if let Some(v) = f.max_calls {
             self.max_calls = v.max(1);
+        }
+        if let Some(v) = f.max_tokens {
+            self.max_tokens = v.max(16);
         }
         if let Some(v) = f.cache_dir {
             self.cache_dir = Some(v);

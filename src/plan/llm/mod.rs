@@ -71,6 +71,7 @@ impl LlmPlanner {
             "tools": tool_schema(),
             "tool_choice": "required",
             "temperature": 0,
+            "max_tokens": self.cfg.max_tokens,
         })
     }
 

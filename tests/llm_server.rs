@@ -1,0 +1,84 @@
+//! The LLM planner against a real llama.cpp server on 127.0.0.1 (xllamacpp + SmolLM2-135M, set
+//! up by `cargo xtask test` in target/pyenv). Asserts structure — valid plans that went through
+//! validation, with the changes recorded — not the tiny model's taste.
+
+use faultline::plan::llm::{LlmConfig, LlmPlanner};
+use faultline::plan::{FaultPlan, PlanRequest, Planner};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn python() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("FAULTLINE_TEST_PYTHON") {
+        return Some(p.into());
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python");
+    venv.exists().then_some(venv)
+}
+
+#[test]
+fn plans_for_several_machines_through_a_real_server() {
+    let Some(python) = python() else {
+        eprintln!("skipped: no Python environment (run `cargo xtask test`, or set FAULTLINE_TEST_PYTHON)");
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/llm/serve.py");
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .arg(port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .expect("python starts");
+    let stdout = child.stdout.take().unwrap();
+    let _server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    if !line.starts_with("ready") {
+        let err = std::fs::read_to_string(log.path()).unwrap_or_default();
+        let tail: Vec<&str> = err.lines().rev().take(15).collect();
+        panic!("server did not start: {line:?}\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+    }
+
+    let cfg = LlmConfig {
+        base_url: format!("http://127.0.0.1:{port}"),
+        model: "smollm2-135m".into(),
+        timeout: Duration::from_secs(300),
+        retries: 1,
+        max_tokens: 160,
+        cache_dir: None,
+        ..LlmConfig::default()
+    };
+    let planner = LlmPlanner::new(cfg).unwrap();
+    let mut from_llm = 0;
+    let mut changed = 0;
+    for (machine, fault) in [("fan", "squeaking bearing"), ("pump", "cavitation"), ("valve", "loose cover rattling"), ("gearbox", "cracked tooth")] {
+        let req = PlanRequest { machine: machine.into(), attributes: vec![], fault: fault.into(), seed: 1 };
+        let plan = planner.plan(&req).unwrap();
+        let reparsed = FaultPlan::from_json(&plan.to_json()).expect("every plan validates strictly");
+        assert_eq!(reparsed.provenance.planner, "llm");
+        assert!(!plan.steps.is_empty() && plan.steps.len() <= 3);
+        let notes = plan.provenance.notes.join("\n");
+        eprintln!("{machine} / {fault}: {:?}\n{notes}\n", plan.steps.iter().map(|s| &s.function).collect::<Vec<_>>());
+        if !notes.contains("fallback:") {
+            from_llm += 1;
+        }
+        if notes.contains("clamped") || notes.contains("default") || notes.contains("dropped") {
+            changed += 1;
+        }
+    }
+    assert!(from_llm >= 2, "the server's tool calls were used for only {from_llm} of 4 plans");
+    assert!(changed >= 1, "no validation change recorded: the tiny model's values all in range?");
+}
