@@ -5,7 +5,7 @@
 use super::{detection, fault_for, ScoredClip};
 use crate::dataset::read_wav;
 use crate::detect::{Model, ScoreKind};
-use crate::features::{prepare_audio, LogMel};
+use crate::features::LogMel;
 use crate::plan::{FaultPlan, PlanRequest, Planner};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -97,10 +97,6 @@ pub fn calibrate(
 }
 
 fn score_audio(model: &Model, lm: &mut LogMel, audio: &crate::dataset::Audio, machine: &str, source: &str, path: &std::path::Path) -> anyhow::Result<ScoredClip> {
-    let x = prepare_audio(audio, model.features.sample_rate);
-    let v = lm.vectors(&x);
-    let dims = model.features.dims();
-    let v = ndarray::Array2::from_shape_vec((v.len() / dims, dims), v)?;
-    let (mse, mahalanobis) = model.score(v.view());
+    let (mse, mahalanobis) = model.score(super::audio_vectors(audio, lm)?.view());
     Ok(ScoredClip { machine: machine.into(), source: source.into(), path: path.to_path_buf(), mse, mahalanobis })
 }

@@ -17,14 +17,18 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// Stacked log-mel vectors of one clip (rows), from any WAV.
-pub fn clip_vectors(path: &Path, lm: &mut LogMel) -> anyhow::Result<Array2<f32>> {
-    let audio = read_wav(path)?;
-    let x = prepare_audio(&audio, lm.config().sample_rate);
+/// Stacked log-mel vectors (rows) of audio at any rate and channel count.
+pub fn audio_vectors(audio: &crate::dataset::Audio, lm: &mut LogMel) -> anyhow::Result<Array2<f32>> {
+    let x = prepare_audio(audio, lm.config().sample_rate);
     let v = lm.vectors(&x);
     let dims = lm.config().dims();
-    anyhow::ensure!(!v.is_empty(), "{}: too short for {} frames", path.display(), lm.config().frames);
+    anyhow::ensure!(!v.is_empty(), "too short for {} frames", lm.config().frames);
     Ok(Array2::from_shape_vec((v.len() / dims, dims), v).expect("whole vectors"))
+}
+
+/// Stacked log-mel vectors of one clip (rows), from any WAV.
+pub fn clip_vectors(path: &Path, lm: &mut LogMel) -> anyhow::Result<Array2<f32>> {
+    audio_vectors(&read_wav(path)?, lm).with_context(|| path.display().to_string())
 }
 
 /// Features of many clips on all cores.
