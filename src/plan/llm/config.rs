@@ -23,6 +23,9 @@ pub struct LlmConfig {
     pub max_calls: usize,
     /// Reply length cap: a model that answers in prose instead of calling stops here.
     pub max_tokens: u32,
+    /// Send requests from parallel renders at once (hosted APIs) instead of one at a time (a
+    /// local server with one slot, where queued requests would run into the timeout).
+    pub parallel_requests: bool,
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -32,12 +35,14 @@ impl Default for LlmConfig {
             base_url: "https://api.openai.com".into(),
             model: "gpt-4o".into(),
             api_key_env: "OPENAI_API_KEY".into(),
-            timeout: Duration::from_secs(60),
+            // Generous: a CPU llama.cpp server takes tens of seconds for the tool prompt.
+            timeout: Duration::from_secs(180),
             retries: 3,
             few_shot: true,
             second_turn: false,
             max_calls: 3,
             max_tokens: 400,
+            parallel_requests: false,
             cache_dir: Some(PathBuf::from(".faultline-cache/llm")),
         }
     }
@@ -56,6 +61,7 @@ pub struct LlmFile {
     pub second_turn: Option<bool>,
     pub max_calls: Option<usize>,
     pub max_tokens: Option<u32>,
+    pub parallel_requests: Option<bool>,
     pub cache_dir: Option<PathBuf>,
 }
 
@@ -104,6 +110,9 @@ impl LlmConfig {
         }
         if let Some(v) = f.max_tokens {
             self.max_tokens = v.max(16);
+        }
+        if let Some(v) = f.parallel_requests {
+            self.parallel_requests = v;
         }
         if let Some(v) = f.cache_dir {
             self.cache_dir = Some(v);

@@ -21,6 +21,8 @@ use std::path::PathBuf;
 pub struct LlmPlanner {
     cfg: LlmConfig,
     client: reqwest::blocking::Client,
+    /// Held during a request unless `parallel_requests`.
+    one_at_a_time: std::sync::Mutex<()>,
 }
 
 /// FNV-1a 64: a hash that is the same on every platform and release, for cache file names.
@@ -31,7 +33,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 impl LlmPlanner {
     pub fn new(cfg: LlmConfig) -> anyhow::Result<Self> {
         let client = reqwest::blocking::Client::builder().timeout(cfg.timeout).build()?;
-        Ok(Self { cfg, client })
+        Ok(Self { cfg, client, one_at_a_time: std::sync::Mutex::new(()) })
     }
 
     pub fn config(&self) -> &LlmConfig {
@@ -51,6 +53,7 @@ impl LlmPlanner {
             notes.push("reply from the on-disk cache".into());
             return Ok(hit);
         }
+        let _turn = (!self.cfg.parallel_requests).then(|| self.one_at_a_time.lock().unwrap_or_else(|e| e.into_inner()));
         let reply = client::post(&self.client, &self.cfg, body, notes).map_err(|e| e.to_string())?;
         if let Some(path) = cache {
             // Only well-formed replies are cached, so a transient error is asked again next time.
