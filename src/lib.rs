@@ -7,6 +7,7 @@ pub mod cli;
 pub mod dataset;
 pub mod detect;
 pub mod dsp;
+pub mod engine;
 pub mod eval;
 pub mod features;
 pub mod machine;

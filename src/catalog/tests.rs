@@ -206,7 +206,7 @@ fn every_sample_rate_from_8k_to_192k_works() {
 fn process_never_allocates() {
     let sr = 48_000.0;
     let input = machine_signal(sr, 0.5);
-    let steps: Vec<ResolvedStep> = CATALOG.iter().map(|f| ResolvedStep::defaults(f)).collect();
+    let steps: Vec<ResolvedStep> = CATALOG.iter().map(ResolvedStep::defaults).collect();
     let mut chain = build_chain(&steps, 1);
     chain.prepare(sr, 512, 2);
     let (mut l, mut r) = (input.clone(), input.clone());

@@ -60,7 +60,7 @@ pub fn read_wav(path: &Path) -> Result<Audio, WavError> {
         }
     };
     // hound yields whole samples only; a data chunk cut mid-frame is a truncated file.
-    if interleaved.len() % ch != 0 {
+    if !interleaved.len().is_multiple_of(ch) {
         return Err(err(hound::Error::FormatError("data ends in the middle of a frame (truncated file)")));
     }
     let mut channels = vec![Vec::with_capacity(interleaved.len() / ch); ch];

@@ -42,6 +42,19 @@ impl Mahalanobis {
     }
 }
 
+impl Mahalanobis {
+    /// Mean of δᵀ Σ⁻¹ δ over the blocks of each row separately.
+    pub fn score_rows(&self, residuals: ArrayView2<f32>) -> Vec<f64> {
+        let k = self.block_len();
+        let per_row = residuals.ncols() / k;
+        let data: Vec<f64> = residuals.iter().map(|v| *v as f64).collect();
+        let blocks = Array2::from_shape_vec((data.len() / k, k), data).expect("rows are whole blocks");
+        let projected = blocks.dot(&self.inv_cov);
+        let quad: Vec<f64> = (&projected * &blocks).rows().into_iter().map(|r| r.sum()).collect();
+        quad.chunks(per_row.max(1)).map(|c| c.iter().sum::<f64>() / c.len() as f64).collect()
+    }
+}
+
 /// Inverse of a symmetric positive (semi-)definite matrix by Gauss–Jordan with partial pivoting;
 /// a ridge of 1e-6 of the mean diagonal keeps a rank-deficient covariance invertible.
 pub fn invert_spd(a: &Array2<f64>) -> Array2<f64> {

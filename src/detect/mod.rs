@@ -12,7 +12,7 @@ pub use network::{mse_loss, Adam, Autoencoder, BatchNorm, Layer, BASELINE_DIMS};
 pub use train::{train, EpochReport, TrainConfig};
 
 use crate::features::FeatureConfig;
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 /// How a clip or window is scored.
@@ -64,6 +64,20 @@ impl Model {
         (mse, self.mahalanobis.score(residual.view()))
     }
 
+    /// Scores of each vector on its own, (MSE, Mahalanobis) per row. A set's score is the mean
+    /// of its rows' scores, so streaming code scores each vector once and averages per window.
+    pub fn score_rows(&self, vectors: ArrayView2<f32>) -> Vec<(f64, f64)> {
+        let recon = self.network.forward(vectors);
+        let residual: Array2<f32> = &vectors - &recon;
+        let maha = self.mahalanobis.score_rows(residual.view());
+        residual
+            .rows()
+            .into_iter()
+            .zip(maha)
+            .map(|(r, m)| (r.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / r.len().max(1) as f64, m))
+            .collect()
+    }
+
     pub fn score_kind(&self, vectors: ArrayView2<f32>, kind: ScoreKind) -> f64 {
         let (mse, maha) = self.score(vectors);
         match kind {
@@ -71,4 +85,36 @@ impl Model {
             ScoreKind::Mahalanobis => maha,
         }
     }
+}
+
+/// Trains a baseline autoencoder on `data` (rows = feature vectors) and fits the Mahalanobis
+/// statistics of its training residuals: the one way a model is made, offline or live.
+pub fn fit_model(
+    data: ArrayView2<f32>,
+    features: FeatureConfig,
+    cfg: &TrainConfig,
+    trained_on: Vec<String>,
+    clips: usize,
+    on_epoch: impl FnMut(EpochReport),
+) -> Model {
+    let mut network = Autoencoder::new(&BASELINE_DIMS, cfg.seed);
+    let history = train(&mut network, data, cfg, on_epoch);
+    // Residual statistics of the training data, in eval mode, for the Mahalanobis score.
+    let mut residuals = Array2::<f32>::zeros(data.dim());
+    for (chunk, mut out) in data.axis_chunks_iter(Axis(0), 4096).zip(residuals.axis_chunks_iter_mut(Axis(0), 4096)) {
+        out.assign(&(&chunk - &network.forward(chunk)));
+    }
+    let mahalanobis = Mahalanobis::fit(residuals.view(), features.n_mels);
+    let last = history.last().copied();
+    let provenance = Provenance {
+        trained_on,
+        clips,
+        vectors: data.nrows(),
+        epochs: cfg.epochs,
+        seed: cfg.seed,
+        final_loss: last.map_or(f32::NAN, |h| h.loss),
+        final_val_loss: last.map_or(f32::NAN, |h| h.val_loss),
+        created: crate::plan::now_rfc3339(),
+    };
+    Model { network, mahalanobis, features, provenance }
 }

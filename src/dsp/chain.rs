@@ -56,6 +56,14 @@ impl FaultChain {
         self.sample_rate
     }
 
+    pub fn max_block(&self) -> usize {
+        self.max_block
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
     pub fn is_prepared(&self) -> bool {
         self.max_block > 0
     }

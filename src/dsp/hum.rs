@@ -76,7 +76,7 @@ impl Source for Hum {
             // from the exact phase every RESYNC samples (by sample count, so block sizes do
             // not matter). sin(kθ + φk) = sin kθ·cos φk + cos kθ·sin φk, with sin kθ, cos kθ
             // from the Chebyshev recursion: no sine evaluation per harmonic.
-            if self.sample % RESYNC == 0 {
+            if self.sample.is_multiple_of(RESYNC) {
                 let phase = ((self.sample as f64 * inc).fract()) as f32;
                 (self.s1, self.c1) = (sin_cycles(phase), sin_cycles(phase + 0.25));
             }

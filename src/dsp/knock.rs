@@ -73,7 +73,7 @@ mod tests {
     fn onsets(x: &[f32]) -> Vec<usize> {
         let mut found: Vec<usize> = Vec::new();
         for (i, v) in x.iter().enumerate() {
-            if *v > 1.0 && found.last().map_or(true, |&l| i - l > 100) {
+            if *v > 1.0 && found.last().is_none_or(|&l| i - l > 100) {
                 found.push(i);
             }
         }

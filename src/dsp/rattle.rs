@@ -72,7 +72,7 @@ mod tests {
         let mut count = 0;
         let mut last = None::<usize>;
         for (i, v) in x.iter().enumerate() {
-            if v.abs() > threshold && last.map_or(true, |l| i - l > min_gap) {
+            if v.abs() > threshold && last.is_none_or(|l| i - l > min_gap) {
                 count += 1;
             }
             if v.abs() > threshold {

@@ -8,7 +8,7 @@ mod calibrate;
 pub use calibrate::{calibrate, CalibrationResult};
 
 use crate::dataset::{read_wav, scan, ClipName, Split};
-use crate::detect::{train, EpochReport, Mahalanobis, Model, Provenance, ScoreKind, TrainConfig};
+use crate::detect::{EpochReport, Model, Provenance, ScoreKind, TrainConfig};
 use crate::features::{prepare_audio, FeatureConfig, LogMel};
 use crate::metrics;
 use anyhow::Context;
@@ -69,26 +69,7 @@ pub fn train_model(root: &Path, machines: &[String], cfg: &TrainConfig, on_epoch
     let per_clip = vectors_of(&paths, &features)?;
     let views: Vec<_> = per_clip.iter().map(|a| a.view()).collect();
     let data = ndarray::concatenate(Axis(0), &views)?;
-    let mut network = crate::detect::Autoencoder::new(&crate::detect::BASELINE_DIMS, cfg.seed);
-    let history = train(&mut network, data.view(), cfg, on_epoch);
-    // Residual statistics of the training data, in eval mode, for the Mahalanobis score.
-    let mut residuals = Array2::<f32>::zeros(data.dim());
-    for (chunk, mut out) in data.axis_chunks_iter(Axis(0), 4096).zip(residuals.axis_chunks_iter_mut(Axis(0), 4096)) {
-        out.assign(&(&chunk - &network.forward(chunk)));
-    }
-    let mahalanobis = Mahalanobis::fit(residuals.view(), features.n_mels);
-    let last = history.last().copied();
-    let provenance = Provenance {
-        trained_on: machines.to_vec(),
-        clips: paths.len(),
-        vectors: data.nrows(),
-        epochs: cfg.epochs,
-        seed: cfg.seed,
-        final_loss: last.map_or(f32::NAN, |h| h.loss),
-        final_val_loss: last.map_or(f32::NAN, |h| h.val_loss),
-        created: crate::plan::now_rfc3339(),
-    };
-    Ok(Model { network, mahalanobis, features, provenance })
+    Ok(crate::detect::fit_model(data.view(), features, cfg, machines.to_vec(), paths.len(), on_epoch))
 }
 
 /// One scored clip.

@@ -105,6 +105,13 @@ impl LogMel {
         }
     }
 
+    /// Log-mel of one frame of exactly `n_fft` samples: the streaming engine's entry point, the
+    /// same arithmetic as `spectrogram` uses for interior frames.
+    pub fn frame(&mut self, samples: &[f32], out: &mut [f32]) {
+        assert_eq!(samples.len(), self.config.n_fft, "one frame is n_fft samples");
+        self.frame_into(samples, 0, out);
+    }
+
     /// Log-mel spectrogram, frame-major: `frames × n_mels` values.
     pub fn spectrogram(&mut self, x: &[f32]) -> Vec<f32> {
         let (m, hop, half) = (self.config.n_mels, self.config.hop as isize, (self.config.n_fft / 2) as isize);
@@ -165,11 +172,20 @@ pub fn prepare_audio(audio: &crate::dataset::Audio, target_rate: u32) -> Vec<f32
     }
 }
 
+/// Input chunk of the resampler. 1536 = 2 × 768 makes 48 kHz → 16 kHz run on FFTs of 768 and
+/// 256 points (1024 would need 513 = 27·19, three times slower).
+pub const RESAMPLE_CHUNK: usize = 1536;
+
+/// The resampler `resample` and the engine's streaming features both use, so they agree.
+pub fn resampler(from: u32, to: u32) -> rubato::FftFixedIn<f32> {
+    rubato::FftFixedIn::<f32>::new(from as usize, to as usize, RESAMPLE_CHUNK, 2, 1).expect("valid rates")
+}
+
 /// Band-limited resampling (rubato's FFT resampler), trimmed to the expected length.
 pub fn resample(x: &[f32], from: u32, to: u32) -> Vec<f32> {
-    use rubato::{FftFixedIn, Resampler};
-    let chunk = 1024;
-    let mut r = FftFixedIn::<f32>::new(from as usize, to as usize, chunk, 2, 1).expect("valid rates");
+    use rubato::Resampler;
+    let chunk = RESAMPLE_CHUNK;
+    let mut r = resampler(from, to);
     let delay = r.output_delay();
     let want = (x.len() as u64 * to as u64 / from as u64) as usize;
     let mut out = Vec::with_capacity(want + delay + chunk);

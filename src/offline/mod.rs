@@ -4,7 +4,7 @@
 mod render;
 mod synth_set;
 
-pub use render::{render_set, PlanSource, RenderEntry, RenderSummary};
+pub use render::{apply_plan, render_set, PlanSource, RenderEntry, RenderSummary};
 pub use synth_set::{synth_set, SynthSetConfig, SynthSummary};
 
 use indicatif::{ProgressBar, ProgressStyle};

@@ -93,14 +93,7 @@ fn render_one(input_root: &Path, out_root: &Path, src: &Path, source: &PlanSourc
             planner.plan(&request).with_context(|| format!("planning for {}", src.display()))?
         }
     };
-    let mut chain = plan.chain()?;
-    chain.prepare(audio.sample_rate as f32, 4096, audio.channels.len());
-    let mut channels = audio.channels;
-    {
-        let mut refs: Vec<&mut [f32]> = channels.iter_mut().map(|c| c.as_mut_slice()).collect();
-        chain.process(&mut refs);
-    }
-    let rendered = Audio { sample_rate: audio.sample_rate, channels };
+    let rendered = apply_plan(&plan, audio)?;
     write_wav_atomic(&output, &rendered, SampleFormat::Float32)?;
     let entry = RenderEntry {
         source: src.to_path_buf(),
@@ -114,6 +107,18 @@ fn render_one(input_root: &Path, out_root: &Path, src: &Path, source: &PlanSourc
     let json = serde_json::to_string_pretty(&entry)?;
     write_atomic(&sidecar, |f| std::io::Write::write_all(f, json.as_bytes()))?;
     Ok((entry, true))
+}
+
+/// Applies a plan's chain to a whole clip: the offline reference the real-time engine matches.
+pub fn apply_plan(plan: &FaultPlan, audio: Audio) -> anyhow::Result<Audio> {
+    let mut chain = plan.chain()?;
+    chain.prepare(audio.sample_rate as f32, 4096, audio.channels.len());
+    let mut channels = audio.channels;
+    {
+        let mut refs: Vec<&mut [f32]> = channels.iter_mut().map(|c| c.as_mut_slice()).collect();
+        chain.process(&mut refs);
+    }
+    Ok(Audio { sample_rate: audio.sample_rate, channels })
 }
 
 /// Renders every WAV under `input` (normal clips only, for DCASE names) into `out`.

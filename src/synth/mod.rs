@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn nearest_centroid_on_mean_logmel_separates_the_eight_types() {
         let feats = |seed: u64, m: MachineType| {
-            let domain = if seed % 3 == 0 { Domain::Target } else { Domain::Source };
+            let domain = if seed.is_multiple_of(3) { Domain::Target } else { Domain::Source };
             mean_logmel(&clip(m, domain, None, seed * 31 + m as u64, 3.0))
         };
         let centroids: Vec<Vec<f32>> = MachineType::ALL
