@@ -1,1 +1,123 @@
+//! Faultline as a CLAP / VST3 plugin: thin glue over `faultline::engine`. Parameters feed the
+//! engine's control atomics, `process` hands the buffer to the engine's processor, and the editor
+//! talks to the engine handle. No DSP or scoring lives here.
 
+mod editor;
+mod params;
+
+pub use params::{FaultlineParams, EDITOR_SIZE};
+
+use faultline::engine::{self, AnalysisConfig, EngineHandle, Processor};
+use nice_plug::prelude::*;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+pub struct Faultline {
+    params: Arc<FaultlineParams>,
+    engine: Arc<EngineHandle>,
+    processor: Processor,
+    /// The model file the engine has loaded (to reload only when the saved state names another).
+    loaded_model: Option<std::path::PathBuf>,
+}
+
+impl Default for Faultline {
+    fn default() -> Self {
+        let (processor, engine) = engine::start(AnalysisConfig::default());
+        let engine = Arc::new(engine);
+        Self { params: Arc::new(FaultlineParams::new(engine.clone())), engine, processor, loaded_model: None }
+    }
+}
+
+impl Faultline {
+    /// Copies the host parameters into the engine's atomics (cheap stores, once per block).
+    fn sync_controls(&self) {
+        let c = self.engine.controls();
+        c.set_fault_on(self.params.fault_on.value());
+        c.set_intensity(self.params.intensity.value());
+        c.set_mix(self.params.mix.value());
+        c.set_bypass(self.params.bypass.value());
+        c.set_machine(self.params.machine.value().max(0) as usize);
+    }
+
+    /// Applies saved state that lives outside the host parameters: the plan and the model.
+    fn restore_state(&mut self) {
+        let plan = self.params.plan.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if plan != self.engine.plan() {
+            self.engine.store_plan(plan);
+        }
+        let path = self.params.model_path.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if path != self.loaded_model {
+            if let Some(p) = &path {
+                if let Err(e) = self.engine.load_model(p) {
+                    nice_log!("Faultline: cannot load the model {}: {e:#}", p.display());
+                }
+            }
+            self.loaded_model = path;
+        }
+    }
+}
+
+impl Plugin for Faultline {
+    const NAME: &'static str = "Faultline";
+    const VENDOR: &'static str = "Faultline";
+    const URL: &'static str = "https://github.com/faultline-audio/faultline";
+    const EMAIL: &'static str = "dev@faultline.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout { main_input_channels: NonZeroU32::new(2), main_output_channels: NonZeroU32::new(2), ..AudioIOLayout::const_default() },
+        AudioIOLayout { main_input_channels: NonZeroU32::new(1), main_output_channels: NonZeroU32::new(1), ..AudioIOLayout::const_default() },
+    ];
+
+    type SysExMessage = ();
+    type BackgroundTask = ();
+    type Editor = editor::FaultlineEditor;
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        Some(editor::FaultlineEditor::new(self.params.clone(), self.engine.clone()))
+    }
+
+    fn activate(&mut self, layout: &AudioIOLayout, buffer_config: &BufferConfig, _context: &mut impl ActivateContext<Self>) -> bool {
+        self.restore_state();
+        self.sync_controls();
+        let channels = layout.main_output_channels.map_or(2, NonZeroU32::get) as usize;
+        match self.engine.prepare_processor(&mut self.processor, buffer_config.sample_rate, buffer_config.max_buffer_size as usize, channels) {
+            Ok(()) => true,
+            Err(e) => {
+                nice_log!("Faultline: cannot activate: {e:#}");
+                false
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        self.sync_controls();
+        self.processor.reset();
+    }
+
+    fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, _context: &mut impl ProcessContext<Self>) -> ProcessStatus {
+        self.sync_controls();
+        self.processor.process(buffer.as_slice());
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for Faultline {
+    const CLAP_ID: &'static str = "audio.faultline.faultline";
+    const CLAP_DESCRIPTION: Option<&'static str> = Some("Plausible machine faults on live audio, and how hard an autoencoder finds them");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect, ClapFeature::Stereo, ClapFeature::Mono, ClapFeature::Distortion, ClapFeature::Analyzer];
+}
+
+impl Vst3Plugin for Faultline {
+    const VST3_CLASS_ID: [u8; 16] = *b"FaultlineFaults1";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Distortion, Vst3SubCategory::Analyzer];
+}
+
+nice_export_clap!(Faultline);
+nice_export_vst3!(Faultline);

@@ -7,7 +7,7 @@
 //! location needs a search.
 
 /// Fitted gamma parameters.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Gamma {
     pub shape: f64,
     pub loc: f64,

@@ -160,6 +160,12 @@ impl EngineHandle {
         Ok(())
     }
 
+    /// Records the plan without sending a chain: the next `prepare_processor` installs it (a
+    /// plugin restoring its state before activation).
+    pub fn store_plan(&self, plan: Option<FaultPlan>) {
+        *self.plan.lock().unwrap_or_else(|e| e.into_inner()) = plan;
+    }
+
     pub fn plan(&self) -> Option<FaultPlan> {
         self.plan.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }

@@ -88,7 +88,9 @@ impl Processor {
         self.intensity = Ramp::new(values.intensity, ramp);
         self.wet_gain = Ramp::new(values.wet_gain(), ramp);
         self.crossfade_len = ((CROSSFADE_SECONDS * sample_rate).round() as usize).max(1);
-        // Not the audio thread: old chains may be dropped right here.
+        // Not the audio thread: old chains may be dropped right here, queued ones too (the
+        // chain passed in is built from the newest plan).
+        while self.chains_in.try_pop().is_some() {}
         self.incoming = None;
         self.current = None;
         self.retiring = [None, None, None];

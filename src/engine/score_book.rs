@@ -4,7 +4,7 @@
 use super::gamma::Gamma;
 use crate::detect::ScoreKind;
 use crate::metrics;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -81,7 +81,7 @@ impl MachineBook {
 }
 
 /// Per-machine detection so far.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MachineSummary {
     pub machine: String,
     pub normal_windows: usize,
@@ -120,7 +120,7 @@ impl MachineSummary {
 }
 
 /// Everything a report needs, at one moment.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BookSummary {
     pub machines: Vec<MachineSummary>,
     pub windows: u64,

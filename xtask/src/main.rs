@@ -146,7 +146,10 @@ fn main() -> Result<()> {
         }
         Some("test") => {
             setup(&root)?;
-            cargo(&root, &["test", "--workspace"], rest)
+            cargo(&root, &["test", "--workspace"], rest)?;
+            // The plugin host tests again, against a build that aborts on any allocation in
+            // `process` (nice-plug's assert_process_allocs, debug builds only).
+            cargo(&root, &["test", "-p", "faultline-plugin", "--features", "assert_process_allocs", "--test", "host"], rest)
         }
         _ => nice_plug_xtask::main(),
     }

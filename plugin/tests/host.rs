@@ -1,0 +1,309 @@
+//! The built `.clap` in a real CLAP host (clack-host): descriptor and ports, parameters through
+//! events, equivalence with the offline render, hostile input, state round trips and sample
+//! rates. `cargo xtask test` also runs this file against a build with nice-plug's
+//! `assert_process_allocs`, which aborts on any allocation inside `process`.
+
+use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::latency::PluginLatency;
+use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::state::PluginState;
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::prelude::*;
+use faultline::dataset::Audio;
+use faultline::dsp::Rng;
+use faultline::machine::MachineType;
+use faultline::plan::{planner_by_name, FaultPlan, PlanRequest};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+struct Shared;
+impl SharedHandler<'_> for Shared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+struct TestHost;
+impl HostHandlers for TestHost {
+    type Shared<'a> = Shared;
+    type MainThread<'a> = ();
+    type AudioProcessor<'a> = ();
+}
+
+/// The plugin library, built fresh with this test's features (cargo builds only the rlib for
+/// integration tests): `$CARGO build --lib`, the cdylib's path read from cargo's JSON messages.
+/// `FAULTLINE_CLAP` points at a prebuilt one instead (a bundle, say).
+fn plugin_path() -> PathBuf {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Some(p) = std::env::var_os("FAULTLINE_CLAP") {
+            return PathBuf::from(p);
+        }
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(["build", "--lib", "--message-format=json-render-diagnostics", "-p", "faultline-plugin"]);
+        if cfg!(feature = "assert_process_allocs") {
+            cmd.args(["--features", "assert_process_allocs"]);
+        }
+        let out = cmd.stderr(std::process::Stdio::inherit()).output().expect("run cargo build");
+        assert!(out.status.success(), "building the plugin failed");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "faultline_plugin")
+            .flat_map(|m| m["filenames"].as_array().cloned().unwrap_or_default())
+            .filter_map(|f| f.as_str().map(PathBuf::from))
+            .find(|f| f.extension().is_some_and(|e| e == std::env::consts::DLL_EXTENSION))
+            .expect("cargo reported the plugin's cdylib")
+    })
+    .clone()
+}
+
+fn entry() -> PluginEntry {
+    unsafe { PluginEntry::load(plugin_path()) }.expect("load the plugin")
+}
+
+const ID: &str = "audio.faultline.faultline";
+
+fn instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
+    let info = HostInfo::new("faultline-test", "faultline", "https://example.invalid", "1.0").unwrap();
+    PluginInstance::<TestHost>::new(|_| Shared, |_| (), entry, &std::ffi::CString::new(ID).unwrap(), &info).expect("instantiate")
+}
+
+fn param_ids(plugin: &mut PluginInstance<TestHost>) -> HashMap<String, ClapId> {
+    let handle = plugin.plugin_handle();
+    let params: PluginParams = handle.get_extension().expect("params extension");
+    let mut buf = ParamInfoBuffer::new();
+    (0..params.count(&handle))
+        .map(|i| {
+            let info = params.get_info(&handle, i, &mut buf).unwrap();
+            (String::from_utf8_lossy(info.name).into_owned(), info.id)
+        })
+        .collect()
+}
+
+/// nice-plug's CLAP state: a little-endian u64 length, then the JSON.
+fn state_json(bytes: &[u8]) -> serde_json::Value {
+    let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    serde_json::from_slice(&bytes[8..8 + len]).expect("nice-plug state is JSON")
+}
+
+fn state_bytes(json: &serde_json::Value) -> Vec<u8> {
+    let body = serde_json::to_vec(json).unwrap();
+    let mut out = (body.len() as u64).to_le_bytes().to_vec();
+    out.extend(body);
+    out
+}
+
+fn save_state(plugin: &mut PluginInstance<TestHost>) -> Vec<u8> {
+    let handle = plugin.plugin_handle();
+    let state: PluginState = handle.get_extension().expect("state extension");
+    let mut out = Vec::new();
+    state.save(&handle, &mut out).expect("save state");
+    out
+}
+
+fn load_state(plugin: &mut PluginInstance<TestHost>, bytes: &[u8]) {
+    let handle = plugin.plugin_handle();
+    let state: PluginState = handle.get_extension().expect("state extension");
+    state.load(&handle, &mut &bytes[..]).expect("load state");
+}
+
+/// A saved state with a plan and parameter values put in (how a host restores a project).
+fn state_with(plugin: &mut PluginInstance<TestHost>, plan: &FaultPlan, params: &[(&str, serde_json::Value)]) -> Vec<u8> {
+    let mut state = state_json(&save_state(plugin));
+    state["fields"]["plan"] = serde_json::Value::String(serde_json::to_string(&Some(plan)).unwrap());
+    for (id, v) in params {
+        state["params"][*id] = v.clone();
+    }
+    state_bytes(&state)
+}
+
+/// Processes stereo input in blocks (sizes from `blocks`), with events at given block indices.
+fn run(
+    plugin: &mut PluginInstance<TestHost>,
+    rate: f64,
+    max_block: u32,
+    input: &[Vec<f32>; 2],
+    blocks: &mut dyn FnMut() -> usize,
+    events: &[(usize, ClapId, f64)],
+) -> [Vec<f32>; 2] {
+    let config = PluginAudioConfiguration { sample_rate: rate, min_frames_count: 1, max_frames_count: max_block };
+    let processor = plugin.activate(|_, _| (), config).expect("activate");
+    let mut processor = processor.start_processing().expect("start processing");
+    let len = input[0].len();
+    let mut out = [Vec::with_capacity(len), Vec::with_capacity(len)];
+    let (mut in_ports, mut out_ports) = (AudioPorts::with_capacity(2, 1), AudioPorts::with_capacity(2, 1));
+    let mut ins = [vec![0.0f32; max_block as usize], vec![0.0f32; max_block as usize]];
+    let mut outs = [vec![0.0f32; max_block as usize], vec![0.0f32; max_block as usize]];
+    let mut out_events = EventBuffer::new();
+    let (mut pos, mut k) = (0, 0);
+    while pos < len {
+        let n = blocks().clamp(1, max_block as usize).min(len - pos);
+        for c in 0..2 {
+            ins[c][..n].copy_from_slice(&input[c][pos..pos + n]);
+        }
+        let evs: Vec<ParamValueEvent> = events.iter().filter(|e| e.0 == k).map(|e| ParamValueEvent::new(0, e.1, Pckn::match_all(), e.2)).collect();
+        let in_events = InputEvents::from_buffer(&evs);
+        let mut output_events = OutputEvents::from_buffer(&mut out_events);
+        let input_audio = in_ports.with_input_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(ins.iter_mut().map(|b| InputChannel::variable(&mut b[..n]))),
+        }]);
+        let mut output_audio = out_ports.with_output_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_output_only(outs.iter_mut().map(|b| &mut b[..n])),
+        }]);
+        processor.process(&input_audio, &mut output_audio, &in_events, &mut output_events, None, None).expect("process");
+        for c in 0..2 {
+            out[c].extend_from_slice(&outs[c][..n]);
+        }
+        pos += n;
+        k += 1;
+    }
+    plugin.deactivate(processor.stop_processing());
+    out
+}
+
+fn clip(rate: u32, seconds: f32) -> [Vec<f32>; 2] {
+    let m = MachineType::Pump;
+    let x = faultline::synth::render(&faultline::synth::ClipSpec {
+        machine: m,
+        attrs: faultline::synth::Attrs(vec![]).completed(m),
+        fault: None,
+        severity: 0.0,
+        seed: 4,
+        sample_rate: rate,
+        seconds,
+    });
+    [x.clone(), x.iter().map(|v| -0.8 * v).collect()]
+}
+
+fn plan() -> FaultPlan {
+    let request = PlanRequest { machine: "pump".into(), attributes: vec![], fault: "squeak, rattle and hum".into(), seed: 42 };
+    planner_by_name("keyword").unwrap().plan(&request).unwrap()
+}
+
+#[test]
+fn descriptor_ports_and_latency() {
+    let entry = entry();
+    let factory = entry.get_plugin_factory().expect("plugin factory");
+    let d = factory.plugin_descriptors().find(|d| d.id().is_some_and(|i| i.to_bytes() == ID.as_bytes())).expect("descriptor");
+    assert_eq!(d.name().unwrap().to_bytes(), b"Faultline");
+    let features: Vec<String> = d.features().map(|f| f.to_string_lossy().into_owned()).collect();
+    assert!(features.iter().any(|f| f == "audio-effect"), "{features:?}");
+    let mut plugin = instance(&entry);
+    let handle = plugin.plugin_handle();
+    let ports: PluginAudioPorts = handle.get_extension().expect("audio ports");
+    assert_eq!((ports.count(&handle, true), ports.count(&handle, false)), (1, 1));
+    let mut buf = AudioPortInfoBuffer::new();
+    assert_eq!(ports.get(&handle, 0, false, &mut buf).unwrap().channel_count, 2);
+    let ids = param_ids(&mut plugin);
+    for name in ["Machine", "Fault on", "Intensity", "Mix", "Bypass", "Score"] {
+        assert!(ids.contains_key(name), "parameter {name} missing: {ids:?}");
+    }
+    let config = PluginAudioConfiguration { sample_rate: 48_000.0, min_frames_count: 1, max_frames_count: 512 };
+    let p = plugin.activate(|_, _| (), config).unwrap();
+    let handle = plugin.plugin_handle();
+    if let Some(latency) = handle.get_extension::<PluginLatency>() {
+        assert_eq!(latency.get(&handle), 0);
+    }
+    plugin.deactivate(p);
+}
+
+#[test]
+fn matches_the_offline_render_and_follows_parameter_events() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    let ids = param_ids(&mut plugin);
+    let plan = plan();
+    let state = state_with(&mut plugin, &plan, &[("fault", serde_json::json!({"bool": true}))]);
+    load_state(&mut plugin, &state);
+    let input = clip(48_000, 4.0);
+    let mut rng = Rng::new(7);
+    let half = input[0].len() / 2;
+    // Fault on from the start; at block 200 (about 2 s in) the host turns it off.
+    let mut sizes = Vec::new();
+    let mut blocks = || {
+        let n = 1 + rng.below(1024);
+        sizes.push(n);
+        n
+    };
+    let out = run(&mut plugin, 48_000.0, 1024, &input, &mut blocks, &[(200, ids["Fault on"], 0.0)]);
+    let offline = faultline::offline::apply_plan(&plan, Audio { sample_rate: 48_000, channels: input.to_vec() }).unwrap();
+    let switch: usize = sizes[..200].iter().sum();
+    assert!(switch > half / 4 && switch < input[0].len() - 48_000, "switch at {switch}");
+    for c in 0..2 {
+        assert_eq!(out[c][..switch], offline.channels[c][..switch], "channel {c}: fault on equals the offline render");
+        // 10 ms after the event the output is the dry input, exactly.
+        assert_eq!(out[c][switch + 480..], input[c][switch + 480..], "channel {c}: fault off is dry");
+    }
+    assert_ne!(out[0][..switch], input[0][..switch]);
+}
+
+#[test]
+fn hostile_input_gives_finite_output() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    let state = state_with(&mut plugin, &plan(), &[("fault", serde_json::json!({"bool": true}))]);
+    load_state(&mut plugin, &state);
+    let mut rng = Rng::new(3);
+    let n = 48_000;
+    let hostile: Vec<f32> = (0..n)
+        .map(|i| match i % 50 {
+            0 => f32::NAN,
+            1 => f32::INFINITY,
+            2 => f32::NEG_INFINITY,
+            3 => 1e-42,
+            4 => f32::MAX,
+            _ => 0.5 * rng.bipolar(),
+        })
+        .collect();
+    let input = [hostile.clone(), hostile];
+    let mut blocks = || 1 + rng.below(512);
+    let out = run(&mut plugin, 48_000.0, 512, &input, &mut blocks, &[]);
+    for c in &out {
+        assert!(c.iter().all(|v| v.is_finite()), "non-finite output");
+        assert!(c.iter().any(|v| *v != 0.0));
+    }
+}
+
+#[test]
+fn state_round_trip_restores_the_same_sound() {
+    let entry = entry();
+    let input = clip(44_100, 2.0);
+    let mut first = instance(&entry);
+    let ids = param_ids(&mut first);
+    let state = state_with(&mut first, &plan(), &[("fault", serde_json::json!({"bool": true})), ("intens", serde_json::json!({"f32": 0.6})), ("mix", serde_json::json!({"f32": 0.8}))]);
+    load_state(&mut first, &state);
+    let a = run(&mut first, 44_100.0, 256, &input, &mut || 256, &[]);
+    let saved = save_state(&mut first);
+    let json = state_json(&saved);
+    assert!(json["fields"]["plan"].as_str().is_some_and(|p| p.contains("squeak")), "plan in the saved state");
+    assert_eq!(json["params"]["intens"], serde_json::json!({"f32": 0.6}));
+
+    let mut second = instance(&entry);
+    load_state(&mut second, &saved);
+    let b = run(&mut second, 44_100.0, 256, &input, &mut || 256, &[]);
+    assert_eq!(a, b, "same state, same input, same output");
+    // The mix and intensity came back too: the output is neither dry nor the full fault.
+    assert_ne!(a[0], input[0]);
+    let _ = ids;
+}
+
+#[test]
+fn runs_at_every_sample_rate() {
+    let entry = entry();
+    for rate in [22_050u32, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000] {
+        let mut plugin = instance(&entry);
+        let state = state_with(&mut plugin, &plan(), &[("fault", serde_json::json!({"bool": true}))]);
+        load_state(&mut plugin, &state);
+        let input = clip(rate, 1.0);
+        let mut rng = Rng::new(rate as u64);
+        let mut blocks = || 1 + rng.below(2048);
+        let out = run(&mut plugin, rate as f64, 2048, &input, &mut blocks, &[]);
+        let offline = faultline::offline::apply_plan(&plan(), Audio { sample_rate: rate, channels: input.to_vec() }).unwrap();
+        assert_eq!(out[0], offline.channels[0], "{rate} Hz");
+    }
+}
+
