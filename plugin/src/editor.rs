@@ -34,7 +34,7 @@ impl FaultlineEditor {
 
     fn logical_size(&self) -> LogicalSize<f64> {
         let (w, h) = *self.params.editor_size.lock().unwrap_or_else(|e| e.into_inner());
-        LogicalSize::new(w.max(640) as f64, h.max(480) as f64)
+        LogicalSize::new(w.max(900) as f64, h.max(700) as f64)
     }
 }
 
@@ -52,7 +52,7 @@ impl Editor for FaultlineEditor {
         let state = EguiEditorState::from_size(self.logical_size(), 1.0);
         let settings = EguiNiceSettings {
             title: "Faultline".into(),
-            resize_hint: ResizeHint::resizable().with_min_logical_size(LogicalSize::new(640.0, 480.0)),
+            resize_hint: ResizeHint::resizable().with_min_logical_size(LogicalSize::new(900.0, 700.0)),
             repaint_poll_interval: Duration::from_millis(50),
             ..Default::default()
         };
@@ -66,7 +66,7 @@ impl Editor for FaultlineEditor {
     }
 
     fn resize_hint(&self) -> ResizeHint {
-        ResizeHint::resizable().with_min_logical_size(LogicalSize::new(640.0, 480.0))
+        ResizeHint::resizable().with_min_logical_size(LogicalSize::new(900.0, 700.0))
     }
 }
 
@@ -148,7 +148,8 @@ impl EditorApp {
         let Some(p) = &self.planning else { return };
         match p.rx.try_recv() {
             Ok(Ok(plan)) => {
-                let notes = plan.provenance.notes.join("; ");
+                // egui's bundled fonts have no arrows.
+                let notes = plan.provenance.notes.join("; ").replace('→', "->");
                 self.message = Some((false, format!("planned by {}{}", plan.provenance.planner, if notes.is_empty() { String::new() } else { format!(": {notes}") })));
                 self.planning = None;
                 self.apply_plan(plan);
@@ -183,8 +184,9 @@ impl EditorApp {
             ui.end_row();
             ui.label("Fault");
             let mut on = p.fault_on.value();
-            let text = if on { RichText::new("ON").color(ALARM).strong() } else { RichText::new("off") };
-            if ui.toggle_value(&mut on, text).changed() {
+            let (text, fill) = if on { (RichText::new("FAULT ON").color(Color32::WHITE).strong(), ALARM) } else { (RichText::new("fault off"), ui.visuals().widgets.inactive.bg_fill) };
+            if ui.add(egui::Button::new(text).fill(fill).min_size(egui::vec2(110.0, 0.0))).on_hover_text("The ground-truth label: windows played while on count as anomalous").clicked() {
+                on = !on;
                 set_param(&setter, &p.fault_on, on);
             }
             ui.end_row();
@@ -215,7 +217,7 @@ impl EditorApp {
     }
 
     fn planner_box(&mut self, ui: &mut egui::Ui) {
-        ui.label(RichText::new("Describe the fault").strong());
+        ui.label("Describe the fault in words");
         ui.add(egui::TextEdit::multiline(&mut self.fault_text).desired_rows(2).desired_width(f32::INFINITY));
         ui.horizontal(|ui| {
             ui.label("Planner");
@@ -248,16 +250,16 @@ impl EditorApp {
             self.edits = plan.steps.iter().map(|s| s.arguments.get("intensity").and_then(|v| v.as_f64()).unwrap_or(1.0) as f32).collect();
         }
         let mut commit = false;
-        egui::Grid::new("plan").striped(true).num_columns(3).spacing([10.0, 4.0]).show(ui, |ui| {
-            for (i, step) in plan.steps.iter().enumerate() {
-                ui.label(RichText::new(&step.function).color(ACCENT).strong());
+        for (i, step) in plan.steps.iter().enumerate() {
+            ui.horizontal(|ui| {
+                ui.add_sized([130.0, 18.0], egui::Label::new(RichText::new(&step.function).color(ACCENT).strong()));
                 let r = ui.add(egui::Slider::new(&mut self.edits[i], 0.0..=1.0).text("intensity").fixed_decimals(2));
                 commit |= r.drag_stopped() || (r.changed() && !r.dragged());
-                let args: Vec<String> = step.arguments.iter().filter(|(k, _)| *k != "intensity").map(|(k, v)| format!("{k}={}", fmt_value(v))).collect();
-                ui.label(RichText::new(args.join("  ")).small().monospace());
-                ui.end_row();
-            }
-        });
+            });
+            let args: Vec<String> = step.arguments.iter().filter(|(k, _)| *k != "intensity").map(|(k, v)| format!("{k}={}", fmt_value(v))).collect();
+            ui.add(egui::Label::new(RichText::new(args.join("   ")).small().monospace().weak()).wrap());
+            ui.add_space(2.0);
+        }
         if commit {
             let mut edited = plan.clone();
             for (step, v) in edited.steps.iter_mut().zip(&self.edits) {
@@ -280,7 +282,6 @@ impl EditorApp {
         };
         let above = threshold.is_some_and(|t| latest > t);
         ui.horizontal(|ui| {
-            ui.label(RichText::new("Anomaly score").strong());
             ui.label(RichText::new(if latest.is_finite() { format!("{latest:.2}") } else { "–".into() }).size(22.0).color(if above { ALARM } else { CALM }).strong());
             match threshold {
                 Some(t) => ui.label(format!("threshold {t:.2} ({})", kind.name())),
@@ -291,7 +292,7 @@ impl EditorApp {
             }
         });
         let history: Vec<&WindowScore> = detail.history.iter().filter(|w| w.machine == machine).collect();
-        let (rect, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 150.0), Sense::hover());
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 120.0), Sense::hover());
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
         let values: Vec<f64> = history.iter().map(|w| w.score(kind)).filter(|v| v.is_finite()).collect();
@@ -335,7 +336,6 @@ impl EditorApp {
     fn auc_table(&self, ui: &mut egui::Ui) {
         let live = self.engine.live().detail();
         let fmt = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
-        ui.label(RichText::new("Detection so far (fault-on windows vs normal)").strong());
         egui::Grid::new("auc").striped(true).num_columns(7).spacing([14.0, 4.0]).show(ui, |ui| {
             for h in ["machine", "normal", "fault", "AUC mse", "pAUC mse", "AUC maha", "pAUC maha"] {
                 ui.label(RichText::new(h).strong());
@@ -382,7 +382,7 @@ impl EditorApp {
             }
         });
         ui.horizontal(|ui| {
-            ui.add(egui::TextEdit::singleline(&mut self.model_path).desired_width(300.0));
+            ui.add(egui::TextEdit::singleline(&mut self.model_path).desired_width((ui.available_width() - 190.0).max(120.0)));
             if ui.button("Load model").clicked() {
                 let path = std::path::PathBuf::from(self.model_path.trim());
                 self.message = Some(match self.engine.load_model(&path) {
@@ -405,7 +405,7 @@ impl EditorApp {
             }
         });
         ui.horizontal(|ui| {
-            ui.add(egui::TextEdit::singleline(&mut self.report_dir).desired_width(300.0));
+            ui.add(egui::TextEdit::singleline(&mut self.report_dir).desired_width((ui.available_width() - 190.0).max(120.0)));
             if ui.button("Export report").clicked() {
                 let extra = serde_json::json!({ "source": "plugin", "plan": self.plan() });
                 self.message = Some(match self.engine.write_report(std::path::Path::new(self.report_dir.trim()), extra) {
@@ -426,30 +426,42 @@ impl NiceEguiApp for EditorApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
         self.poll_planning();
         ui.ctx().request_repaint_after(Duration::from_millis(100));
-        egui::Frame::new().inner_margin(12.0).show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.heading(RichText::new("Faultline").color(ACCENT).strong());
-                ui.weak("machine faults, live, and how hard they are to hear for a detector that learned only normal sound");
+        {
+            egui::Frame::new().inner_margin(12.0).show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.heading(RichText::new("Faultline").color(ACCENT).strong());
+                    ui.weak("machine faults, live — and how hard they are for a detector that learned only normal sound");
+                });
+                ui.add_space(6.0);
+                ui.columns(2, |cols| {
+                    section(&mut cols[0], "Live controls", |ui| self.controls(ui));
+                    cols[0].add_space(8.0);
+                    section(&mut cols[0], "Detector", |ui| self.model_box(ui));
+                    section(&mut cols[1], "Fault planner", |ui| self.planner_box(ui));
+                    cols[1].add_space(8.0);
+                    section(&mut cols[1], "Plan", |ui| self.plan_view(ui));
+                });
+                ui.add_space(8.0);
+                section(ui, "Anomaly score", |ui| self.meter(ui));
+                ui.add_space(8.0);
+                section(ui, "Detection so far: fault-on windows against normal ones", |ui| self.auc_table(ui));
             });
-            ui.separator();
-            ui.columns(2, |cols| {
-                cols[0].group(|ui| self.controls(ui));
-                cols[0].add_space(6.0);
-                cols[0].group(|ui| self.model_box(ui));
-                cols[1].group(|ui| self.planner_box(ui));
-                cols[1].add_space(6.0);
-                cols[1].group(|ui| self.plan_view(ui));
-            });
-            ui.add_space(6.0);
-            ui.group(|ui| self.meter(ui));
-            ui.add_space(6.0);
-            ui.group(|ui| self.auc_table(ui));
-        });
+        }
     }
 
     fn resized(&mut self, size: nice_plug_egui::baseview::WindowSize) {
         *self.params.editor_size.lock().unwrap_or_else(|e| e.into_inner()) = (size.logical.width.round() as u32, size.logical.height.round() as u32);
     }
+}
+
+/// A titled, full-width group.
+fn section(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui)) {
+    egui::Frame::group(ui.style()).inner_margin(10.0).corner_radius(6.0).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.label(RichText::new(title).color(ACCENT).strong());
+        ui.add_space(4.0);
+        add(ui);
+    });
 }
 
 fn set_param<P: Param>(setter: &ParamSetter, param: &P, value: P::Plain) {

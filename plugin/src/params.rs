@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Editor size at first open, logical pixels.
-pub const EDITOR_SIZE: (u32, u32) = (960, 640);
+pub const EDITOR_SIZE: (u32, u32) = (980, 760);
 
 #[derive(Params)]
 pub struct FaultlineParams {
