@@ -8,21 +8,16 @@
 //!
 //! Run: `cargo run --release --example engine_speed`
 
-use faultline::detect::{Autoencoder, Mahalanobis, Model, BASELINE_DIMS};
+use faultline::detect::Model;
 use faultline::engine::{self, AnalysisConfig};
-use faultline::features::{FeatureConfig, LogMel};
 use faultline::catalog::{find, ResolvedStep};
 use faultline::plan::{FaultPlan, Provenance};
 use std::time::Instant;
 
 fn model() -> Model {
-    let network = Autoencoder::new(&BASELINE_DIMS, 1);
     let mut rng = faultline::dsp::Rng::new(2);
     let x: Vec<f32> = (0..48_000).map(|_| 0.1 * rng.bipolar()).collect();
-    let v = LogMel::new(FeatureConfig::default()).vectors(&x);
-    let data = ndarray::Array2::from_shape_vec((v.len() / 640, 640), v).unwrap();
-    let residual = &data - &network.forward(data.view());
-    Model { mahalanobis: Mahalanobis::fit(residual.view(), 128), network, features: FeatureConfig::default(), provenance: Default::default() }
+    faultline::detect::untrained_model(&x, 1)
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {

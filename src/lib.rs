@@ -12,6 +12,7 @@ pub mod eval;
 pub mod features;
 pub mod machine;
 pub mod metrics;
+pub mod monitor;
 pub mod offline;
 pub mod plan;
 pub mod report;

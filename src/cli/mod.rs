@@ -204,6 +204,71 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Live: a microphone or a looped WAV through the engine, scored window by window, with a
+    /// terminal view and reports (JSON + CSV) written periodically and on exit.
+    Monitor {
+        /// Input device (name or id, see --list-devices); the default input without it.
+        #[arg(long, conflicts_with = "loop_file")]
+        device: Option<String>,
+        /// List input devices and exit.
+        #[arg(long)]
+        list_devices: bool,
+        /// Play a WAV file in a loop instead of a device.
+        #[arg(long = "loop", value_name = "FILE")]
+        loop_file: Option<PathBuf>,
+        /// With --loop: as fast as the analysis keeps up (simulated real time).
+        #[arg(long, requires = "loop_file")]
+        fast: bool,
+        /// Also play the processed audio on an output device ("default" for the default one).
+        #[arg(long, value_name = "DEVICE")]
+        passthrough: Option<String>,
+        /// A detector model (safetensors).
+        #[arg(long, required_unless_present_any = ["learn", "list_devices"])]
+        model: Option<PathBuf>,
+        /// Learn normal from the first DURATION of input (fault off), then score.
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        learn: Option<std::time::Duration>,
+        /// Minimum epochs when learning (at least 2000 optimizer steps are run anyway).
+        #[arg(long, default_value_t = 20)]
+        learn_epochs: usize,
+        /// Save the learned model here.
+        #[arg(long)]
+        save_model: Option<PathBuf>,
+        #[arg(long, default_value = "fan")]
+        machine: String,
+        /// The fault, in words (planned by --planner).
+        #[arg(long, conflicts_with = "plan")]
+        fault: Option<String>,
+        #[arg(long, default_value = "keyword")]
+        planner: String,
+        /// A plan file instead of --fault.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// Alternate fault off/on: "10s" or "off=20s,on=5s" (default: on once the model is ready).
+        #[arg(long, value_parser = crate::monitor::Schedule::parse)]
+        schedule: Option<crate::monitor::Schedule>,
+        #[arg(long, value_enum, default_value = "mse")]
+        score: ScoreArg,
+        /// Stop after this much audio.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        duration: Option<std::time::Duration>,
+        #[arg(long, default_value = "faultline-monitor")]
+        report: PathBuf,
+        /// Seconds between periodic reports.
+        #[arg(long, default_value_t = 10.0)]
+        report_every: f64,
+        /// Window length and hop in seconds.
+        #[arg(long, default_value_t = 1.0)]
+        window: f64,
+        #[arg(long, default_value_t = 0.5)]
+        hop: f64,
+        /// No terminal view.
+        #[arg(long)]
+        quiet: bool,
+        /// One JSON line per scored window on stdout (implies no terminal view).
+        #[arg(long)]
+        json: bool,
+    },
     /// The main job on built-in defaults: synthesize all machines, evaluate, report.
     Demo {
         #[arg(long, default_value = "target/faultline-demo")]
@@ -378,6 +443,74 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             crate::dataset::write_atomic(&out.join("calibration.md"), |f| std::io::Write::write_all(f, table.as_bytes()))?;
             println!("{table}");
+        }
+        Command::Monitor {
+            device,
+            list_devices,
+            loop_file,
+            fast,
+            passthrough,
+            model,
+            learn,
+            learn_epochs,
+            save_model,
+            machine,
+            fault,
+            planner,
+            plan,
+            schedule,
+            score,
+            duration,
+            report,
+            report_every,
+            window,
+            hop,
+            quiet,
+            json,
+        } => {
+            if list_devices {
+                #[cfg(feature = "device")]
+                for name in crate::monitor::list_devices()? {
+                    println!("{name}");
+                }
+                #[cfg(not(feature = "device"))]
+                anyhow::bail!("this build has no audio device support (the `device` feature)");
+                return Ok(());
+            }
+            anyhow::ensure!(window > 0.0 && hop > 0.0 && hop <= window, "--window and --hop must be positive, hop ≤ window");
+            let plan_choice = match (fault, plan) {
+                (Some(text), None) => crate::monitor::PlanChoice::Fault { text, planner },
+                (None, Some(path)) => crate::monitor::PlanChoice::File(path),
+                _ => crate::monitor::PlanChoice::None,
+            };
+            let cfg = crate::monitor::MonitorConfig {
+                input: match loop_file {
+                    Some(path) => crate::monitor::Input::Loop(path),
+                    None => crate::monitor::Input::Device(device),
+                },
+                passthrough: passthrough.map(|p| (p != "default").then_some(p)),
+                model,
+                learn,
+                learn_epochs,
+                save_model,
+                machine: machine.parse::<MachineType>()?,
+                plan: plan_choice,
+                schedule,
+                score: score.into(),
+                fast,
+                duration,
+                report_dir: report,
+                report_every: std::time::Duration::from_secs_f64(report_every.max(0.5)),
+                json,
+                quiet,
+                analysis: crate::engine::AnalysisConfig { window_s: window, hop_s: hop },
+                llm,
+            };
+            let outcome = crate::monitor::run(cfg)?;
+            eprintln!("monitor: {:.1} s of audio, {} windows; report: {}", outcome.seconds, outcome.windows, outcome.report.first().map_or(String::new(), |p| p.display().to_string()));
+            if let Some(e) = outcome.error {
+                anyhow::bail!("the input stopped: {e} (the report was written)");
+            }
         }
         Command::Demo { out, count, epochs, quiet } => demo::run(&out, count, epochs, quiet)?,
     }

@@ -118,3 +118,14 @@ pub fn fit_model(
     };
     Model { network, mahalanobis, features, provenance }
 }
+
+/// An untrained but well-defined model (random weights, residual statistics of `audio` at
+/// 16 kHz): deterministic scores for tests and benchmarks that need a model but not a good one.
+pub fn untrained_model(audio: &[f32], seed: u64) -> Model {
+    let network = Autoencoder::new(&BASELINE_DIMS, seed);
+    let features = FeatureConfig::default();
+    let v = crate::features::LogMel::new(features.clone()).vectors(audio);
+    let data = Array2::from_shape_vec((v.len() / features.dims(), features.dims()), v).expect("whole vectors");
+    let residual = &data - &network.forward(data.view());
+    Model { mahalanobis: Mahalanobis::fit(residual.view(), features.n_mels), network, features, provenance: Provenance::default() }
+}

@@ -6,7 +6,7 @@ use super::controls::Ramp;
 use super::tap::{Tag, TapSample};
 use super::Shared;
 use crate::dsp::{FaultChain, INPUT_LIMIT};
-use ringbuf::traits::{Consumer, Producer};
+use ringbuf::traits::{Consumer, Observer, Producer};
 use ringbuf::{HeapCons, HeapProd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -103,6 +103,21 @@ impl Processor {
 
     pub fn sample_rate(&self) -> f32 {
         self.sample_rate
+    }
+
+    pub fn controls(&self) -> &super::Controls {
+        &self.shared.controls
+    }
+
+    /// Samples waiting in the analysis queue (a faster-than-real-time driver keeps this small
+    /// instead of dropping, so analysis follows closely).
+    pub fn tap_backlog(&self) -> usize {
+        self.tap.occupied_len()
+    }
+
+    /// The analysis side's state (a driver waits while a learned model trains).
+    pub fn engine_state(&self) -> super::EngineState {
+        self.shared.live.state()
     }
 
     pub fn channels(&self) -> usize {

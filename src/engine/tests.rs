@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::dataset::Audio;
-use crate::detect::{Autoencoder, Mahalanobis, Model, BASELINE_DIMS};
+use crate::detect::Model;
 use crate::dsp::Rng;
 use crate::features::{resample, stack, FeatureConfig, LogMel};
 use crate::machine::MachineType;
@@ -20,14 +20,8 @@ fn plan(fault: &str, seed: u64) -> FaultPlan {
     planner_by_name("keyword").unwrap().plan(&request).unwrap()
 }
 
-/// An untrained but well-defined model: scores are deterministic, which is all equivalence needs.
 fn untrained_model(seed: u64) -> Model {
-    let network = Autoencoder::new(&BASELINE_DIMS, seed);
-    let x = machine_clip(MachineType::Fan, 3.0, 16_000, seed);
-    let v = LogMel::new(FeatureConfig::default()).vectors(&x);
-    let data = Array2::from_shape_vec((v.len() / 640, 640), v).unwrap();
-    let residual = &data - &network.forward(data.view());
-    Model { mahalanobis: Mahalanobis::fit(residual.view(), 128), network, features: FeatureConfig::default(), provenance: Default::default() }
+    crate::detect::untrained_model(&machine_clip(MachineType::Fan, 3.0, 16_000, seed), seed)
 }
 
 /// Processes `x` (mono, copied to `channels`) in random block sizes; returns channel 0.
