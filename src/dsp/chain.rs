@@ -7,6 +7,20 @@ use super::{Block, Transform};
 /// squares in the level follower would overflow. Non-finite input becomes silence.
 pub const INPUT_LIMIT: f32 = 1e6;
 
+/// Magnitudes below this become 0: denormal (and near-denormal) input would otherwise slow every
+/// filter by orders of magnitude, and −600 dBFS is no sound.
+pub const INPUT_FLOOR: f32 = 1e-30;
+
+/// What every fault input goes through: non-finite → silence, tiny → 0, huge → clamped.
+#[inline]
+pub fn sanitize(x: f32) -> f32 {
+    if !x.is_finite() || x.abs() < INPUT_FLOOR {
+        0.0
+    } else {
+        x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
+    }
+}
+
 struct Step {
     transform: Box<dyn Transform>,
     intensity: f32,
@@ -111,7 +125,7 @@ impl FaultChain {
         let Some(len) = channels.iter().map(|c| c.len()).min() else { return };
         for ch in channels.iter_mut() {
             for x in ch[..len].iter_mut() {
-                *x = if x.is_finite() { x.clamp(-INPUT_LIMIT, INPUT_LIMIT) } else { 0.0 };
+                *x = sanitize(*x);
             }
         }
         let inv_channels = 1.0 / used as f32;
@@ -144,5 +158,21 @@ impl FaultChain {
 
     pub fn process_mono(&mut self, samples: &mut [f32]) {
         self.process(&mut [samples]);
+    }
+}
+
+#[cfg(test)]
+mod sanitize_tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_flushes_denormals_and_bounds_the_rest() {
+        assert_eq!(sanitize(1e-40), 0.0);
+        assert_eq!(sanitize(-1e-31), 0.0);
+        assert_eq!(sanitize(f32::NAN), 0.0);
+        assert_eq!(sanitize(f32::NEG_INFINITY), 0.0);
+        assert_eq!(sanitize(1e30), INPUT_LIMIT);
+        assert_eq!(sanitize(0.25), 0.25);
+        assert_eq!(sanitize(-1e-20), -1e-20);
     }
 }

@@ -29,7 +29,7 @@ pub(crate) mod testutil;
 
 pub use amplitude_modulation::{AmplitudeModulation, AmplitudeModulationParams};
 pub use band_noise::{BandNoise, BandNoiseParams};
-pub use chain::{FaultChain, INPUT_LIMIT};
+pub use chain::{sanitize, FaultChain, INPUT_FLOOR, INPUT_LIMIT};
 pub use damping::{Damping, DampingParams};
 pub use delay::DelayLine;
 pub use dropout::{Dropout, DropoutParams};

@@ -5,7 +5,7 @@
 use super::controls::Ramp;
 use super::tap::{Tag, TapSample};
 use super::Shared;
-use crate::dsp::{FaultChain, INPUT_LIMIT};
+use crate::dsp::{sanitize, FaultChain};
 use ringbuf::traits::{Consumer, Observer, Producer};
 use ringbuf::{HeapCons, HeapProd};
 use std::sync::atomic::Ordering;
@@ -160,7 +160,7 @@ impl Processor {
         let mut peak = 0.0f32;
         for (ch, dry) in io.iter().zip(&mut self.dry) {
             for (d, x) in dry[..n].iter_mut().zip(&ch[start..start + n]) {
-                *d = if x.is_finite() { x.clamp(-INPUT_LIMIT, INPUT_LIMIT) } else { 0.0 };
+                *d = sanitize(*x);
                 peak = peak.max(d.abs());
             }
         }

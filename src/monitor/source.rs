@@ -100,9 +100,9 @@ pub fn spawn_loop(audio: Audio, mut driver: Driver, fast: bool) -> std::thread::
             while !status.stop.load(Ordering::Relaxed) && !status.ended.load(Ordering::Acquire) {
                 let n = block.min(driver.remaining());
                 if fast {
-                    // Stay within a block or two of the analysis, and wait while a learned
-                    // model trains: simulated time then matches what real time would give.
-                    while (driver.processor.tap_backlog() > 2 * block || driver.processor.engine_state() == EngineState::Training) && !status.stop.load(Ordering::Relaxed) {
+                    // Stay within half a second of the analysis (it polls every few ms), and wait
+                    // while a learned model trains: simulated time then matches real time closely.
+                    while (driver.processor.tap_backlog() > rate / 2 || driver.processor.engine_state() == EngineState::Training) && !status.stop.load(Ordering::Relaxed) {
                         std::thread::sleep(Duration::from_micros(200));
                     }
                 } else {
@@ -196,7 +196,7 @@ mod device {
             let status = status.clone();
             let stream = device
                 .build_output_stream::<f32, _, _>(
-                    config.clone(),
+                    config,
                     move |data: &mut [f32], _| {
                         let got = rx.pop_slice(data);
                         data[got..].fill(0.0);
@@ -236,11 +236,11 @@ mod device {
         let err_status = status.clone();
         let on_error = move |e: cpal::Error| err_status.fail(format!("input device: {e}"));
         let stream = match input.config.sample_format() {
-            cpal::SampleFormat::F32 => input.device.build_input_stream::<f32, _, _>(config.clone(), move |d: &[f32], _| run(d), on_error, None),
+            cpal::SampleFormat::F32 => input.device.build_input_stream::<f32, _, _>(config, move |d: &[f32], _| run(d), on_error, None),
             cpal::SampleFormat::I16 => {
                 let mut scratch = vec![0.0f32; MAX_FRAMES * channels];
                 input.device.build_input_stream::<i16, _, _>(
-                    config.clone(),
+                    config,
                     move |d: &[i16], _| {
                         for chunk in d.chunks(scratch.len()) {
                             for (s, v) in scratch.iter_mut().zip(chunk) {

@@ -9,7 +9,8 @@ pub fn path(release: bool) -> PathBuf {
     static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     PATH.get_or_init(|| {
         if let Some(p) = std::env::var_os("FAULTLINE_CLAP") {
-            return PathBuf::from(p);
+            // Relative to the workspace root, where `cargo xtask bundle` puts `target/bundled`.
+            return std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(p);
         }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = std::process::Command::new(cargo);
