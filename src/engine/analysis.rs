@@ -95,6 +95,8 @@ pub struct Analyzer {
     segment_start_s: f64,
     next_window: u64,
     window_count: u64,
+    /// What the last `publish` saw (window count, book version).
+    published: (usize, u64),
     stopped: bool,
 }
 
@@ -123,6 +125,7 @@ impl Analyzer {
             segment_start_s: 0.0,
             next_window: 0,
             window_count: 0,
+            published: (0, 0),
             stopped: false,
         }
     }
@@ -185,7 +188,12 @@ impl Analyzer {
         }
         if any {
             self.score_due(false);
-            self.publish();
+            // The summary (AUCs over every window so far) is rebuilt only when the book changed.
+            let version = (self.book.windows().len(), self.book.summary_version());
+            if version != self.published {
+                self.publish();
+                self.published = version;
+            }
         }
     }
 

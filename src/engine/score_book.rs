@@ -182,6 +182,11 @@ impl ScoreBook {
         &self.windows
     }
 
+    /// Changes whenever discards or restarts change the summary without adding a window.
+    pub fn summary_version(&self) -> u64 {
+        self.discarded + (self.generation << 32)
+    }
+
     pub fn summary(&self, dropped_samples: u64) -> BookSummary {
         let machines = self
             .machines
@@ -205,42 +210,15 @@ impl ScoreBook {
 
     /// Window scores as CSV (one row per window).
     pub fn windows_csv(&self) -> String {
-        let mut s = String::from("index,start_s,machine,label,mse,mahalanobis,above_mse,above_mahalanobis\n");
-        for w in &self.windows {
-            s += &format!(
-                "{},{:.3},{},{},{},{},{},{}\n",
-                w.index,
-                w.start_s,
-                w.machine,
-                if w.fault { "fault" } else { "normal" },
-                w.mse,
-                w.mahalanobis,
-                w.above_mse,
-                w.above_mahalanobis
-            );
-        }
-        s
+        windows_csv(self.windows.iter())
     }
 
-    /// Writes `summary.json`, `windows.csv` and `alarms.csv` into `dir`, each atomically.
+    /// Writes `summary.json`, `windows.csv` and `alarms.csv` (windows above a threshold) into
+    /// `dir`, each atomically.
     pub fn write_report(&self, dir: &Path, extra: &serde_json::Value, dropped_samples: u64) -> std::io::Result<Vec<PathBuf>> {
         let summary = self.summary(dropped_samples);
         let json = serde_json::json!({ "summary": summary, "run": extra });
-        let alarms: String = std::iter::once("index,start_s,machine,label,mse,mahalanobis,above_mse,above_mahalanobis\n".to_string())
-            .chain(self.windows.iter().filter(|w| w.above_mse || w.above_mahalanobis).map(|w| {
-                format!(
-                    "{},{:.3},{},{},{},{},{},{}\n",
-                    w.index,
-                    w.start_s,
-                    w.machine,
-                    if w.fault { "fault" } else { "normal" },
-                    w.mse,
-                    w.mahalanobis,
-                    w.above_mse,
-                    w.above_mahalanobis
-                )
-            }))
-            .collect();
+        let alarms = windows_csv(self.windows.iter().filter(|w| w.above_mse || w.above_mahalanobis));
         let files = [
             (dir.join("summary.json"), serde_json::to_string_pretty(&json).expect("plain data")),
             (dir.join("windows.csv"), self.windows_csv()),
@@ -251,6 +229,15 @@ impl ScoreBook {
         }
         Ok(files.into_iter().map(|(p, _)| p).collect())
     }
+}
+
+fn windows_csv<'a>(windows: impl Iterator<Item = &'a WindowScore>) -> String {
+    let mut s = String::from("index,start_s,machine,label,mse,mahalanobis,above_mse,above_mahalanobis\n");
+    for w in windows {
+        let label = if w.fault { "fault" } else { "normal" };
+        s += &format!("{},{:.3},{},{label},{},{},{},{}\n", w.index, w.start_s, w.machine, w.mse, w.mahalanobis, w.above_mse, w.above_mahalanobis);
+    }
+    s
 }
 
 #[cfg(test)]
