@@ -117,10 +117,21 @@ pcm.faultline_file {{
     let list = Command::new(env!("CARGO_BIN_EXE_faultline")).args(["monitor", "--list-devices"]).env("ALSA_CONFIG_PATH", &conf).output().unwrap();
     assert!(String::from_utf8_lossy(&list.stdout).contains("Faultline test capture"), "the ALSA device is listed: {}", String::from_utf8_lossy(&list.stdout));
 
+    // A device that is not there: a clear error naming the ones that are, no hang, no report.
+    let missing = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["monitor", "--device", "no such mic", "--learn", "10s", "--quiet", "--report", dir.path().join("none").to_str().unwrap()])
+        .env("ALSA_CONFIG_PATH", &conf)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(!missing.status.success() && err.contains("no input device \"no such mic\"") && err.contains("Faultline test capture"), "{err}");
+
     let report = dir.path().join("device-report");
     let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
         .args(["monitor", "--device", "Faultline test capture", "--model", model.to_str().unwrap(), "--fault", "strong electrical hum"])
         .args(["--schedule", "off=3s,on=3s", "--duration", "30s", "--quiet", "--report", report.to_str().unwrap()])
+        // Pass-through to the default output: the same PCM, whose playback goes to /dev/null.
+        .args(["--passthrough", "default"])
         .env("ALSA_CONFIG_PATH", &conf)
         .output()
         .unwrap();
