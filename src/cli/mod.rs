@@ -470,12 +470,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             if list_devices {
                 #[cfg(feature = "device")]
-                for name in crate::monitor::list_devices()? {
-                    println!("{name}");
+                {
+                    for name in crate::monitor::list_devices()? {
+                        println!("{name}");
+                    }
+                    return Ok(());
                 }
                 #[cfg(not(feature = "device"))]
                 anyhow::bail!("this build has no audio device support (the `device` feature)");
-                return Ok(());
             }
             anyhow::ensure!(window > 0.0 && hop > 0.0 && hop <= window, "--window and --hop must be positive, hop ≤ window");
             let plan_choice = match (fault, plan) {

@@ -110,7 +110,8 @@ impl Gamma {
         while lower_regularized(self.shape, hi) < q {
             hi *= 2.0;
         }
-        for _ in 0..200 {
+        // 64 halvings take the bracket below f64 resolution.
+        for _ in 0..64 {
             let mid = 0.5 * (lo + hi);
             if lower_regularized(self.shape, mid) < q {
                 lo = mid;
