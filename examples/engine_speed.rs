@@ -35,7 +35,7 @@ fn main() {
     let input: Vec<f32> = (0..rate as usize).map(|_| 0.2 * rng.bipolar()).collect();
 
     let mut callbacks = serde_json::Map::new();
-    let blocks: &[usize] = if std::env::args().nth(2).as_deref() == Some("analysis") { &[] } else { &[64, 512] };
+    let blocks: &[usize] = if matches!(std::env::args().nth(2).as_deref(), Some("analysis" | "live")) { &[] } else { &[64, 512] };
     for &block in blocks {
         let (mut processor, handle) = engine::start(AnalysisConfig::default());
         handle.set_model(model());
@@ -73,6 +73,7 @@ fn main() {
         );
     }
 
+    let live_only = std::env::args().nth(2).as_deref() == Some("live");
     // Analysis: tap 10 s at a time (the queue holds 16 s at 48 kHz), then time the analyzer.
     let (mut processor, handle, mut analyzer) = engine::build(AnalysisConfig::default());
     handle.set_model(model());
@@ -81,7 +82,7 @@ fn main() {
     let mut busy = 0.0;
     let mut fed = 0.0;
     let mut buf = vec![0.0f32; 4800];
-    while fed < seconds {
+    while fed < seconds && !live_only {
         for _ in 0..100 {
             buf.copy_from_slice(&input[..4800]);
             processor.process(&mut [&mut buf]);
@@ -91,7 +92,7 @@ fn main() {
         analyzer.pump();
         busy += t.elapsed().as_secs_f64();
     }
-    let bulk = fed / busy;
+    let bulk = fed / busy.max(1e-9);
 
     // The live pattern: 10 ms callbacks, the analyzer polled after each one.
     let (mut processor, handle, mut analyzer) = engine::build(AnalysisConfig::default());

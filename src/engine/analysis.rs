@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub const LEARN_MIN_STEPS: usize = 2000;
 
 /// Most vectors scored in one batch.
-const MAX_BATCH: usize = 256;
+const MAX_BATCH: usize = 48;
 
 /// Window settings.
 #[derive(Clone, Debug, PartialEq)]
