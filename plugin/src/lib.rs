@@ -47,10 +47,10 @@ impl Faultline {
         }
         let path = self.params.model_path.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if path != self.loaded_model {
-            if let Some(p) = &path {
-                if let Err(e) = self.engine.load_model(p) {
-                    nice_log!("Faultline: cannot load the model {}: {e:#}", p.display());
-                }
+            if let Some(p) = &path
+                && let Err(e) = self.engine.load_model(p)
+            {
+                nice_log!("Faultline: cannot load the model {}: {e:#}", p.display());
             }
             self.loaded_model = path;
         }
