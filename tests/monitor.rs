@@ -8,16 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 fn fan_clip(seconds: f32, rate: u32) -> Vec<f32> {
-    let m = MachineType::Fan;
-    faultline::synth::render(&faultline::synth::ClipSpec {
-        machine: m,
-        attrs: faultline::synth::Attrs(vec![]).completed(m),
-        fault: None,
-        severity: 0.0,
-        seed: 12,
-        sample_rate: rate,
-        seconds,
-    })
+    faultline::synth::normal_clip(MachineType::Fan, seconds, rate, 12)
 }
 
 fn write_clip(dir: &Path, seconds: f32, rate: u32, format: SampleFormat) -> PathBuf {

@@ -4,7 +4,7 @@
 
 use crate::params::FaultlineParams;
 use faultline::detect::ScoreKind;
-use faultline::engine::{EngineHandle, EngineState, WindowScore};
+use faultline::engine::{EngineHandle, EngineState, LiveDetail, WindowScore};
 use faultline::plan::{planner_by_name, FaultPlan, PlanRequest};
 use nice_plug::prelude::*;
 use egui::{Color32, RichText, Sense, Stroke};
@@ -269,10 +269,9 @@ impl EditorApp {
         }
     }
 
-    fn meter(&self, ui: &mut egui::Ui) {
+    fn meter(&self, ui: &mut egui::Ui, detail: &LiveDetail) {
         let kind = self.params.score_kind();
         let live = self.engine.live();
-        let detail = live.detail();
         let machine = self.params.machine().name();
         let summary = detail.book.machine(machine).cloned();
         let threshold = summary.as_ref().and_then(|s| s.threshold(kind));
@@ -333,8 +332,7 @@ impl EditorApp {
         });
     }
 
-    fn auc_table(&self, ui: &mut egui::Ui) {
-        let live = self.engine.live().detail();
+    fn auc_table(&self, ui: &mut egui::Ui, live: &LiveDetail) {
         let fmt = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
         egui::Grid::new("auc").striped(true).num_columns(7).spacing([14.0, 4.0]).show(ui, |ui| {
             for h in ["machine", "normal", "fault", "AUC mse", "pAUC mse", "AUC maha", "pAUC maha"] {
@@ -361,7 +359,7 @@ impl EditorApp {
         }
     }
 
-    fn model_box(&mut self, ui: &mut egui::Ui) {
+    fn model_box(&mut self, ui: &mut egui::Ui, detail: &LiveDetail) {
         let live = self.engine.live();
         let state = live.state();
         ui.horizontal(|ui| {
@@ -370,7 +368,7 @@ impl EditorApp {
                 if ui.button("Cancel").clicked() {
                     self.engine.cancel_learn();
                 }
-                ui.add(egui::ProgressBar::new(live.progress.load(Ordering::Relaxed)).desired_width(220.0).text(live.detail().status));
+                ui.add(egui::ProgressBar::new(live.progress.load(Ordering::Relaxed)).desired_width(220.0).text(detail.status.as_str()));
             } else {
                 if ui.button("Learn normal").on_hover_text("Collect this many seconds of fault-off audio, then train the detector on it").clicked() {
                     self.engine.learn(self.learn_seconds as f64, faultline::detect::TrainConfig { epochs: 20, ..Default::default() });
@@ -426,25 +424,30 @@ impl NiceEguiApp for EditorApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
         self.poll_planning();
         ui.ctx().request_repaint_after(Duration::from_millis(100));
+        // One copy of the live record per frame, shared by every section.
+        let detail = self.engine.live().detail();
         {
             egui::Frame::new().inner_margin(12.0).show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.heading(RichText::new("Faultline").color(ACCENT).strong());
                     ui.weak("machine faults, live — and how hard they are for a detector that learned only normal sound");
                 });
+                if let Some(e) = &detail.last_error {
+                    ui.colored_label(ALARM, e);
+                }
                 ui.add_space(6.0);
                 ui.columns(2, |cols| {
                     section(&mut cols[0], "Live controls", |ui| self.controls(ui));
                     cols[0].add_space(8.0);
-                    section(&mut cols[0], "Detector", |ui| self.model_box(ui));
+                    section(&mut cols[0], "Detector", |ui| self.model_box(ui, &detail));
                     section(&mut cols[1], "Fault planner", |ui| self.planner_box(ui));
                     cols[1].add_space(8.0);
                     section(&mut cols[1], "Plan", |ui| self.plan_view(ui));
                 });
                 ui.add_space(8.0);
-                section(ui, "Anomaly score", |ui| self.meter(ui));
+                section(ui, "Anomaly score", |ui| self.meter(ui, &detail));
                 ui.add_space(8.0);
-                section(ui, "Detection so far: fault-on windows against normal ones", |ui| self.auc_table(ui));
+                section(ui, "Detection so far: fault-on windows against normal ones", |ui| self.auc_table(ui, &detail));
             });
         }
     }

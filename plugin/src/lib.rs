@@ -51,6 +51,7 @@ impl Faultline {
                 && let Err(e) = self.engine.load_model(p)
             {
                 nice_log!("Faultline: cannot load the model {}: {e:#}", p.display());
+                self.engine.report_error(format!("cannot load the saved model: {e:#}"));
             }
             self.loaded_model = path;
         }

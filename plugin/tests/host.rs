@@ -144,16 +144,7 @@ fn run(
 }
 
 fn clip(rate: u32, seconds: f32) -> [Vec<f32>; 2] {
-    let m = MachineType::Pump;
-    let x = faultline::synth::render(&faultline::synth::ClipSpec {
-        machine: m,
-        attrs: faultline::synth::Attrs(vec![]).completed(m),
-        fault: None,
-        severity: 0.0,
-        seed: 4,
-        sample_rate: rate,
-        seconds,
-    });
+    let x = faultline::synth::normal_clip(MachineType::Pump, seconds, rate, 4);
     [x.clone(), x.iter().map(|v| -0.8 * v).collect()]
 }
 
@@ -285,3 +276,16 @@ fn runs_at_every_sample_rate() {
     }
 }
 
+
+#[test]
+fn a_saved_plan_that_no_longer_builds_passes_audio_through() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    let mut broken = plan();
+    broken.steps[0].function = "explode".into();
+    let state = state_with(&mut plugin, &broken, &[("fault", serde_json::json!({"bool": true}))]);
+    load_state(&mut plugin, &state);
+    let input = clip(48_000, 1.0);
+    let out = run(&mut plugin, 48_000.0, 512, &input, &mut || 512, &[]);
+    assert_eq!(out, input, "activation succeeds and the audio is untouched");
+}

@@ -82,6 +82,10 @@ pub fn load_model(path: &Path) -> Result<Model, ModelError> {
     if features.dims() != dims[0] {
         return Err(mismatch(format!("features give {}-dim vectors but the network takes {}", features.dims(), dims[0])));
     }
+    let f = &features;
+    if !(1000..=192_000).contains(&f.sample_rate) || f.n_fft < 2 || !f.n_fft.is_multiple_of(2) || f.hop == 0 || f.n_mels == 0 || f.frames == 0 || f.n_mels > f.n_fft / 2 + 1 {
+        return Err(mismatch(format!("metadata features {f:?} are not usable (rate 1–192 kHz, even n_fft, hop, mels ≤ n_fft/2+1, frames ≥ 1)")));
+    }
     let provenance: Provenance = meta.get("provenance").and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
 
     let read = |name: &str, shape: &[usize]| -> Result<Vec<f64>, ModelError> {

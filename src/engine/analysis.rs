@@ -95,8 +95,8 @@ pub struct Analyzer {
     segment_start_s: f64,
     next_window: u64,
     window_count: u64,
-    /// What the last `publish` saw (window count, book version).
-    published: (usize, u64),
+    /// The book version the last `publish` showed.
+    published: u64,
     stopped: bool,
 }
 
@@ -125,7 +125,7 @@ impl Analyzer {
             segment_start_s: 0.0,
             next_window: 0,
             window_count: 0,
-            published: (0, 0),
+            published: u64::MAX,
             stopped: false,
         }
     }
@@ -189,10 +189,8 @@ impl Analyzer {
         if any {
             self.score_due(false);
             // The summary (AUCs over every window so far) is rebuilt only when the book changed.
-            let version = (self.book.windows().len(), self.book.summary_version());
-            if version != self.published {
+            if self.book.version() != self.published {
                 self.publish();
-                self.published = version;
             }
         }
     }
@@ -327,7 +325,7 @@ impl Analyzer {
                 let tag = tag_at(&self.tags, centre);
                 if !tag.fault() {
                     learning.data.extend(row.iter());
-                    let name = MachineType::ALL[tag.machine().min(MachineType::ALL.len() - 1)].name();
+                    let name = machine_name(tag);
                     if !learning.machines.contains(&name) {
                         learning.machines.push(name);
                     }
@@ -401,7 +399,7 @@ impl Analyzer {
                         let w = WindowScore {
                             index: self.window_count,
                             start_s: self.segment_start_s + start as f64 / rate,
-                            machine: MachineType::ALL[tag.machine().min(MachineType::ALL.len() - 1)].name(),
+                            machine: machine_name(tag),
                             fault: tag.fault(),
                             mse: mse / n as f64,
                             mahalanobis: maha / n as f64,
@@ -430,10 +428,15 @@ impl Analyzer {
         }
     }
 
-    fn publish(&self) {
+    fn publish(&mut self) {
         let summary = self.book.summary(self.shared.live.dropped());
         self.shared.live.with_detail(|d| d.book = summary);
+        self.published = self.book.version();
     }
+}
+
+fn machine_name(tag: Tag) -> &'static str {
+    MachineType::ALL[tag.machine().min(MachineType::ALL.len() - 1)].name()
 }
 
 /// The tag in force at feature-rate position `pos`.

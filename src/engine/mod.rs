@@ -25,7 +25,7 @@ pub use analysis::{AnalysisConfig, Analyzer, Command};
 pub use controls::{ControlValues, Controls, Ramp};
 pub use gamma::Gamma;
 pub use live::{EngineState, Live, LiveDetail, HISTORY};
-pub use processor::{Processor, CROSSFADE_SECONDS, MAX_CHANNELS, RAMP_SECONDS};
+pub use processor::{channel_slices, Processor, CROSSFADE_SECONDS, MAX_CHANNELS, RAMP_SECONDS};
 pub use score_book::{BookSummary, MachineSummary, ScoreBook, WindowScore};
 pub use stream::FeatureStream;
 pub use tap::{Tag, TapSample};
@@ -119,8 +119,14 @@ impl EngineHandle {
         anyhow::ensure!(sample_rate.is_finite() && (1000.0..=768_000.0).contains(&sample_rate), "unsupported sample rate {sample_rate}");
         let channels = channels.clamp(1, MAX_CHANNELS);
         *self.shared.format.lock().unwrap_or_else(|e| e.into_inner()) = Some((sample_rate, max_block.max(1), channels));
-        let chain = match self.plan() {
-            Some(plan) => Some(self.prepared_chain(&plan)?),
+        // A plan that no longer builds (a state saved by another version, a hand-edited file)
+        // must not stop the host from activating: the audio passes through and the error shows.
+        let chain = match self.plan().map(|plan| self.prepared_chain(&plan)) {
+            Some(Ok(chain)) => Some(chain),
+            Some(Err(e)) => {
+                self.report_error(format!("the saved plan cannot be used, audio passes through: {e:#}"));
+                None
+            }
             None => None,
         };
         self.shared.sample_rate.store(sample_rate, Ordering::Release);
@@ -168,6 +174,11 @@ impl EngineHandle {
 
     pub fn plan(&self) -> Option<FaultPlan> {
         self.plan.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Shows an error to readers (editor, terminal) without stopping anything.
+    pub fn report_error(&self, message: String) {
+        self.shared.live.with_detail(|d| d.last_error = Some(message));
     }
 
     pub fn model(&self) -> Option<Arc<Model>> {

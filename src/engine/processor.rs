@@ -20,6 +20,16 @@ pub const CROSSFADE_SECONDS: f32 = 0.02;
 /// While the intensity ramps the chain runs in sub-blocks this long, each at one intensity.
 const INTENSITY_STEP: usize = 32;
 
+/// `range` of each planar buffer as the `&mut [&mut [f32]]` that `process` methods take, without
+/// allocating (the array lives on the stack; use its first `bufs.len()` entries).
+pub fn channel_slices(bufs: &mut [Vec<f32>], range: std::ops::Range<usize>) -> [&mut [f32]; MAX_CHANNELS] {
+    let mut refs: [&mut [f32]; MAX_CHANNELS] = Default::default();
+    for (r, buf) in refs.iter_mut().zip(bufs.iter_mut()) {
+        *r = &mut buf[range.clone()];
+    }
+    refs
+}
+
 pub struct Processor {
     shared: Arc<Shared>,
     chains_in: HeapCons<Box<FaultChain>>,
@@ -216,11 +226,7 @@ impl Processor {
                     if chain.intensity_scale() != scale {
                         chain.set_intensity_scale(scale);
                     }
-                    let mut refs: [&mut [f32]; MAX_CHANNELS] = Default::default();
-                    for (r, buf) in refs.iter_mut().zip(bufs.iter_mut()) {
-                        *r = &mut buf[a..b];
-                    }
-                    chain.process(&mut refs[..nch]);
+                    chain.process(&mut channel_slices(&mut bufs[..nch], a..b)[..nch]);
                 }
             }
             a = b;

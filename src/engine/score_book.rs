@@ -144,6 +144,8 @@ pub struct ScoreBook {
     windows: Vec<WindowScore>,
     discarded: u64,
     generation: u64,
+    /// Counts every change, so readers can tell whether a summary is stale.
+    version: u64,
 }
 
 impl ScoreBook {
@@ -163,11 +165,13 @@ impl ScoreBook {
             book.refit();
         }
         self.windows.push(w.clone());
+        self.version += 1;
         w
     }
 
     pub fn discard(&mut self) {
         self.discarded += 1;
+        self.version += 1;
     }
 
     /// Forgets every score (scores of different models do not compare).
@@ -176,15 +180,16 @@ impl ScoreBook {
         self.windows.clear();
         self.discarded = 0;
         self.generation += 1;
+        self.version += 1;
     }
 
     pub fn windows(&self) -> &[WindowScore] {
         &self.windows
     }
 
-    /// Changes whenever discards or restarts change the summary without adding a window.
-    pub fn summary_version(&self) -> u64 {
-        self.discarded + (self.generation << 32)
+    /// Changes with every window, discard and restart.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     pub fn summary(&self, dropped_samples: u64) -> BookSummary {

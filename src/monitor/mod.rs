@@ -57,6 +57,15 @@ pub struct MonitorConfig {
     pub llm: crate::plan::llm::LlmConfig,
 }
 
+/// Restores the terminal however the run ends (an error returned with `?` included).
+struct TerminalGuard(ratatui::DefaultTerminal);
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
 /// Set by Ctrl-C (SIGINT) or SIGTERM.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
@@ -137,7 +146,7 @@ pub fn run(cfg: MonitorConfig) -> anyhow::Result<MonitorOutcome> {
         })
     };
 
-    let mut terminal = if cfg.quiet || cfg.json { None } else { Some(ratatui::try_init()?) };
+    let mut terminal = if cfg.quiet || cfg.json { None } else { Some(TerminalGuard(ratatui::try_init()?)) };
     let hint = "q / Ctrl-C: quit and write the report   f: toggle the fault by hand";
     let mut alarms: VecDeque<WindowScore> = VecDeque::new();
     let mut last_report = Instant::now();
@@ -149,8 +158,12 @@ pub fn run(cfg: MonitorConfig) -> anyhow::Result<MonitorOutcome> {
             break;
         }
         if let (Some(path), Some(_), false, EngineState::Scoring) = (&cfg.save_model, cfg.learn, saved_learned, handle.live().state()) {
-            handle.save_model(path)?;
             saved_learned = true;
+            if let Err(e) = handle.save_model(path) {
+                // Stop, but still write the report and restore the terminal.
+                error = Some(format!("saving the learned model: {e:#}"));
+                break;
+            }
         }
         for w in windows.try_iter() {
             if cfg.json {
@@ -179,7 +192,7 @@ pub fn run(cfg: MonitorConfig) -> anyhow::Result<MonitorOutcome> {
                 fault_on: handle.controls().snapshot().fault_on,
                 hint,
             };
-            t.draw(|f| view::draw(f, &handle, &state))?;
+            t.0.draw(|f| view::draw(f, &handle, &state))?;
             use ratatui::crossterm::event::{self, Event, KeyCode, KeyModifiers};
             if event::poll(Duration::from_millis(150))? {
                 if let Event::Key(k) = event::read()? {
@@ -204,9 +217,7 @@ pub fn run(cfg: MonitorConfig) -> anyhow::Result<MonitorOutcome> {
             break;
         }
     }
-    if terminal.take().is_some() {
-        ratatui::restore();
-    }
+    drop(terminal.take());
     status.stop.store(true, Ordering::Relaxed);
     if let Some(t) = loop_thread {
         let _ = t.join();
@@ -221,7 +232,11 @@ pub fn run(cfg: MonitorConfig) -> anyhow::Result<MonitorOutcome> {
             std::thread::sleep(Duration::from_millis(20));
         }
         match handle.live().state() {
-            EngineState::Scoring => handle.save_model(path)?,
+            EngineState::Scoring => {
+                if let Err(e) = handle.save_model(path) {
+                    error = error.or(Some(format!("saving the learned model: {e:#}")));
+                }
+            }
             _ => eprintln!("monitor: not enough normal audio was heard to learn a model; nothing saved to {}", path.display()),
         }
     }

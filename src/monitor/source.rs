@@ -4,7 +4,7 @@
 
 use super::schedule::Schedule;
 use crate::dataset::Audio;
-use crate::engine::{EngineState, Processor};
+use crate::engine::{channel_slices, EngineState, Processor};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -62,6 +62,12 @@ impl Driver {
         self.duration.map_or(usize::MAX, |d| d.saturating_sub(self.status.frames.load(Ordering::Relaxed)) as usize)
     }
 
+    /// Processes the first `frames` of each planar buffer in place (at most `MAX_CHANNELS`).
+    pub fn process_planar(&mut self, bufs: &mut [Vec<f32>], frames: usize) {
+        let n = bufs.len().min(crate::engine::MAX_CHANNELS);
+        self.process(&mut channel_slices(&mut bufs[..n], 0..frames)[..n]);
+    }
+
     /// Processes one block in place. Allocation-free: it runs in device callbacks. The schedule
     /// starts with the first block scored by a model (after learning, if any).
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
@@ -117,8 +123,7 @@ pub fn spawn_loop(audio: Audio, mut driver: Driver, fast: bool) -> std::thread::
                     }
                 }
                 pos = (pos + n) % len;
-                let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| &mut b[..n]).collect();
-                driver.process(&mut refs);
+                driver.process_planar(&mut bufs, n);
             }
             status.ended.store(true, Ordering::Release);
         })
@@ -218,11 +223,7 @@ mod device {
                         planar[c][i] = *v;
                     }
                 }
-                let mut refs: [&mut [f32]; crate::engine::MAX_CHANNELS] = Default::default();
-                for (r, p) in refs.iter_mut().zip(planar.iter_mut()) {
-                    *r = &mut p[..frames];
-                }
-                driver.process(&mut refs[..channels.min(crate::engine::MAX_CHANNELS)]);
+                driver.process_planar(&mut planar, frames);
                 if let Some(tx) = monitor_tx.as_mut() {
                     for i in 0..frames {
                         for c in 0..channels {
@@ -258,5 +259,38 @@ mod device {
         .map_err(|e| anyhow::anyhow!("{}: cannot capture: {e}", input.name))?;
         stream.play().map_err(|e| anyhow::anyhow!("{}: cannot start: {e}", input.name))?;
         Ok(Streams { _input: stream, _output: output })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{build, AnalysisConfig};
+
+    /// What device callbacks run — the driver with an armed schedule over the processor — never
+    /// allocates, whatever the block size.
+    #[test]
+    fn the_driver_never_allocates() {
+        let (mut processor, handle, mut analyzer) = build(AnalysisConfig::default());
+        let request = crate::plan::PlanRequest { machine: "fan".into(), attributes: vec![], fault: "rattle and hum".into(), seed: 1 };
+        handle.set_plan(crate::plan::planner_by_name("keyword").unwrap().plan(&request).unwrap()).unwrap();
+        handle.prepare_processor(&mut processor, 48_000.0, 8192, 2).unwrap();
+        handle.set_model(crate::detect::untrained_model(&vec![0.01; 16_000], 1));
+        analyzer.pump();
+        let status = Arc::new(SourceStatus::default());
+        let schedule = Schedule { off: Duration::from_millis(300), on: Duration::from_millis(200) };
+        let mut driver = Driver::new(processor, Some(schedule), true, status.clone(), None);
+        let mut bufs = vec![vec![0.0f32; 8192]; 2];
+        let mut rng = crate::dsp::Rng::new(2);
+        let mut labels = std::collections::HashSet::new();
+        for _ in 0..60 {
+            let n = 1 + rng.below(8192);
+            bufs.iter_mut().for_each(|b| b[..n].iter_mut().for_each(|v| *v = 0.1 * rng.bipolar()));
+            assert_no_alloc::assert_no_alloc(|| driver.process_planar(&mut bufs, n));
+            labels.insert(handle.controls().snapshot().fault_on);
+            analyzer.pump();
+        }
+        assert_eq!(labels.len(), 2, "the schedule switched the fault on and off");
+        assert!(status.frames.load(Ordering::Relaxed) > 48_000);
     }
 }

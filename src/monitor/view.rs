@@ -121,9 +121,6 @@ mod tests {
         let state = ViewState { title: "loop test.wav · 16000 Hz", machine: "fan", kind: ScoreKind::Mse, seconds: 16.0, input_level: 0.5, alarms: &alarms, fault_on: true, hint: "q: quit" };
         terminal.draw(|f| draw(f, &handle, &state)).unwrap();
         let text: String = terminal.backend().buffer().content().iter().map(|c| c.symbol()).collect();
-        if std::env::var_os("FAULTLINE_SHOW_VIEW").is_some() {
-            text.chars().collect::<Vec<_>>().chunks(110).for_each(|l| eprintln!("{}", l.iter().collect::<String>()));
-        }
         for want in ["Faultline monitor", "loop test.wav", "FAULT ON", "threshold", "detection so far (mse)", "AUC", "alarms:", "dBFS"] {
             assert!(text.contains(want), "missing {want:?} in the view");
         }

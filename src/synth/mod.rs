@@ -146,6 +146,11 @@ pub struct ClipSpec {
 }
 
 /// Renders a mono clip.
+/// Normal sound of a machine at its middle attributes: the quick clip tests and examples want.
+pub fn normal_clip(machine: MachineType, seconds: f32, sample_rate: u32, seed: u64) -> Vec<f32> {
+    render(&ClipSpec { machine, attrs: Attrs(vec![]).completed(machine), fault: None, severity: 0.0, seed, sample_rate, seconds })
+}
+
 pub fn render(spec: &ClipSpec) -> Vec<f32> {
     let sr = spec.sample_rate as f32;
     let n = (spec.seconds * sr).round() as usize;
