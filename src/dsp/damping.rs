@@ -2,7 +2,7 @@
 //! part of the sound. A 4th-order Butterworth low-pass whose cutoff slides, on a log scale, from
 //! 0.45·fs at intensity 0 down to `cutoff_hz` at intensity 1.
 
-use super::filters::{Biquad, BiquadCoefs};
+use super::filters::{BiquadCoefs, BlockedCascade};
 use super::{Block, Transform};
 
 #[derive(Clone, Copy, Debug)]
@@ -18,7 +18,7 @@ pub struct Damping {
     p: DampingParams,
     intensity: f32,
     sr: f32,
-    filters: Vec<[Biquad; 2]>,
+    filters: Vec<BlockedCascade>,
 }
 
 impl Damping {
@@ -42,28 +42,25 @@ impl Damping {
 impl Transform for Damping {
     fn prepare(&mut self, sample_rate: f32, _max_block: usize, channels: usize) {
         self.sr = sample_rate;
-        let s = self.sections();
-        self.filters = vec![[Biquad::new(s[0]), Biquad::new(s[1])]; channels];
+        self.filters = vec![BlockedCascade::new(self.sections()); channels];
     }
 
     fn reset(&mut self) {
-        self.filters.iter_mut().flatten().for_each(Biquad::reset);
+        self.filters.iter_mut().for_each(BlockedCascade::reset);
     }
 
     fn set_intensity(&mut self, intensity: f32) {
         self.intensity = intensity;
-        let s = self.sections();
-        for pair in &mut self.filters {
-            pair[0].set_coefs(s[0]);
-            pair[1].set_coefs(s[1]);
-        }
+        let sections = self.sections();
+        let Some((first, rest)) = self.filters.split_first_mut() else { return };
+        first.set_coefs(sections);
+        // The block matrices are built once and copied: channels differ only in state.
+        rest.iter_mut().for_each(|f| f.copy_coefs_from(first));
     }
 
     fn process(&mut self, block: &mut Block<'_, '_>, _level: &[f32]) {
         for c in 0..block.num_channels().min(self.filters.len()) {
-            // One loop through both sections: their feedback chains then overlap in time.
-            let [a, b] = &mut self.filters[c];
-            block.channel(c).iter_mut().for_each(|x| *x = b.tick(a.tick(*x)));
+            self.filters[c].process(block.channel(c));
         }
     }
 }

@@ -34,15 +34,22 @@ impl DelayLine {
     #[inline]
     pub fn read(&self, delay: f32) -> f32 {
         let d = delay.max(1.0);
-        let i = d as usize; // truncation is floor for d ≥ 1
-        let t = d - i as f32;
-        // Samples at delays i+2, i+1, i, i-1 (oldest first); interpolate between i and i+1.
-        let base = self.write.wrapping_sub(i + 2) & self.mask;
+        let whole = d as usize; // truncation is floor for d ≥ 1
+        self.read_split(whole, d - whole as f32)
+    }
+
+    /// [`read`](Self::read) at `whole + frac` samples ago (`whole` ≥ 1, `frac` in [0, 1)), for
+    /// callers that keep their delay in fixed point and so skip the float-to-int conversion.
+    #[inline]
+    pub fn read_split(&self, whole: usize, frac: f32) -> f32 {
+        // Samples at delays whole+2, whole+1, whole, whole-1 (oldest first); interpolate between
+        // `whole` and `whole + 1`.
+        let base = self.write.wrapping_sub(whole + 2) & self.mask;
         let [y2, y1, y0, ym1] = self.buf[base..base + 4] else { unreachable!("slice of 4") };
         let c1 = 0.5 * (y1 - ym1);
         let c2 = ym1 - 2.5 * y0 + 2.0 * y1 - 0.5 * y2;
         let c3 = 0.5 * (y2 - ym1) + 1.5 * (y0 - y1);
-        ((c3 * t + c2) * t + c1) * t + y0
+        ((c3 * frac + c2) * frac + c1) * frac + y0
     }
 }
 

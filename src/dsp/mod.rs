@@ -33,7 +33,7 @@ pub use chain::{sanitize, FaultChain, INPUT_FLOOR, INPUT_LIMIT};
 pub use damping::{Damping, DampingParams};
 pub use delay::DelayLine;
 pub use dropout::{Dropout, DropoutParams};
-pub use filters::{Biquad, BiquadCoefs, LookaheadBiquad, Resonator};
+pub use filters::{Biquad, BiquadCoefs, BlockedCascade, LookaheadBiquad, Resonator};
 pub use hum::{Hum, HumParams};
 pub use knock::{Knock, KnockParams};
 pub use level::{LevelFollower, LEVEL_FLOOR};

@@ -1,10 +1,13 @@
 //! Pitch shift: a machine under overload slows down, a slipping drive speeds up, and every
 //! rotational component moves together by one ratio. A two-tap delay-line shifter (taps half a
-//! grain apart, sin² cross-fades) moves all frequencies by `semitones × intensity` with no
+//! grain apart, smoothstep cross-fades) moves all frequencies by `semitones × intensity` with no
 //! look-ahead.
+//!
+//! The sweep phase is a `u32` fraction of a cycle: it wraps by itself, the other tap is half a
+//! turn away, and each tap's delay splits into whole samples and fraction with one integer
+//! multiply — no float-to-int conversion or branch per sample.
 
 use super::delay::DelayLine;
-use super::osc::advance;
 use super::{samples, Block, Transform};
 
 #[derive(Clone, Copy, Debug)]
@@ -16,20 +19,25 @@ pub struct PitchShiftParams {
 }
 
 /// The taps never read closer than this, so the Hermite read has a sample on each side.
-const MIN_DELAY: f32 = 2.0;
+const MIN_DELAY: usize = 2;
+
+/// One turn of the sweep phase.
+const TURN: f64 = 4_294_967_296.0;
 
 pub struct PitchShift {
     p: PitchShiftParams,
     intensity: f32,
-    grain: f32,
-    phase_step: f32,
-    phase: f32,
+    /// Grain length in whole samples: a tap's delay sweeps `MIN_DELAY..MIN_DELAY + grain`.
+    grain: u32,
+    /// Phase change per sample, fraction of a turn (wrapping: negative steps are large ones).
+    phase_step: u32,
+    phase: u32,
     lines: Vec<DelayLine>,
 }
 
 impl PitchShift {
     pub fn new(p: PitchShiftParams, intensity: f32) -> Self {
-        Self { p, intensity, grain: 1.0, phase_step: 0.0, phase: 0.0, lines: Vec::new() }
+        Self { p, intensity, grain: 1, phase_step: 0, phase: 0, lines: Vec::new() }
     }
 
     pub fn ratio(&self) -> f32 {
@@ -38,21 +46,22 @@ impl PitchShift {
 
     fn update_step(&mut self) {
         // The delay changes by (1 − ratio) per sample: the read point runs at `ratio`.
-        self.phase_step = (1.0 - self.ratio()) / self.grain;
+        let step = (1.0 - f64::from(self.ratio())) / f64::from(self.grain);
+        self.phase_step = (step * TURN).round() as i64 as u32;
     }
 }
 
 impl Transform for PitchShift {
     fn prepare(&mut self, sample_rate: f32, _max_block: usize, channels: usize) {
-        self.grain = samples(self.p.grain_ms / 1000.0, sample_rate) as f32;
-        let capacity = self.grain as usize + MIN_DELAY as usize + 2;
+        self.grain = samples(self.p.grain_ms / 1000.0, sample_rate).clamp(1, 1 << 24) as u32;
+        let capacity = self.grain as usize + MIN_DELAY + 2;
         self.lines = (0..channels).map(|_| DelayLine::with_capacity(capacity)).collect();
         self.update_step();
         self.reset();
     }
 
     fn reset(&mut self) {
-        self.phase = 0.0;
+        self.phase = 0;
         self.lines.iter_mut().for_each(DelayLine::reset);
     }
 
@@ -62,27 +71,33 @@ impl Transform for PitchShift {
     }
 
     fn process(&mut self, block: &mut Block<'_, '_>, _level: &[f32]) {
-        let start = self.phase;
-        let mut end = start;
+        let (grain, step, start) = (u64::from(self.grain), self.phase_step, self.phase);
+        // Delay of the tap at `phase`: whole samples and the fraction, from one 32.32 product.
+        let tap = |phase: u32| {
+            let d = u64::from(phase) * grain;
+            (MIN_DELAY + (d >> 32) as usize, (d as u32 >> 8) as f32 * (1.0 / 16_777_216.0))
+        };
         for c in 0..block.num_channels().min(self.lines.len()) {
             // Every channel replays the same phase path: shared timing.
             let mut phase = start;
             let line = &mut self.lines[c];
             for x in block.channel(c).iter_mut() {
                 line.push(*x);
-                let other = if phase >= 0.5 { phase - 0.5 } else { phase + 0.5 };
-                // Smoothstep of a triangle: 0 where a tap jumps, 1 half a grain later, and the
-                // other tap's weight is exactly 1 − it (the pair sums to unity, like sin²/cos²).
-                let tri = 1.0 - (2.0 * phase - 1.0).abs();
+                // Smoothstep of a triangle: 0 where tap a jumps, 1 half a turn later, and tap b's
+                // weight is exactly 1 − it (the pair sums to unity, like sin²/cos²).
+                let folded = phase ^ ((phase as i32 >> 31) as u32);
+                let tri = (folded >> 7) as f32 * (1.0 / 16_777_216.0);
                 let fade = tri * tri * (3.0 - 2.0 * tri);
-                let a = line.read(MIN_DELAY + phase * self.grain);
-                let b = line.read(MIN_DELAY + other * self.grain);
+                let (wa, ta) = tap(phase);
+                let (wb, tb) = tap(phase.wrapping_add(1 << 31));
+                let a = line.read_split(wa, ta);
+                let b = line.read_split(wb, tb);
                 *x = b + fade * (a - b);
-                advance(&mut phase, self.phase_step);
+                phase = phase.wrapping_add(step);
             }
-            end = phase;
         }
-        self.phase = end;
+        let len = block.len() as u32;
+        self.phase = start.wrapping_add(step.wrapping_mul(len));
     }
 }
 
