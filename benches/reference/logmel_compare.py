@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Log-mel speed and agreement, librosa against Faultline, on the same 10 s 16 kHz clip in one
-run. Run through `cargo xtask bench-reference` or directly with librosa installed."""
+run: librosa on its one thread; ours on one thread and on every core (the frames of a clip are
+split over rayon's threads). Run through `cargo xtask bench-reference` or directly with librosa
+installed."""
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import librosa
@@ -23,11 +26,18 @@ def main():
 
     theirs()
     best = min(time_once(theirs) for _ in range(30))
-    ours = json.loads(subprocess.run(["cargo", "run", "--quiet", "--release", "--example", "detector_speed", "--", "100"],
+    tmp = tempfile.mkdtemp()
+    clip, spec = os.path.join(tmp, "clip.f32"), os.path.join(tmp, "spec.f32")
+    y.astype("<f4").tofile(clip)
+    ours = json.loads(subprocess.run(["cargo", "run", "--quiet", "--release", "--example", "detector_speed", "--", "100", "1", clip, spec],
                                      cwd=ROOT, check=True, capture_output=True, text=True).stdout)
-    print(f"librosa melspectrogram + log, 10 s clip: {best * 1e3:.2f} ms")
-    print(f"faultline log-mel + stacking, 10 s clip: {ours['logmel_ms_per_10s_clip']:.2f} ms")
-    print(f"ratio: {best * 1e3 / ours['logmel_ms_per_10s_clip']:.1f}x")
+    mine = np.fromfile(spec, dtype="<f4").reshape(-1, 128)
+    print(f"librosa melspectrogram + log, 10 s clip (one thread): {best * 1e3:.2f} ms")
+    one, every = ours["spectrogram_ms_1_thread"], ours["spectrogram_ms_all_threads"]
+    print(f"faultline log-mel spectrogram, one thread:  {one:.3f} ms  ratio {best * 1e3 / one:.1f}x")
+    print(f"faultline log-mel spectrogram, {ours['cores']} threads:  {every:.3f} ms  ratio {best * 1e3 / every:.1f}x")
+    print(f"faultline log-mel + stacking into vectors ({ours['cores']} threads): {ours['logmel_ms_per_10s_clip']:.3f} ms")
+    print(f"max |ours - librosa| on this clip: {np.abs(mine - theirs().T).max():.2e} dB (goal <= 1e-3)")
 
 
 def time_once(f):

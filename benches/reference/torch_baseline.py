@@ -122,10 +122,10 @@ def main():
                 opt.step()
         torch_s = time.perf_counter() - t
         torch_auc = mean_auc(test, torch_scores(net, test))
-        env = dict(os.environ, MATMUL_NUM_THREADS=str(threads), RAYON_NUM_THREADS=str(threads))
+        env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
         model = os.path.join(tmp, f"ours{threads}.safetensors")
         t = time.perf_counter()
-        faultline("train", "--data", data, "--out", model, "--epochs", str(EPOCHS), "--quiet", env=env)
+        faultline("train", "--data", data, "--out", model, "--epochs", str(EPOCHS), "--threads", str(threads), "--quiet", env=env)
         ours_s = time.perf_counter() - t
         faultline("score", "--model", model, "--data", data, "--out", tmp)
         s = []
@@ -152,7 +152,7 @@ def main():
     for _ in range(5):
         score()
     best = min(timed(score) for _ in range(50))
-    env = dict(os.environ, MATMUL_NUM_THREADS="1")
+    env = dict(os.environ, RAYON_NUM_THREADS="1")
     ours = json.loads(subprocess.run(["cargo", "run", "--quiet", "--release", "--example", "detector_speed", "--", "10"],
                                      cwd=ROOT, check=True, capture_output=True, text=True, env=env).stdout)
     print(f"score one clip, 1 thread: torch {best * 1e3:.2f} ms, faultline {ours['score_ms_per_clip']:.2f} ms; "

@@ -3,7 +3,7 @@
 mod demo;
 
 use crate::catalog::{self, CATALOG};
-use crate::detect::{load_model, save_model, ScoreKind, TrainConfig};
+use crate::detect::{default_threads, load_model, save_model, ScoreKind, TrainConfig};
 use crate::eval;
 use crate::machine::MachineType;
 use crate::offline::{self, PlanSource, SynthSetConfig};
@@ -140,6 +140,10 @@ enum Command {
         epochs: usize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Threads sharing each batch (default: every core). A seed and thread count always give
+        /// the same model.
+        #[arg(long)]
+        threads: Option<usize>,
         #[arg(long)]
         quiet: bool,
     },
@@ -178,6 +182,9 @@ enum Command {
         epochs: usize,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Training threads (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
         #[arg(long)]
         quiet: bool,
     },
@@ -366,7 +373,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let s = offline::render_set(&input, &out, &source, machine.as_deref(), quiet)?;
             eprintln!("render: {} clips written, {} already there; manifest {}", s.written, s.skipped, out.join("manifest.json").display());
         }
-        Command::Train { data, machines, out, epochs, seed, quiet } => {
+        Command::Train { data, machines, out, epochs, seed, threads, quiet } => {
             let machines = machine_list(&data, machines.as_deref())?;
             let cfg = eval::EvaluateConfig {
                 data: data.clone(),
@@ -374,7 +381,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 machines: machines.clone(),
                 planners: vec![],
                 fault: None,
-                train: TrainConfig { epochs, seed, ..TrainConfig::default() },
+                train: TrainConfig { epochs, seed, threads: threads.unwrap_or_else(default_threads).max(1), ..TrainConfig::default() },
                 model: None,
                 seed,
                 quiet,
@@ -404,7 +411,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("score: {} clips → {}", paths.len(), file.display());
             }
         }
-        Command::Evaluate { data, out, planner, fault, machines, model, epochs, seed, quiet } => {
+        Command::Evaluate { data, out, planner, fault, machines, model, epochs, seed, threads, quiet } => {
             let planners: Vec<String> = planner.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
             for p in &planners {
                 planner_with(p, &llm)?;
@@ -415,7 +422,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 out: out.clone(),
                 planners,
                 fault,
-                train: TrainConfig { epochs, seed, ..TrainConfig::default() },
+                train: TrainConfig { epochs, seed, threads: threads.unwrap_or_else(default_threads).max(1), ..TrainConfig::default() },
                 model,
                 seed,
                 quiet,

@@ -4,12 +4,14 @@
 mod io;
 mod mahalanobis;
 mod network;
+mod team;
 mod train;
 
 pub use io::{load_model, save_model, ModelError};
 pub use mahalanobis::{invert_spd, Mahalanobis};
-pub use network::{mse_loss, Adam, Autoencoder, BatchNorm, Layer, BASELINE_DIMS};
-pub use train::{train, EpochReport, TrainConfig};
+pub use network::{mse_loss, Adam, Autoencoder, BatchNorm, Layer, Workspace, BASELINE_DIMS};
+pub use team::Team;
+pub use train::{default_threads, train, EpochReport, TrainConfig};
 
 use crate::features::FeatureConfig;
 use ndarray::{Array2, ArrayView2, Axis};

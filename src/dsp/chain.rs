@@ -16,9 +16,8 @@ pub const INPUT_FLOOR: f32 = 1e-30;
 pub fn sanitize(x: f32) -> f32 {
     // Branch-free (`&`, selects), so loops over whole buffers vectorise: NaN fails both tests.
     let magnitude = x.abs();
-    let keep = (magnitude >= INPUT_FLOOR) & (magnitude <= f32::MAX);
-    let bounded = if x > INPUT_LIMIT { INPUT_LIMIT } else if x < -INPUT_LIMIT { -INPUT_LIMIT } else { x };
-    if keep { bounded } else { 0.0 }
+    let keep = (INPUT_FLOOR..=f32::MAX).contains(&magnitude);
+    if keep { x.clamp(-INPUT_LIMIT, INPUT_LIMIT) } else { 0.0 }
 }
 
 struct Step {

@@ -364,6 +364,9 @@ impl Analyzer {
                 let mut train = learning.train;
                 let steps_per_epoch = (data.nrows() as f32 * (1.0 - train.validation_split) / train.batch_size as f32).ceil().max(1.0) as usize;
                 train.epochs = train.epochs.max(LEARN_MIN_STEPS.div_ceil(steps_per_epoch));
+                // One thread: a training team spins between meetings, on the core the audio
+                // thread may need.
+                train.threads = 1;
                 let epochs = train.epochs;
                 let machines = learning.machines.iter().map(|m| m.to_string()).collect();
                 let model = fit_model(data.view(), features, &train, machines, 0, |e| {

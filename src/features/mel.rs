@@ -28,7 +28,8 @@ pub fn mel_to_hz(mel: f64) -> f64 {
 #[derive(Clone, Debug)]
 pub struct MelFilter {
     pub start: usize,
-    pub weights: Vec<f64>,
+    /// f32, as librosa builds the bank (its default dtype).
+    pub weights: Vec<f32>,
 }
 
 /// `librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax, htk=False, norm='slaney')`.
@@ -51,8 +52,7 @@ pub fn mel_filterbank(sr: f32, n_fft: usize, n_mels: usize, fmin: f32, fmax: f32
                 .collect();
             let start = w.iter().position(|&v| v > 0.0).unwrap_or(0);
             let end = w.iter().rposition(|&v| v > 0.0).map_or(start, |e| e + 1);
-            // librosa builds the bank in float32 (its default dtype): round the same way.
-            MelFilter { start, weights: w[start..end].iter().map(|&v| v as f32 as f64).collect() }
+            MelFilter { start, weights: w[start..end].iter().map(|&v| v as f32).collect() }
         })
         .collect()
 }
@@ -80,7 +80,7 @@ mod tests {
         let df = 16_000.0 / 1024.0;
         // Wide (upper) filters only: narrow ones span too few bins for a sampled area.
         for f in fb.iter().skip(100) {
-            let area = f.weights.iter().sum::<f64>() * df;
+            let area = f.weights.iter().map(|&w| f64::from(w)).sum::<f64>() * df;
             assert!((area - 1.0).abs() < 0.02, "area {area}");
         }
     }
