@@ -25,12 +25,17 @@ def main():
         return 10.0 * np.log10(np.maximum(mel, sys.float_info.epsilon))
 
     theirs()
-    best = min(time_once(theirs) for _ in range(30))
     tmp = tempfile.mkdtemp()
     clip, spec = os.path.join(tmp, "clip.f32"), os.path.join(tmp, "spec.f32")
     y.astype("<f4").tofile(clip)
-    ours = json.loads(subprocess.run(["cargo", "run", "--quiet", "--release", "--example", "detector_speed", "--", "100", "1", clip, spec],
-                                     cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "detector_speed"], cwd=ROOT, check=True)
+    # Alternating rounds, best of each side: a slow spell on this shared VM then hits both.
+    best, ours = float("inf"), None
+    for _ in range(3):
+        best = min(best, min(time_once(theirs) for _ in range(20)))
+        run = json.loads(subprocess.run([os.path.join(ROOT, "target", "release", "examples", "detector_speed"), "10", "1", clip, spec],
+                                        cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+        ours = run if ours is None else {k: min(v, run[k]) if k.endswith("_ms") or "_ms_" in k else v for k, v in ours.items()}
     mine = np.fromfile(spec, dtype="<f4").reshape(-1, 128)
     print(f"librosa melspectrogram + log, 10 s clip (one thread): {best * 1e3:.2f} ms")
     one, every = ours["spectrogram_ms_1_thread"], ours["spectrogram_ms_all_threads"]

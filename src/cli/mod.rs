@@ -144,6 +144,9 @@ enum Command {
         /// the same model.
         #[arg(long)]
         threads: Option<usize>,
+        /// Share of the vectors held out to report a validation loss.
+        #[arg(long, default_value_t = 0.1)]
+        validation_split: f32,
         #[arg(long)]
         quiet: bool,
     },
@@ -373,7 +376,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let s = offline::render_set(&input, &out, &source, machine.as_deref(), quiet)?;
             eprintln!("render: {} clips written, {} already there; manifest {}", s.written, s.skipped, out.join("manifest.json").display());
         }
-        Command::Train { data, machines, out, epochs, seed, threads, quiet } => {
+        Command::Train { data, machines, out, epochs, seed, threads, validation_split, quiet } => {
+            anyhow::ensure!((0.0..0.9).contains(&validation_split), "--validation-split {validation_split}: expected 0 ≤ share < 0.9");
             let machines = machine_list(&data, machines.as_deref())?;
             let cfg = eval::EvaluateConfig {
                 data: data.clone(),
@@ -381,7 +385,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 machines: machines.clone(),
                 planners: vec![],
                 fault: None,
-                train: TrainConfig { epochs, seed, threads: threads.unwrap_or_else(default_threads).max(1), ..TrainConfig::default() },
+                train: TrainConfig { epochs, seed, validation_split, threads: threads.unwrap_or_else(default_threads).max(1), ..TrainConfig::default() },
                 model: None,
                 seed,
                 quiet,
@@ -392,7 +396,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             for (epoch, loss, val) in history.iter().rev().take(1) {
                 eprintln!("train: epoch {epoch}: loss {loss:.4}, validation {val:.4}");
             }
-            eprintln!("train: {} clips, {} vectors; model written to {}", model.provenance.clips, model.provenance.vectors, out.display());
+            let p = &model.provenance;
+            eprintln!(
+                "train: {} clips, {} vectors, {} epochs in {:.2} s on {} thread(s); model written to {}",
+                p.clips,
+                p.vectors,
+                p.epochs,
+                p.train_seconds,
+                p.threads,
+                out.display()
+            );
         }
         Command::Score { model, data, machines, out, score } => {
             let model = load_model(&model)?;

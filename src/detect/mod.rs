@@ -46,6 +46,11 @@ pub struct Provenance {
     pub final_loss: f32,
     pub final_val_loss: f32,
     pub created: String,
+    /// Wall time of the training loop (epochs and validation; not features or statistics).
+    #[serde(default)]
+    pub train_seconds: f32,
+    #[serde(default)]
+    pub threads: usize,
 }
 
 /// A trained detector: network, residual statistics, the feature settings it expects.
@@ -100,7 +105,9 @@ pub fn fit_model(
     on_epoch: impl FnMut(EpochReport),
 ) -> Model {
     let mut network = Autoencoder::new(&BASELINE_DIMS, cfg.seed);
+    let started = std::time::Instant::now();
     let history = train(&mut network, data, cfg, on_epoch);
+    let train_seconds = started.elapsed().as_secs_f32();
     // Residual statistics of the training data, in eval mode, for the Mahalanobis score.
     let mut residuals = Array2::<f32>::zeros(data.dim());
     for (chunk, mut out) in data.axis_chunks_iter(Axis(0), 4096).zip(residuals.axis_chunks_iter_mut(Axis(0), 4096)) {
@@ -117,6 +124,8 @@ pub fn fit_model(
         final_loss: last.map_or(f32::NAN, |h| h.loss),
         final_val_loss: last.map_or(f32::NAN, |h| h.val_loss),
         created: crate::plan::now_rfc3339(),
+        train_seconds,
+        threads: cfg.threads,
     };
     Model { network, mahalanobis, features, provenance }
 }

@@ -166,28 +166,34 @@ mod tests {
         Array2::from_shape_fn((1100, 640), |(i, j)| ((i % 7) as f32 * 0.3 + j as f32 * 0.01).sin() + 0.1 * rng.bipolar())
     }
 
-    fn trained(threads: usize) -> (Autoencoder, Vec<EpochReport>) {
+    fn trained(threads: usize, learning_rate: f32) -> (Autoencoder, Vec<EpochReport>) {
         let x = data();
         let mut net = Autoencoder::new(&BASELINE_DIMS, 1);
-        let cfg = TrainConfig { epochs: 3, threads, ..TrainConfig::default() };
+        let cfg = TrainConfig { epochs: 3, threads, learning_rate, ..TrainConfig::default() };
         let history = train(&mut net, x.view(), &cfg, |_| {});
         (net, history)
     }
 
-    /// An integration check on `train` with teams (including a last batch of 58 rows split
-    /// unevenly over three members): the same loss curve within 1 %. Adam turns rounding-level
-    /// gradient differences into steps of the learning rate, so runs cannot agree to float
-    /// precision; the per-batch gradients do (`network::tests::a_team_computes_the_batch_gradients`).
+    /// `train` with teams (1100 vectors: a last batch of 58 rows, split unevenly over three
+    /// members) sees the same batches and rows and reports the same losses as one thread. At a
+    /// normal learning rate Adam turns rounding-level differences into steps of the learning
+    /// rate, so the runs drift apart; at 1e-7 they cannot, and a missing or doubled row (a
+    /// 1/256 change), or batch statistics over a share only, would show.
     #[test]
-    fn a_team_trains_like_one_thread() {
-        let (one, h1) = trained(1);
+    fn a_team_sees_the_batches_one_thread_sees() {
+        let (one, h1) = trained(1, 1e-7);
         for threads in [2, 3] {
-            let (team, h) = trained(threads);
+            let (team, h) = trained(threads, 1e-7);
             for (a, b) in h1.iter().zip(&h) {
-                assert!((a.loss / b.loss - 1.0).abs() < 1e-2 && (a.val_loss / b.val_loss - 1.0).abs() < 1e-2, "{threads} threads: {a:?} vs {b:?}");
+                assert!((a.loss / b.loss - 1.0).abs() < 1e-5 && (a.val_loss / b.val_loss - 1.0).abs() < 1e-5, "{threads} threads: {a:?} vs {b:?}");
             }
             assert_eq!(team.batches_tracked, one.batches_tracked);
         }
-        assert!(h1.last().unwrap().loss < 0.8 * h1[0].loss, "{h1:?}");
+    }
+
+    #[test]
+    fn a_team_lowers_the_loss() {
+        let (_, h) = trained(2, 1e-3);
+        assert!(h[2].loss < 0.8 * h[0].loss, "{h:?}");
     }
 }
