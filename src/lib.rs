@@ -18,6 +18,8 @@ pub mod plan;
 pub mod report;
 pub mod synth;
 
-#[cfg(test)]
+// assert_no_alloc checks in debug builds only (its default `disable_release`): `cargo test
+// --release` still builds, with those checks as no-ops.
+#[cfg(all(test, debug_assertions))]
 #[global_allocator]
 static ALLOCATOR: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;

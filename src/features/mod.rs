@@ -60,14 +60,40 @@ struct FramePlan {
 
 /// What one frame's arithmetic writes to.
 struct FrameBuffers {
-    frame: Vec<f64>,
-    spectrum: Vec<Complex<f64>>,
-    scratch: Vec<Complex<f64>>,
+    frame: Aligned<f64>,
+    spectrum: Aligned<Complex<f64>>,
+    scratch: Aligned<Complex<f64>>,
     power: Vec<f32>,
 }
 
-/// Frames per parallel task in `spectrogram`: shorter inputs stay on the calling thread.
-const FRAMES_PER_TASK: usize = 64;
+/// A buffer whose working part starts on a 64-byte boundary, so rustfft's AVX loads never
+/// straddle cache lines: wherever the allocator happened to put plain Vecs, one thread's
+/// spectrogram took 0.62 or 0.81 ms.
+struct Aligned<T> {
+    buf: Vec<T>,
+    start: usize,
+    len: usize,
+}
+
+impl<T: Copy + Default> Aligned<T> {
+    fn new(len: usize) -> Self {
+        let slack = 64 / std::mem::size_of::<T>().max(1);
+        let buf = vec![T::default(); len + slack];
+        let start = buf.as_ptr().align_offset(64).min(slack);
+        Self { buf, start, len }
+    }
+
+    fn get(&self) -> &[T] {
+        &self.buf[self.start..self.start + self.len]
+    }
+
+    fn get_mut(&mut self) -> &mut [T] {
+        &mut self.buf[self.start..self.start + self.len]
+    }
+}
+
+/// Inputs of up to this many frames stay on the calling thread in `spectrogram`.
+const PARALLEL_FRAMES: usize = 64;
 
 impl LogMel {
     pub fn new(config: FeatureConfig) -> Self {
@@ -108,10 +134,13 @@ impl LogMel {
                 plan.frame_into(buf, x, (first + t) as isize * hop - half, row);
             }
         };
-        if count <= FRAMES_PER_TASK || rayon::current_num_threads() == 1 {
+        let threads = rayon::current_num_threads();
+        if count <= PARALLEL_FRAMES || threads == 1 {
             run(&mut self.buffers, 0, &mut out);
         } else {
-            out.par_chunks_mut(FRAMES_PER_TASK * m).enumerate().for_each_init(|| plan.buffers(), |buf, (task, rows)| run(buf, task * FRAMES_PER_TASK, rows));
+            // Two equal tasks a thread: 64-frame tasks left one thread 3 of 5 on a 10 s clip.
+            let per_task = count.div_ceil(2 * threads).max(PARALLEL_FRAMES / 2);
+            out.par_chunks_mut(per_task * m).enumerate().for_each_init(|| plan.buffers(), |buf, (task, rows)| run(buf, task * per_task, rows));
         }
         out
     }
@@ -126,7 +155,12 @@ impl LogMel {
 impl FramePlan {
     fn buffers(&self) -> FrameBuffers {
         let n = self.config.n_fft;
-        FrameBuffers { frame: vec![0.0; n], spectrum: self.fft.make_output_vec(), scratch: self.fft.make_scratch_vec(), power: vec![0.0; n / 2 + 1] }
+        FrameBuffers {
+            frame: Aligned::new(n),
+            spectrum: Aligned::new(self.fft.complex_len()),
+            scratch: Aligned::new(self.fft.get_scratch_len()),
+            power: vec![0.0; n / 2 + 1],
+        }
     }
 
     /// Log-mel of one frame starting at `start` in the zero-padded (centred) signal.
@@ -134,23 +168,23 @@ impl FramePlan {
         let n = self.config.n_fft as isize;
         if start >= 0 && start + n <= x.len() as isize {
             let src = &x[start as usize..(start + n) as usize];
-            window_frame(src, &self.window, &mut buf.frame);
+            window_frame(src, &self.window, buf.frame.get_mut());
         } else {
             // Edge frames: zero padding outside the signal (librosa's center=True, constant pad).
             for i in 0..n {
                 let j = start + i;
                 let v = if j >= 0 && (j as usize) < x.len() { x[j as usize] } else { 0.0 };
-                buf.frame[i as usize] = v as f64 * self.window[i as usize];
+                buf.frame.get_mut()[i as usize] = v as f64 * self.window[i as usize];
             }
         }
-        self.fft.process_with_scratch(&mut buf.frame, &mut buf.spectrum, &mut buf.scratch).expect("sizes fixed at plan time");
+        self.fft.process_with_scratch(buf.frame.get_mut(), buf.spectrum.get_mut(), buf.scratch.get_mut()).expect("sizes fixed at plan time");
         let half_power = f64::from(self.config.power) / 2.0;
         // Two loops, not a branch inside one: as a select, the vectorised loop would call powf
         // for every bin.
         if half_power == 1.0 {
-            power_spectrum(&buf.spectrum, &mut buf.power);
+            power_spectrum(buf.spectrum.get(), &mut buf.power);
         } else {
-            for (p, c) in buf.power.iter_mut().zip(&buf.spectrum) {
+            for (p, c) in buf.power.iter_mut().zip(buf.spectrum.get()) {
                 *p = (c.re * c.re + c.im * c.im).powf(half_power) as f32;
             }
         }
