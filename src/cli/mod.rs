@@ -142,8 +142,8 @@ enum Command {
         seed: u64,
         /// Threads sharing each batch (default: every core). A seed and thread count always give
         /// the same model.
-        #[arg(long)]
-        threads: Option<usize>,
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
         /// Share of the vectors held out to report a validation loss.
         #[arg(long, default_value_t = 0.1)]
         validation_split: f32,
@@ -186,8 +186,8 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Training threads (default: every core).
-        #[arg(long)]
-        threads: Option<usize>,
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
         #[arg(long)]
         quiet: bool,
     },
@@ -385,7 +385,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 machines: machines.clone(),
                 planners: vec![],
                 fault: None,
-                train: TrainConfig { epochs, seed, validation_split, threads: threads.unwrap_or_else(default_threads).max(1), ..TrainConfig::default() },
+                train: TrainConfig { epochs, seed, validation_split, threads: threads.map_or_else(default_threads, |t| t as usize), ..TrainConfig::default() },
                 model: None,
                 seed,
                 quiet,
@@ -435,7 +435,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 out: out.clone(),
                 planners,
                 fault,
-                train: TrainConfig { epochs, seed, threads: threads.unwrap_or_else(default_threads).max(1), ..TrainConfig::default() },
+                train: TrainConfig { epochs, seed, threads: threads.map_or_else(default_threads, |t| t as usize), ..TrainConfig::default() },
                 model,
                 seed,
                 quiet,

@@ -83,7 +83,7 @@ impl Autoencoder {
                     let shift = Zip::from(&bn.beta).and(&bn.running_mean).and(&scale).and(&layer.b).map_collect(|beta, m, s, b| beta + (b - m) * s);
                     affine_relu(z.view_mut(), scale.as_slice().expect("standard layout"), shift.as_slice().expect("standard layout"));
                 }
-                None => z.rows_mut().into_iter().for_each(|mut row| row.iter_mut().zip(&layer.b).for_each(|(v, b)| *v += b)),
+                None => add_bias(z.view_mut(), &layer.b),
             }
             h = z;
         }
@@ -105,7 +105,7 @@ impl Autoencoder {
                     batch_norm_relu(z, bn, ws.xhat[i].slice_mut(s![..rows, ..]), stats, team, member);
                     stats.mean.iter_mut().zip(&layer.b).for_each(|(m, b)| *m += b);
                 }
-                None => z.rows_mut().into_iter().for_each(|mut row| row.iter_mut().zip(&layer.b).for_each(|(v, b)| *v += b)),
+                None => add_bias(z.view_mut(), &layer.b),
             }
         }
     }
@@ -217,10 +217,6 @@ impl Workspace {
         Self { batch, acts, xhat, stats, grad: vec![0.0; batch * widest], grad_prev: vec![0.0; batch * widest], sse: 0.0, grads, param_index }
     }
 
-    pub fn batch(&self) -> usize {
-        self.batch
-    }
-
     /// The input batch, `batch × input dims`: fill the first rows before `forward_train`.
     pub fn input_mut(&mut self) -> ArrayViewMut2<'_, f32> {
         self.acts[0].view_mut()
@@ -313,6 +309,11 @@ fn matmul(a: ArrayView2<f32>, b: ArrayView2<f32>, mut c: ArrayViewMut2<f32>) {
             gemm::Parallelism::None,
         );
     }
+}
+
+/// The output layer's bias, added to every row.
+fn add_bias(mut z: ArrayViewMut2<f32>, bias: &Array1<f32>) {
+    z.rows_mut().into_iter().for_each(|mut row| row.iter_mut().zip(bias).for_each(|(v, b)| *v += b));
 }
 
 /// `z = max(z·scale + shift, 0)` per column, in place.

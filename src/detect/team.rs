@@ -22,10 +22,6 @@ impl Team {
         Self { size, arrived: AtomicUsize::new(0), generation: AtomicUsize::new(0), slots: (0..size).map(|_| Mutex::new(Vec::new())).collect() }
     }
 
-    pub fn size(&self) -> usize {
-        self.size
-    }
-
     /// Returns once every member has called it.
     pub fn wait(&self) {
         if self.size == 1 {
