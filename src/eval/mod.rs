@@ -170,7 +170,7 @@ pub fn rankings(detections: &[Detection], machines: &[String], sources: &[String
 /// Normal and real anomalous test clips of a machine.
 pub fn test_clips(root: &Path, machine: &str) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let clips = scan(root, machine, Split::Test)?;
-    let (anomalous, normal): (Vec<(PathBuf, ClipName)>, Vec<(PathBuf, ClipName)>) = clips.into_iter().partition(|(_, n)| n.anomaly);
+    let (anomalous, normal): (Vec<_>, Vec<_>) = clips.into_iter().partition(|(_, n): &(PathBuf, ClipName)| n.anomaly);
     Ok((normal.into_iter().map(|c| c.0).collect(), anomalous.into_iter().map(|c| c.0).collect()))
 }
 
@@ -200,7 +200,7 @@ pub struct EvalResult {
     pub machines: Vec<String>,
     pub sources: Vec<String>,
     pub model: Provenance,
-    pub training: Vec<(usize, f32, f32)>,
+    pub training: EpochHistory,
     pub detections: Vec<Detection>,
     pub rankings: Vec<Ranking>,
     pub example_plans: Vec<(String, String, crate::plan::FaultPlan)>,
@@ -214,8 +214,11 @@ pub fn fault_for(machine: &str, fault: Option<&str>) -> String {
     })
 }
 
+/// (epoch, training loss, validation loss) for each epoch.
+pub type EpochHistory = Vec<(usize, f32, f32)>;
+
 /// Trains (or loads) a model and fills the epoch history, with a progress bar.
-pub fn obtain_model(cfg: &EvaluateConfig, machines: &[String]) -> anyhow::Result<(Model, Vec<(usize, f32, f32)>)> {
+pub fn obtain_model(cfg: &EvaluateConfig, machines: &[String]) -> anyhow::Result<(Model, EpochHistory)> {
     if let Some(path) = &cfg.model {
         return Ok((crate::detect::load_model(path)?, Vec::new()));
     }
