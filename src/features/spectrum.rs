@@ -12,6 +12,7 @@ use std::sync::Arc;
 pub struct PowerSpectrum {
     fft: Arc<dyn Fft<f64>>,
     /// AVX2 and FMA, checked once: the hand-vectorised kernels below need both.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     avx2_fma: bool,
     /// e^{-2πik/n} for k in 0..=n/4, split into parts so the split loop loads them as vectors.
     twiddle_re: Vec<f64>,
