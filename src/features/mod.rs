@@ -298,6 +298,18 @@ mod tests {
         assert!(worst < 5e-6, "{worst}");
     }
 
+    /// The streaming engine's path (`frame`) runs without touching the allocator, warm or not.
+    #[test]
+    fn a_frame_allocates_nothing() {
+        let mut lm = LogMel::new(FeatureConfig::default());
+        let x = sine(440.0, 0.3, 16_000.0, 1024);
+        let mut out = vec![0.0; 128];
+        for _ in 0..2 {
+            assert_no_alloc::assert_no_alloc(|| lm.frame(&x, &mut out));
+        }
+        assert!(out.iter().all(|v| v.is_finite()) && out.iter().any(|v| *v > 0.0), "{out:?}");
+    }
+
     #[test]
     fn a_ten_second_clip_gives_309_vectors_of_640() {
         let mut lm = LogMel::new(FeatureConfig::default());
