@@ -47,7 +47,7 @@ fn train_score_evaluate_and_calibrate_on_a_small_dataset() {
 
     // evaluate with the trained model → the report folder.
     let report = dir.path().join("report");
-    let out = ok(&["evaluate", "--data", d, "--out", report.to_str().unwrap(), "--model", model_path.to_str().unwrap(), "--planner", "keyword,random", "--quiet"]);
+    let out = ok(&["evaluate", "--data", d, "--out", report.to_str().unwrap(), "--model", model_path.to_str().unwrap(), "--planner", "keyword,random", "--plan-seeds", "2", "--resamples", "200", "--quiet"]);
     assert_eq!(out.trim(), report.join("report.md").to_str().unwrap());
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
     let detections = json["detections"].as_array().unwrap();
@@ -55,13 +55,33 @@ fn train_score_evaluate_and_calibrate_on_a_small_dataset() {
     for d in detections {
         let auc = d["auc"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&auc), "{d}");
+        for key in ["auc_ci", "pauc_ci"] {
+            let ci = d[key].as_array().unwrap_or_else(|| panic!("{key}: {d}"));
+            let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
+            assert!(lo <= hi && (0.0..=1.0).contains(&lo) && hi <= 1.0, "{d}");
+        }
+        if d["source"] == "keyword" {
+            assert_eq!(d["plan_seeds"], 2);
+            assert_eq!(d["anomalies"], 2 * d["normals"].as_u64().unwrap());
+        }
     }
     let rankings = json["rankings"].as_array().unwrap();
-    assert!(rankings.iter().any(|r| r["source"] == "keyword" && r["spearman_vs_reference"].is_number()));
+    let keyword = rankings.iter().find(|r| r["source"] == "keyword" && r["score"] == "mse").unwrap();
+    assert!(keyword["spearman_vs_reference"].is_number(), "{keyword}");
+    // With two clips a class most resamples tie machines: then ρ has no interval, and says so.
+    assert!(keyword["spearman_ci"].is_array() || keyword["verdict_reason"].as_str().unwrap().contains("undefined"), "{keyword}");
+    assert!(["agrees", "inconclusive", "disagrees"].contains(&keyword["verdict"].as_str().unwrap()));
+    // Two test clips a class cannot resolve a ranking: never `agrees`.
+    assert_ne!(keyword["verdict"], "agrees", "{keyword}");
+    assert!(keyword["verdict_reason"].as_str().unwrap().len() > 10);
+    assert!(keyword["delta_vs_random"]["value"].is_number());
+    assert!(json["reference_ceiling"]["mse"]["value"].is_number() && json["reference_ceiling"]["mahalanobis"]["ci"].is_array());
+    assert_eq!(json["seeds"]["plan_seeds"], 2);
+    assert_eq!(json["seeds"]["data"], 0);
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
-    assert!(md.contains("| fan |") && md.contains("Spearman"));
+    assert!(md.contains("| fan |") && md.contains("Spearman") && md.starts_with("# Faultline relative evaluation\n\n## Summary"));
     assert_eq!(std::fs::read_to_string(report.join("metrics.csv")).unwrap().lines().count(), 1 + 18);
-    for png in ["auc_bars_mse.png", "roc_fan.png", "hist_valve.png", "spectrogram_bearing.png"] {
+    for png in ["forest_mse.png", "forest_mahalanobis.png", "auc_bars_mse.png", "roc_fan.png", "hist_valve.png", "spectrogram_bearing.png"] {
         assert!(is_png(&report.join(png)), "{png}");
     }
 
@@ -89,4 +109,33 @@ fn bad_detector_inputs_fail_clearly() {
     assert!(!success && err.contains("m.safetensors") && err.contains("truncated or corrupt"), "{err}");
     let (success, _, err) = faultline(&["evaluate", "--data", ".", "--out", "x", "--planner", "oracle"]);
     assert!(!success && err.contains("unknown planner \"oracle\""), "{err}");
+}
+
+/// The demo prints the `evaluate` command that reproduces it; run on the demo's data, that
+/// command gives the same numbers, bit for bit.
+#[test]
+fn the_demo_is_reproduced_by_its_printed_evaluate_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let small = ["--count", "8", "--test-count", "6", "--seconds", "2", "--epochs", "2", "--machines", "fan,pump,valve", "--plan-seeds", "2", "--resamples", "200", "--plan-seed", "7", "--sweep-scales", "0.2:1:2"];
+    let mut args = vec!["demo", "--out", demo.to_str().unwrap(), "--quiet"];
+    args.extend(small);
+    let (success, _, stderr) = faultline(&args);
+    assert!(success, "{stderr}");
+    assert!(stderr.contains("summary: reference ceiling") && stderr.contains("keyword (mse): ρ"), "{stderr}");
+    let line = stderr.lines().find_map(|l| l.strip_prefix("demo: reproduce: faultline ")).expect("a reproduce line");
+    let again = dir.path().join("again");
+    let words: Vec<&str> = line.split_whitespace().map(|w| if w == "REPORT_DIR" { again.to_str().unwrap() } else { w }).collect();
+    assert!(words.contains(&"--plan-seed") && words.contains(&"7") && words.contains(&"--sweep"), "{line}");
+    let mut words = words;
+    words.push("--quiet");
+    ok(&words);
+    let read = |p: &Path| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(p.join("report.json")).unwrap()).unwrap() };
+    let (a, b) = (read(&demo.join("report")), read(&again));
+    for key in ["detections", "rankings", "reference_ceiling", "sweep", "seeds"] {
+        assert!(!a[key].is_null(), "{key} missing");
+        assert_eq!(a[key], b[key], "{key} differs between the demo and its reproduction");
+    }
+    let scores = |v: &serde_json::Value| -> Vec<(f64, f64)> { v["clips"].as_array().unwrap().iter().map(|c| (c["mse"].as_f64().unwrap(), c["mahalanobis"].as_f64().unwrap())).collect() };
+    assert_eq!(scores(&a), scores(&b));
 }

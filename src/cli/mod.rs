@@ -1,6 +1,9 @@
 //! The `faultline` command line.
 
 mod demo;
+mod eval_args;
+
+use eval_args::EvalArgs;
 
 use crate::catalog::{self, CATALOG};
 use crate::detect::{default_threads, load_model, save_model, ScoreKind, TrainConfig};
@@ -91,9 +94,13 @@ enum Command {
         /// A machine type, a comma-separated list, or "all".
         #[arg(long, default_value = "all")]
         machine: String,
-        /// Normal training clips per machine (test: a fifth of it, normal and faulty each).
+        /// Normal training clips per machine.
         #[arg(long, default_value_t = 200)]
         count: usize,
+        /// Normal test clips per machine, and as many reference-fault clips (default: a fifth
+        /// of --count, at least 2).
+        #[arg(long)]
+        test_count: Option<usize>,
         #[arg(long)]
         out: PathBuf,
         #[arg(long, default_value_t = 0)]
@@ -164,32 +171,20 @@ enum Command {
         #[arg(long, value_enum, default_value = "mse")]
         score: ScoreArg,
     },
-    /// The paper's relative evaluation: train, render planner anomalies, score, report.
+    /// The paper's relative evaluation: train, render planner anomalies, score, report, every
+    /// number with its bootstrap interval, the reference ceiling and a verdict.
     Evaluate {
         #[arg(long)]
         data: PathBuf,
         #[arg(long)]
         out: PathBuf,
-        /// Comma-separated planners: keyword, random, llm.
-        #[arg(long, default_value = "keyword,random")]
-        planner: String,
-        /// One fault description for every machine (default: each type's typical fault).
-        #[arg(long)]
-        fault: Option<String>,
-        #[arg(long)]
-        machines: Option<String>,
         /// Use this model instead of training.
         #[arg(long)]
         model: Option<PathBuf>,
         #[arg(long, default_value_t = 30)]
         epochs: usize,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Training threads (default: every core).
-        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
-        threads: Option<u16>,
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        eval: EvalArgs,
     },
     /// Scale each machine's planned faults until their AUC lands near a target; writes the plans.
     Calibrate {
@@ -283,12 +278,18 @@ enum Command {
     Demo {
         #[arg(long, default_value = "target/faultline-demo")]
         out: PathBuf,
-        #[arg(long, default_value_t = 60)]
+        /// Normal training clips per machine.
+        #[arg(long, default_value_t = demo::COUNT)]
         count: usize,
-        #[arg(long, default_value_t = 20)]
+        /// Normal and reference-fault test clips per machine, each.
+        #[arg(long, default_value_t = demo::TEST_COUNT)]
+        test_count: usize,
+        #[arg(long, default_value_t = crate::synth::DEFAULT_SECONDS)]
+        seconds: f32,
+        #[arg(long, default_value_t = demo::EPOCHS)]
         epochs: usize,
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        eval: EvalArgs,
     },
 }
 
@@ -356,11 +357,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let plan = planner_with(&planner, &llm)?.plan(&request)?;
             println!("{}", plan.to_json());
         }
-        Command::Synth { machine, count, out, seed, seconds, sample_rate, quiet } => {
+        Command::Synth { machine, count, test_count, out, seed, seconds, sample_rate, quiet } => {
             anyhow::ensure!(count > 0, "--count must be at least 1");
+            anyhow::ensure!(test_count.is_none_or(|t| t >= 2), "--test-count must be at least 2 (an AUC needs clips of both classes)");
             anyhow::ensure!((1.0..=600.0).contains(&seconds), "--seconds must be from 1 to 600");
             anyhow::ensure!((8_000..=192_000).contains(&sample_rate), "--sample-rate must be from 8000 to 192000");
-            let cfg = SynthSetConfig { machines: parse_machines(&machine)?, count, seed, sample_rate, seconds, quiet };
+            let cfg = SynthSetConfig { machines: parse_machines(&machine)?, count, test_count, seed, sample_rate, seconds, quiet };
             let s = offline::synth_set(&cfg, &out)?;
             eprintln!("synth: {} clips written, {} already there, in {}", s.written, s.skipped, out.display());
         }
@@ -387,7 +389,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 fault: None,
                 train: TrainConfig { epochs, seed, validation_split, threads: threads.map_or_else(default_threads, |t| t as usize), ..TrainConfig::default() },
                 model: None,
-                seed,
+                plan_seed: 0,
+                plan_seeds: 1,
+                stats: eval::StatsConfig::default(),
+                sweep: Vec::new(),
                 quiet,
                 llm: llm.clone(),
             };
@@ -424,25 +429,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("score: {} clips → {}", paths.len(), file.display());
             }
         }
-        Command::Evaluate { data, out, planner, fault, machines, model, epochs, seed, threads, quiet } => {
-            let planners: Vec<String> = planner.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
-            for p in &planners {
-                planner_with(p, &llm)?;
-            }
-            let cfg = eval::EvaluateConfig {
-                machines: machines.map(|m| m.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default(),
-                data,
-                out: out.clone(),
-                planners,
-                fault,
-                train: TrainConfig { epochs, seed, threads: threads.map_or_else(default_threads, |t| t as usize), ..TrainConfig::default() },
-                model,
-                seed,
-                quiet,
-                llm: llm.clone(),
-            };
+        Command::Evaluate { data, out, model, epochs, eval } => {
+            let cfg = eval.config(data, out.clone(), epochs, model, llm.clone());
             let result = eval::evaluate(&cfg)?;
             let report = crate::report::write_report(&result, &out)?;
+            if !eval.quiet {
+                eprint!("{}", crate::report::summary_text(&result));
+            }
             println!("{}", report.display());
         }
         Command::Calibrate { data, model, out, target_auc, tolerance, planner, fault, machines, score, seed } => {
@@ -534,7 +527,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("the input stopped: {e} (the report was written)");
             }
         }
-        Command::Demo { out, count, epochs, quiet } => demo::run(&out, count, epochs, quiet)?,
+        Command::Demo { out, count, test_count, seconds, epochs, eval } => demo::run(&demo::Demo { out, count, test_count, seconds, epochs }, &eval)?,
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! anomalies' AUC lands within a tolerance of a target (the paper's open question: synthetic
 //! anomalies come out too easy to detect).
 
-use super::{detection, fault_for, ScoredClip};
+use super::{auc_of, fault_for, ScoredClip};
 use crate::dataset::read_wav;
 use crate::detect::{Model, ScoreKind};
 use crate::features::LogMel;
@@ -70,7 +70,7 @@ pub fn calibrate(
             )
             .collect::<anyhow::Result<_>>()?;
         let all: Vec<ScoredClip> = normal_scores.iter().cloned().chain(anomalies).collect();
-        Ok(detection(&all, machine, "calibrated", kind).map_or(f64::NAN, |d| d.auc))
+        Ok(auc_of(&all, machine, "calibrated", kind))
     };
     let auc_at_full = auc_at(1.0)?;
     let mut steps = vec![(1.0, auc_at_full)];
@@ -98,5 +98,5 @@ pub fn calibrate(
 
 fn score_audio(model: &Model, lm: &mut LogMel, audio: &crate::dataset::Audio, machine: &str, source: &str, path: &std::path::Path) -> anyhow::Result<ScoredClip> {
     let (mse, mahalanobis) = model.score(super::audio_vectors(audio, lm)?.view());
-    Ok(ScoredClip { machine: machine.into(), source: source.into(), path: path.to_path_buf(), mse, mahalanobis })
+    Ok(ScoredClip { machine: machine.into(), source: source.into(), plan_seed: 0, path: path.to_path_buf(), mse, mahalanobis })
 }

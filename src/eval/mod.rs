@@ -1,14 +1,24 @@
 //! The paper's experiment: one autoencoder trained on the normal clips of every machine type;
 //! per machine, normal test clips against anomalies from each planner and against the reference
 //! (or real) anomalies; AUC and pAUC with MSE and Mahalanobis scores; machine rankings and their
-//! rank correlation with the reference ranking.
+//! rank correlation with the reference ranking, each with a bootstrap interval (`stats.rs`), the
+//! reference ceiling and a verdict (`verdict.rs`); optionally a severity sweep (`sweep.rs`).
 
 mod calibrate;
+mod result;
+pub mod stats;
+pub mod sweep;
+pub mod verdict;
 
 pub use calibrate::{calibrate, CalibrationResult};
+pub use result::{summarize, Ceiling, Detection, EvalResult, Ranking, Seeds, SweepCurve, SweepRanking, SweepResult};
+pub use stats::StatsConfig;
+pub use verdict::Verdict;
 
 use crate::dataset::{read_wav, scan, ClipName, Split};
-use crate::detect::{EpochReport, Model, Provenance, ScoreKind, TrainConfig};
+use crate::detect::{EpochReport, Model, ScoreKind, TrainConfig};
+use crate::plan::{FaultPlan, PlanRequest};
+use std::collections::HashMap;
 use crate::features::{prepare_audio, FeatureConfig, LogMel};
 use crate::metrics;
 use anyhow::Context;
@@ -76,8 +86,10 @@ pub fn train_model(root: &Path, machines: &[String], cfg: &TrainConfig, on_epoch
 #[derive(Clone, Debug, Serialize)]
 pub struct ScoredClip {
     pub machine: String,
-    /// "normal", "reference" or a planner's name.
+    /// "normal", "reference", a planner's name, or `planner@scale` in a sweep.
     pub source: String,
+    /// Which plan seed rendered it (0 for normal and reference clips).
+    pub plan_seed: usize,
     pub path: PathBuf,
     pub mse: f64,
     pub mahalanobis: f64,
@@ -92,79 +104,11 @@ impl ScoredClip {
     }
 }
 
-/// AUC and pAUC of one anomaly source on one machine with one score.
-#[derive(Clone, Debug, Serialize)]
-pub struct Detection {
-    pub machine: String,
-    pub source: String,
-    pub score: ScoreKind,
-    pub auc: f64,
-    pub pauc: f64,
-    pub normals: usize,
-    pub anomalies: usize,
-}
-
-/// Detection of `source` anomalies against the machine's normal clips.
-pub fn detection(clips: &[ScoredClip], machine: &str, source: &str, kind: ScoreKind) -> Option<Detection> {
+/// AUC of `source` anomalies against the machine's normal clips (no interval; calibration's
+/// inner loop).
+pub fn auc_of(clips: &[ScoredClip], machine: &str, source: &str, kind: ScoreKind) -> f64 {
     let of = |s: &str| -> Vec<f64> { clips.iter().filter(|c| c.machine == machine && c.source == s).map(|c| c.score(kind)).collect() };
-    let (normals, anomalies) = (of("normal"), of(source));
-    if normals.is_empty() || anomalies.is_empty() {
-        return None;
-    }
-    let labels: Vec<bool> = normals.iter().map(|_| false).chain(anomalies.iter().map(|_| true)).collect();
-    let scores: Vec<f64> = normals.iter().chain(&anomalies).copied().collect();
-    Some(Detection {
-        machine: machine.into(),
-        source: source.into(),
-        score: kind,
-        auc: metrics::auc(&labels, &scores),
-        pauc: metrics::pauc(&labels, &scores, 0.1),
-        normals: normals.len(),
-        anomalies: anomalies.len(),
-    })
-}
-
-/// Machines ranked by AUC for one source and score (1 = easiest), and the rank correlation
-/// with the reference ranking.
-#[derive(Clone, Debug, Serialize)]
-pub struct Ranking {
-    pub source: String,
-    pub score: ScoreKind,
-    pub machines: Vec<String>,
-    pub aucs: Vec<f64>,
-    pub ranks: Vec<f64>,
-    pub spearman_vs_reference: Option<f64>,
-    pub kendall_vs_reference: Option<f64>,
-}
-
-pub fn rankings(detections: &[Detection], machines: &[String], sources: &[String]) -> Vec<Ranking> {
-    let mut out = Vec::new();
-    for kind in ScoreKind::ALL {
-        let aucs_of = |source: &str| -> Option<Vec<f64>> {
-            machines
-                .iter()
-                .map(|m| detections.iter().find(|d| d.machine == *m && d.source == source && d.score == kind).map(|d| d.auc))
-                .collect()
-        };
-        let reference = aucs_of("reference");
-        for source in sources {
-            let Some(aucs) = aucs_of(source) else { continue };
-            let (spearman, kendall) = match (&reference, source.as_str()) {
-                (Some(r), s) if s != "reference" && machines.len() > 2 => (Some(metrics::spearman(&aucs, r)), Some(metrics::kendall(&aucs, r))),
-                _ => (None, None),
-            };
-            out.push(Ranking {
-                source: source.clone(),
-                score: kind,
-                machines: machines.to_vec(),
-                ranks: metrics::rank_descending(&aucs),
-                aucs,
-                spearman_vs_reference: spearman,
-                kendall_vs_reference: kendall,
-            });
-        }
-    }
-    out
+    metrics::RocSample::new(&of("normal"), &of(source)).areas(stats::MAX_FPR).0
 }
 
 /// Normal and real anomalous test clips of a machine.
@@ -181,30 +125,25 @@ pub struct EvaluateConfig {
     pub out: PathBuf,
     /// Machine folders to use; empty = all.
     pub machines: Vec<String>,
+    /// Sources to render: `keyword`, `llm`, `random` (one plan per machine type and plan seed,
+    /// the paper's ablation), `random-per-clip` (a plan per clip).
     pub planners: Vec<String>,
     /// Fault description for every machine; `None` = each machine type's typical fault.
     pub fault: Option<String>,
+    /// Training settings; its seed is the model seed.
     pub train: TrainConfig,
     /// Use this model instead of training one.
     pub model: Option<PathBuf>,
-    pub seed: u64,
+    /// Seed of the plans: plan seed k of N is `derive_seed(plan_seed, k)`.
+    pub plan_seed: u64,
+    /// Plan seeds each planner's anomalies are rendered under; AUCs are averaged over them.
+    pub plan_seeds: usize,
+    pub stats: StatsConfig,
+    /// Intensity scales of the severity sweep; empty = no sweep.
+    pub sweep: Vec<f32>,
     pub quiet: bool,
     /// Settings of the `llm` planner, when it is among `planners`.
     pub llm: crate::plan::llm::LlmConfig,
-}
-
-/// Everything an evaluation produced (report.json).
-#[derive(Clone, Debug, Serialize)]
-pub struct EvalResult {
-    pub data: PathBuf,
-    pub machines: Vec<String>,
-    pub sources: Vec<String>,
-    pub model: Provenance,
-    pub training: EpochHistory,
-    pub detections: Vec<Detection>,
-    pub rankings: Vec<Ranking>,
-    pub example_plans: Vec<(String, String, crate::plan::FaultPlan)>,
-    pub clips: Vec<ScoredClip>,
 }
 
 /// The fault a planner is asked for on a machine.
@@ -233,50 +172,106 @@ pub fn obtain_model(cfg: &EvaluateConfig, machines: &[String]) -> anyhow::Result
     Ok((model, history))
 }
 
+/// The planners `evaluate` knows, and the planner each one plans with.
+pub const SOURCES: &[&str] = &["keyword", "llm", "random", "random-per-clip"];
+
+/// Each normal test clip's plan for `planner` under plan seed `k`. `random` draws one plan per
+/// machine type (the paper's ablation) and gives each clip its own DSP seed; every other
+/// planner plans each clip from its own attributes.
+fn plans_for(cfg: &EvaluateConfig, planner_name: &str, machine: &str, normal: &[PathBuf], k: usize) -> anyhow::Result<HashMap<PathBuf, FaultPlan>> {
+    let seed = crate::dsp::derive_seed(cfg.plan_seed, k as u64);
+    let planner = crate::plan::planner_with(if planner_name == "random-per-clip" { "random" } else { planner_name }, &cfg.llm)?;
+    let fault = fault_for(machine, cfg.fault.as_deref());
+    let machine_hash = crate::offline::path_hash(Path::new(machine));
+    let per_type = if planner_name == "random" {
+        Some(planner.plan(&PlanRequest { machine: machine.into(), attributes: vec![], fault: fault.clone(), seed: crate::dsp::derive_seed(seed, machine_hash) })?)
+    } else {
+        None
+    };
+    let test_dir = cfg.data.join(machine).join("test");
+    normal
+        .iter()
+        .map(|p| {
+            let rel = p.strip_prefix(&test_dir).unwrap_or(p);
+            let clip_seed = crate::dsp::derive_seed(seed, crate::offline::path_hash(rel));
+            let plan = match &per_type {
+                Some(plan) => FaultPlan { seed: clip_seed, ..plan.clone() },
+                None => {
+                    let attributes = p.file_name().and_then(|n| n.to_str()).and_then(ClipName::parse).map(|c| c.attributes).unwrap_or_default();
+                    planner.plan(&PlanRequest { machine: machine.into(), attributes, fault: fault.clone(), seed: clip_seed }).with_context(|| format!("planning for {}", p.display()))?
+                }
+            };
+            Ok((p.clone(), plan))
+        })
+        .collect()
+}
+
 pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
+    anyhow::ensure!(cfg.plan_seeds >= 1, "--plan-seeds must be at least 1");
+    anyhow::ensure!(cfg.stats.resamples >= 100, "--resamples must be at least 100 (1000 or more for a 95 % interval)");
+    anyhow::ensure!(cfg.stats.level > 0.5 && cfg.stats.level < 1.0, "--ci {}: expected a level between 0.5 and 1 (e.g. 0.95)", cfg.stats.level);
+    for p in &cfg.planners {
+        anyhow::ensure!(SOURCES.contains(&p.as_str()), "unknown planner \"{p}\"; allowed: {}", SOURCES.join(", "));
+    }
     let machines = if cfg.machines.is_empty() { machines_in(&cfg.data)? } else { cfg.machines.clone() };
     let (model, training) = obtain_model(cfg, &machines)?;
     crate::detect::save_model(&model, &cfg.out.join("model.safetensors"))?;
 
     let mut clips = Vec::new();
     let mut example_plans = Vec::new();
-    let push = |machine: &str, source: &str, paths: &[PathBuf], clips: &mut Vec<ScoredClip>| -> anyhow::Result<()> {
+    let push = |machine: &str, source: &str, plan_seed: usize, paths: &[PathBuf], clips: &mut Vec<ScoredClip>| -> anyhow::Result<()> {
         for (path, (mse, mahalanobis)) in paths.iter().zip(score_paths(&model, paths)?) {
-            clips.push(ScoredClip { machine: machine.into(), source: source.into(), path: path.clone(), mse, mahalanobis });
+            clips.push(ScoredClip { machine: machine.into(), source: source.into(), plan_seed, path: path.clone(), mse, mahalanobis });
         }
         Ok(())
     };
-    let bar = crate::offline::progress(machines.len() * (cfg.planners.len() + 1), "evaluate", cfg.quiet);
+    let renders = cfg.planners.len() * cfg.plan_seeds * (1 + cfg.sweep.len());
+    let bar = crate::offline::progress(machines.len() * (renders + 1), "evaluate", cfg.quiet);
     for machine in &machines {
         let (normal, real) = test_clips(&cfg.data, machine)?;
         anyhow::ensure!(!normal.is_empty(), "{}/{machine}/test: no normal test clips", cfg.data.display());
-        push(machine, "normal", &normal, &mut clips)?;
-        push(machine, "reference", &real, &mut clips)?;
+        push(machine, "normal", 0, &normal, &mut clips)?;
+        push(machine, "reference", 0, &real, &mut clips)?;
         bar.inc(1);
+        let test_dir = cfg.data.join(machine).join("test");
         for planner in &cfg.planners {
-            let source = crate::offline::PlanSource::Planner {
-                planner: crate::plan::planner_with(planner, &cfg.llm)?,
-                fault: fault_for(machine, cfg.fault.as_deref()),
-                seed: cfg.seed,
-            };
-            let out = cfg.out.join("anomalies").join(planner).join(machine);
-            let rendered = crate::offline::render_set(&cfg.data.join(machine).join("test"), &out, &source, Some(machine), true)?;
-            let paths: Vec<PathBuf> = rendered.entries.iter().map(|e| e.output.clone()).collect();
-            push(machine, planner, &paths, &mut clips)?;
-            if let Some(e) = rendered.entries.first() {
-                example_plans.push((machine.clone(), planner.clone(), e.plan.clone()));
+            for k in 0..cfg.plan_seeds {
+                let plans = plans_for(cfg, planner, machine, &normal, k)?;
+                let scales = std::iter::once(None).chain(cfg.sweep.iter().copied().map(Some));
+                for scale in scales {
+                    let (source, plans) = match scale {
+                        None => (planner.clone(), plans.clone()),
+                        Some(x) => (sweep::source_name(planner, x), plans.iter().map(|(p, plan)| Ok((p.clone(), plan.scaled(x)?))).collect::<anyhow::Result<_>>()?),
+                    };
+                    let out = cfg.out.join("anomalies").join(&source).join(format!("seed_{k}")).join(machine);
+                    let rendered = crate::offline::render_set(&test_dir, &out, &crate::offline::PlanSource::PerClip(plans), Some(machine), true)?;
+                    let paths: Vec<PathBuf> = rendered.entries.iter().map(|e| e.output.clone()).collect();
+                    push(machine, &source, k, &paths, &mut clips)?;
+                    if k == 0 && scale.is_none() {
+                        if let Some(e) = rendered.entries.first() {
+                            example_plans.push((machine.clone(), planner.clone(), e.plan.clone()));
+                        }
+                    }
+                    bar.inc(1);
+                }
             }
-            bar.inc(1);
         }
     }
     bar.finish_and_clear();
-    let mut sources = vec!["reference".to_string()];
-    sources.extend(cfg.planners.iter().cloned());
-    let detections: Vec<Detection> = machines
-        .iter()
-        .flat_map(|m| sources.iter().flat_map(move |s| ScoreKind::ALL.into_iter().map(move |k| (m, s, k))))
-        .filter_map(|(m, s, k)| detection(&clips, m, s, k))
-        .collect();
-    let rankings = rankings(&detections, &machines, &sources);
-    Ok(EvalResult { data: cfg.data.clone(), machines, sources, model: model.provenance.clone(), training, detections, rankings, example_plans, clips })
+    let seeds = Seeds {
+        data: read_synth_seed(&cfg.data),
+        model: model.provenance.seed,
+        plan: cfg.plan_seed,
+        plan_seeds: cfg.plan_seeds,
+        bootstrap: cfg.stats.seed,
+        resamples: cfg.stats.resamples,
+        level: cfg.stats.level,
+    };
+    Ok(summarize(cfg, machines, model.provenance.clone(), training, clips, example_plans, seeds))
+}
+
+/// The seed `faultline synth` wrote a dataset with (its `synth.json`), if it was synthesized.
+fn read_synth_seed(data: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(data.join(crate::offline::SYNTH_MANIFEST)).ok()?;
+    serde_json::from_str::<serde_json::Value>(&text).ok()?["seed"].as_u64()
 }

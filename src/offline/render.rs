@@ -16,6 +16,13 @@ pub enum PlanSource {
     Fixed(FaultPlan),
     /// A plan per clip from a planner, for the clip's machine and attributes.
     Planner { planner: Box<dyn Planner>, fault: String, seed: u64 },
+    /// A plan made beforehand for each clip (by its source path), used as it is.
+    PerClip(std::collections::HashMap<PathBuf, FaultPlan>),
+}
+
+/// The per-clip salt every plan source derives a clip's seed from (its path below the input).
+pub fn path_hash(rel: &Path) -> u64 {
+    splitmix64(rel.to_string_lossy().bytes().fold(0u64, |h, b| h.wrapping_mul(131).wrapping_add(b as u64)))
 }
 
 /// The sidecar of one rendered clip (and its manifest entry).
@@ -78,13 +85,7 @@ fn render_one(input_root: &Path, out_root: &Path, src: &Path, source: &PlanSourc
     let file_name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("clip.wav");
     let output = out_root.join(rel.with_file_name(output_name(file_name)));
     let sidecar = output.with_extension("json");
-    if output.exists() && sidecar.exists() {
-        if let Ok(entry) = serde_json::from_str::<RenderEntry>(&std::fs::read_to_string(&sidecar)?) {
-            return Ok((entry, false));
-        }
-    }
-    let audio = read_wav(src)?;
-    let path_hash = splitmix64(rel.to_string_lossy().bytes().fold(0u64, |h, b| h.wrapping_mul(131).wrapping_add(b as u64)));
+    let path_hash = path_hash(rel);
     let plan = match source {
         PlanSource::Fixed(plan) => FaultPlan { seed: derive_seed(plan.seed, path_hash), ..plan.clone() },
         PlanSource::Planner { planner, fault, seed } => {
@@ -92,7 +93,17 @@ fn render_one(input_root: &Path, out_root: &Path, src: &Path, source: &PlanSourc
             let request = PlanRequest { machine: machine.clone(), attributes, fault: fault.clone(), seed: derive_seed(*seed, path_hash) };
             planner.plan(&request).with_context(|| format!("planning for {}", src.display()))?
         }
+        PlanSource::PerClip(plans) => plans.get(src).with_context(|| format!("{}: no plan was made for this clip", src.display()))?.clone(),
     };
+    // A rerun reuses a clip only if it was rendered from the same plan (steps and seed).
+    if output.exists() && sidecar.exists() {
+        if let Ok(entry) = serde_json::from_str::<RenderEntry>(&std::fs::read_to_string(&sidecar)?) {
+            if entry.plan.steps == plan.steps && entry.plan.seed == plan.seed && entry.source == src {
+                return Ok((entry, false));
+            }
+        }
+    }
+    let audio = read_wav(src)?;
     let rendered = apply_plan(&plan, audio)?;
     write_wav_atomic(&output, &rendered, SampleFormat::Float32)?;
     let entry = RenderEntry {

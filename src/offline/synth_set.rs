@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug)]
 pub struct SynthSetConfig {
     pub machines: Vec<MachineType>,
-    /// Normal training clips per machine; the test split gets a fifth of that (at least 2)
-    /// normal clips and as many reference-fault clips.
+    /// Normal training clips per machine.
     pub count: usize,
+    /// Normal test clips per machine, and as many reference-fault clips; `None` = a fifth of
+    /// `count` (at least 2), as DCASE's proportions.
+    pub test_count: Option<usize>,
     pub seed: u64,
     pub sample_rate: u32,
     pub seconds: f32,
@@ -36,6 +38,9 @@ pub const SEVERITY: (f32, f32) = (0.1, 1.0);
 pub fn test_count(count: usize) -> usize {
     (count / 5).max(2)
 }
+
+/// The file in a synthetic dataset's root that says how it was made.
+pub const SYNTH_MANIFEST: &str = "synth.json";
 
 fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<ClipName>) {
     let machine_seed = derive_seed(cfg.seed, m as u64);
@@ -64,7 +69,7 @@ fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<
     for i in 0..cfg.count {
         add(Split::Train, i, if i % 10 == 9 { Domain::Target } else { Domain::Source }, None, &mut rng);
     }
-    let t = test_count(cfg.count);
+    let t = cfg.test_count.unwrap_or_else(|| test_count(cfg.count));
     for i in 0..t {
         add(Split::Test, i, if i % 2 == 1 { Domain::Target } else { Domain::Source }, None, &mut rng);
     }
@@ -77,6 +82,37 @@ fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<
 
 /// Writes the dataset; clips already on disk are kept (a rerun after Ctrl-C resumes).
 pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummary> {
+    let manifest = serde_json::json!({
+        "generator": "faultline synth",
+        "version": env!("CARGO_PKG_VERSION"),
+        "seed": cfg.seed,
+        "machines": cfg.machines.iter().map(|m| m.name()).collect::<Vec<_>>(),
+        "count": cfg.count,
+        "test_count": cfg.test_count.unwrap_or_else(|| test_count(cfg.count)),
+        "seconds": cfg.seconds,
+        "sample_rate": cfg.sample_rate,
+    });
+    // Clips already on disk are reused, so they must come from the same settings.
+    let old = std::fs::read_to_string(out.join(SYNTH_MANIFEST));
+    if old.is_err() {
+        if let Some(m) = cfg.machines.iter().find(|m| out.join(m.name()).exists()) {
+            anyhow::bail!("{}: holds a {} folder but no {SYNTH_MANIFEST}, so its clips' settings are unknown; write to another folder or delete it", out.display(), m.name());
+        }
+    }
+    if let Ok(old) = old {
+        let old: serde_json::Value = serde_json::from_str(&old).unwrap_or_default();
+        for key in ["seed", "count", "test_count", "seconds", "sample_rate"] {
+            anyhow::ensure!(
+                old[key] == manifest[key],
+                "{}: holds a dataset made with {key} {} (now {}); write to another folder or delete it",
+                out.display(),
+                old[key],
+                manifest[key]
+            );
+        }
+    }
+    let text = serde_json::to_string_pretty(&manifest)?;
+    write_atomic(&out.join(SYNTH_MANIFEST), |f| std::io::Write::write_all(f, text.as_bytes()))?;
     let mut all_jobs = Vec::new();
     for &m in &cfg.machines {
         let (jobs, names) = jobs_for(m, cfg, out);

@@ -7,21 +7,32 @@ use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-const FONT: &str = "sans-serif";
-const COLORS: [RGBColor; 6] = [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44), RGBColor(214, 39, 40), RGBColor(148, 103, 189), RGBColor(140, 86, 75)];
+pub(super) const FONT: &str = "sans-serif";
+pub(super) const COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
 
-fn register_font() {
+pub(super) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
     });
 }
 
-fn err(e: impl std::fmt::Display) -> anyhow::Error {
+pub(super) fn err(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("plot: {e}")
 }
 
-fn source_color(r: &EvalResult, source: &str) -> RGBColor {
+pub(super) fn source_color(r: &EvalResult, source: &str) -> RGBColor {
     COLORS[r.sources.iter().position(|s| s == source).unwrap_or(0) % COLORS.len()]
 }
 
@@ -73,7 +84,7 @@ pub fn roc_curves(r: &EvalResult, machine: &str, kind: ScoreKind, path: &Path) -
     let root = BitMapBackend::new(path, (520, 520)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("ROC: {machine} ({})", kind.name()), (FONT, 20))
+        .caption(format!("ROC: {machine} ({}, plan seed 0)", kind.name()), (FONT, 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(45)
@@ -83,7 +94,8 @@ pub fn roc_curves(r: &EvalResult, machine: &str, kind: ScoreKind, path: &Path) -
     chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.3))).map_err(err)?;
     let normals: Vec<f64> = r.clips.iter().filter(|c| c.machine == machine && c.source == "normal").map(|c| c.score(kind)).collect();
     for source in &r.sources {
-        let anomalies: Vec<f64> = r.clips.iter().filter(|c| c.machine == machine && c.source == *source).map(|c| c.score(kind)).collect();
+        // Plan seed 0's clips: one ROC, whose AUC is that seed's.
+        let anomalies: Vec<f64> = r.clips.iter().filter(|c| c.machine == machine && c.source == *source && c.plan_seed == 0).map(|c| c.score(kind)).collect();
         if anomalies.is_empty() || normals.is_empty() {
             continue;
         }

@@ -1,0 +1,110 @@
+//! The flags `evaluate` and `demo` share, so one set of seeds means the same thing in both and
+//! the demo's printed command reproduces its numbers.
+
+use crate::eval::{sweep, EvaluateConfig, StatsConfig};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct EvalArgs {
+    /// Comma-separated sources: keyword, llm, random (one plan per machine type and plan seed,
+    /// the paper's ablation), random-per-clip.
+    #[arg(long, default_value = "keyword,random")]
+    pub planner: String,
+    /// One fault description for every machine (default: each type's typical fault).
+    #[arg(long)]
+    pub fault: Option<String>,
+    /// Comma-separated machine folders (default: all).
+    #[arg(long)]
+    pub machines: Option<String>,
+    /// Seed of the model (training) and of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Seed of the plans; plan seed k is derived from it.
+    #[arg(long, default_value_t = 0)]
+    pub plan_seed: u64,
+    /// Plan seeds each planner renders under; AUCs are averaged over them.
+    #[arg(long, default_value_t = 3)]
+    pub plan_seeds: usize,
+    /// Bootstrap resamples for every interval.
+    #[arg(long, default_value_t = crate::metrics::bootstrap::DEFAULT_RESAMPLES)]
+    pub resamples: usize,
+    /// Confidence level of every interval.
+    #[arg(long, default_value_t = crate::metrics::bootstrap::DEFAULT_LEVEL)]
+    pub ci: f64,
+    /// Severity sweep: render each planner at a ladder of intensity scales (see --sweep-scales).
+    /// The demo sweeps unless --no-sweep.
+    #[arg(long)]
+    pub sweep: bool,
+    #[arg(long, conflicts_with = "sweep")]
+    pub no_sweep: bool,
+    /// The sweep's ladder as LO:HI:N, log-spaced.
+    #[arg(long, default_value = "0.05:1:5", value_parser = parse_ladder)]
+    pub sweep_scales: Ladder,
+    /// Training threads (default: every core). A seed and thread count always give the same model.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The sweep's intensity scales, and the text they were given as.
+#[derive(Clone, Debug)]
+pub struct Ladder(pub Vec<f32>, pub String);
+
+fn parse_ladder(text: &str) -> Result<Ladder, String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let bad = || format!("\"{text}\": expected LO:HI:N with 0 < LO < HI ≤ 1 and N ≥ 2, e.g. 0.03:1:6");
+    let [lo, hi, n] = parts[..] else { return Err(bad()) };
+    let (lo, hi, n): (f32, f32, usize) = (lo.parse().map_err(|_| bad())?, hi.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if !(lo > 0.0 && lo < hi && hi <= 1.0 && (2..=32).contains(&n)) {
+        return Err(bad());
+    }
+    Ok(Ladder(sweep::ladder(lo, hi, n), text.to_string()))
+}
+
+impl EvalArgs {
+    pub fn planners(&self) -> Vec<String> {
+        self.planner.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+    }
+
+    pub fn config(&self, data: PathBuf, out: PathBuf, epochs: usize, model: Option<PathBuf>, llm: crate::plan::llm::LlmConfig) -> EvaluateConfig {
+        EvaluateConfig {
+            machines: self.machines.as_deref().map(|m| m.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default(),
+            data,
+            out,
+            planners: self.planners(),
+            fault: self.fault.clone(),
+            train: crate::detect::TrainConfig {
+                epochs,
+                seed: self.seed,
+                threads: self.threads.map_or_else(crate::detect::default_threads, |t| t as usize),
+                ..crate::detect::TrainConfig::default()
+            },
+            model,
+            plan_seed: self.plan_seed,
+            plan_seeds: self.plan_seeds,
+            stats: StatsConfig { resamples: self.resamples, level: self.ci, seed: self.seed, ..StatsConfig::default() },
+            sweep: if self.sweep { self.sweep_scales.0.clone() } else { Vec::new() },
+            quiet: self.quiet,
+            llm,
+        }
+    }
+
+    /// The `faultline evaluate` flags that reproduce a run with these settings.
+    pub fn reproduce(&self, cfg: &EvaluateConfig) -> String {
+        let mut s = format!(
+            "--planner {} --seed {} --plan-seed {} --plan-seeds {} --resamples {} --ci {} --epochs {} --threads {}",
+            self.planner, self.seed, self.plan_seed, self.plan_seeds, self.resamples, self.ci, cfg.train.epochs, cfg.train.threads
+        );
+        if let Some(m) = &self.machines {
+            s.push_str(&format!(" --machines {m}"));
+        }
+        if let Some(f) = &self.fault {
+            s.push_str(&format!(" --fault {f:?}"));
+        }
+        if self.sweep {
+            s.push_str(&format!(" --sweep --sweep-scales {}", self.sweep_scales.1));
+        }
+        s
+    }
+}
