@@ -74,7 +74,15 @@ impl Estimate {
 
     /// "0.812 [0.701, 0.905]".
     pub fn text(&self, digits: usize) -> String {
-        let f = |v: f64| if v.is_nan() { "–".to_string() } else { format!("{v:.digits$}") };
+        let f = |v: f64| {
+            if v.is_nan() {
+                "–".to_string()
+            } else {
+                // No "-0.00": a value that rounds to zero prints as zero.
+                let t = format!("{v:.digits$}");
+                if t.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') { t.trim_start_matches('-').to_string() } else { t }
+            }
+        };
         match self.ci {
             Some([lo, hi]) => format!("{} [{}, {}]", f(self.value), f(lo), f(hi)),
             None => format!("{} [–]", f(self.value)),

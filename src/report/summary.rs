@@ -88,11 +88,11 @@ pub fn text(r: &EvalResult) -> String {
     for rk in compared(r) {
         let _ = writeln!(
             t,
-            "summary: {} ({}): ρ {} · Δρ vs random {} → {}: {}",
+            "summary: {} ({}): ρ {}{} → {}: {}",
             rk.source,
             rk.score.name(),
             est(rk.spearman_vs_reference, rk.spearman_ci),
-            rk.delta_vs_random.map_or("–".into(), |d| d.text(2)),
+            rk.delta_vs_random.map_or(String::new(), |d| format!(" · Δρ vs random {}", d.text(2))),
             rk.verdict.map_or("–", |v| v.name()),
             [rk.verdict_reason.clone(), rk.versus_random.clone()].into_iter().flatten().collect::<Vec<_>>().join("; ")
         );
