@@ -293,7 +293,7 @@ pub fn spearman_brown(r: f64) -> f64 {
 /// class) to `target`, by the Spearman–Brown prophecy `k = target(1 − c) / (c(1 − target))`;
 /// `None` when the ceiling is not positive (no growth to extrapolate from).
 pub fn clips_needed(ceiling: f64, n: usize, target: f64) -> Option<usize> {
-    if !(ceiling > 0.0) {
+    if ceiling.is_nan() || ceiling <= 0.0 {
         return None;
     }
     if ceiling >= target {

@@ -65,7 +65,16 @@ pub fn sweep_curves(r: &EvalResult, kind: ScoreKind, path: &Path) -> anyhow::Res
             .y_label_area_size(44)
             .build_cartesian_2d((x0..x1).log_scale(), 0.3..1.02)
             .map_err(err)?;
-        chart.configure_mesh().x_desc("intensity scale").y_desc("AUC").label_style((FONT, 12)).draw().map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(6)
+            .x_label_formatter(&|x| format!("{x:.2}"))
+            .max_light_lines(1)
+            .x_desc("intensity scale")
+            .y_desc("AUC")
+            .label_style((FONT, 12))
+            .draw()
+            .map_err(err)?;
         for (m, machine) in r.machines.iter().enumerate() {
             let Some(c) = sweep.curves.iter().find(|c| c.planner == **planner && c.score == kind && c.machine == *machine) else { continue };
             let color = COLORS[m % COLORS.len()];

@@ -5,9 +5,14 @@ use super::*;
 use crate::dsp::Rng;
 use crate::eval::verdict;
 
+/// (machine, source, plan seed, [mse, mahalanobis]) of one clip.
+type Clip = (String, String, usize, [f64; 2]);
+/// Machines, sources, clips.
+type Data = (Vec<String>, Vec<String>, Vec<Clip>);
+
 /// Scores of `machines` machines: normals ~ N(0, 1); anomalies of source s on machine m ~
 /// N(shift(s, m), 1), with `per_class` clips each.
-fn dataset(per_class: usize, shifts: &[(&str, Vec<f64>)], seed: u64) -> (Vec<String>, Vec<String>, Vec<(String, String, usize, [f64; 2])>) {
+fn dataset(per_class: usize, shifts: &[(&str, Vec<f64>)], seed: u64) -> Data {
     let machines: Vec<String> = (0..shifts[0].1.len()).map(|m| format!("m{m}")).collect();
     let sources: Vec<String> = shifts.iter().map(|s| s.0.to_string()).collect();
     let mut rng = Rng::new(seed);
@@ -27,7 +32,7 @@ fn dataset(per_class: usize, shifts: &[(&str, Vec<f64>)], seed: u64) -> (Vec<Str
     (machines, sources, clips)
 }
 
-fn design(d: &(Vec<String>, Vec<String>, Vec<(String, String, usize, [f64; 2])>)) -> Design {
+fn design(d: &Data) -> Design {
     Design::new(&d.0, &d.1, d.2.iter().map(|c| Scored { machine: &c.0, source: &c.1, plan_seed: c.2, scores: c.3 }))
 }
 
