@@ -56,17 +56,19 @@ impl MachineType {
         }
     }
 
-    /// The fault a planner assumes when the description names none it knows.
+    /// The machine type's common faults in words (its two modelled reference faults): what
+    /// `evaluate --describe typical` asks planners for, and what the keyword planner assumes
+    /// when a description names no fault it knows.
     pub fn typical_fault(self) -> &'static str {
         match self {
-            Self::Fan => "blade imbalance",
-            Self::Pump => "cavitation",
-            Self::Slider => "dry friction squeak",
-            Self::Valve => "sticking valve",
-            Self::Gearbox => "cracked tooth",
-            Self::Bearing => "outer race spall",
-            Self::ToyCar => "loose rattle",
-            Self::ToyTrain => "wheel flat knock",
+            Self::Fan => "blade imbalance or a worn bearing",
+            Self::Pump => "cavitation or a clogged intake",
+            Self::Slider => "a damaged rail or a dry, ungreased guide",
+            Self::Valve => "a leaking seat or a sticking plunger",
+            Self::Gearbox => "a cracked tooth or worn gears",
+            Self::Bearing => "an outer or inner race spall",
+            Self::ToyCar => "a bent wheel shaft or a damaged tyre",
+            Self::ToyTrain => "a flat spot on a wheel or a chipped motor gear",
         }
     }
 }

@@ -139,3 +139,74 @@ fn the_demo_is_reproduced_by_its_printed_evaluate_command() {
     let scores = |v: &serde_json::Value| -> Vec<(f64, f64)> { v["clips"].as_array().unwrap().iter().map(|c| (c["mse"].as_f64().unwrap(), c["mahalanobis"].as_f64().unwrap())).collect() };
     assert_eq!(scores(&a), scores(&b));
 }
+
+#[test]
+fn reference_faults_carry_their_metadata_and_per_clip_descriptions_reach_the_planner() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    ok(&["synth", "--machine", "fan,valve", "--count", "8", "--test-count", "4", "--seconds", "2", "--out", d, "--quiet"]);
+
+    // Both reference faults in both domains, each with a sidecar and a CSV row that say which
+    // fault, how it sounds and how severe (on the scale's 0 … 12 dB, measured within 1 dB).
+    let csv = std::fs::read_to_string(data.join("fan").join("attributes_00.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",fault,severity_db,description"), "{csv}");
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(data.join("fan").join("test")).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        if !(name.ends_with(".wav") && name.contains("_anomaly_")) {
+            continue;
+        }
+        let r = faultline::offline::read_fault_record(&p).unwrap_or_else(|| panic!("{name}: no fault sidecar"));
+        assert!(["blade_imbalance", "bearing_wear"].contains(&r.fault.as_str()), "{r:?}");
+        assert!((0.0..=12.0).contains(&r.severity_db) && (r.measured_db - f64::from(r.severity_db)).abs() < 1.0, "{r:?}");
+        assert!(csv.lines().any(|l| l.contains(&name) && l.contains(&r.fault) && l.contains(&r.description)), "{name}");
+        seen.insert((name.contains("_source_"), r.fault));
+    }
+    assert_eq!(seen.len(), 4, "both faults in both domains: {seen:?}");
+
+    let model = dir.path().join("model.safetensors");
+    ok(&["train", "--data", d, "--out", model.to_str().unwrap(), "--epochs", "2", "--quiet"]);
+
+    // premise → a table per score whose shares add up and whose intervals hold the point.
+    let json_path = dir.path().join("premise.json");
+    let text = ok(&["premise", "--data", d, "--model", model.to_str().unwrap(), "--resamples", "100", "--json", json_path.to_str().unwrap()]);
+    assert!(text.contains("variance share: machine"), "{text}");
+    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(p["functions"].as_array().unwrap().len(), faultline::catalog::CATALOG.len());
+    for s in p["scores"].as_array().unwrap() {
+        let sh = &s["shares"];
+        let total = sh["machine"].as_f64().unwrap() + sh["function"].as_f64().unwrap() + sh["interaction"].as_f64().unwrap();
+        assert!((total - 1.0).abs() < 1e-9, "{s}");
+        assert_eq!(s["auc"].as_array().unwrap().len(), 2);
+        assert!(s["auc"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap()).all(|a| (0.0..=1.0).contains(&a.as_f64().unwrap())));
+    }
+
+    // evaluate --describe per-clip → each normal clip is planned from the description of the
+    // reference clip with its index and domain, and the report says so.
+    let report = dir.path().join("report");
+    ok(&["evaluate", "--data", d, "--out", report.to_str().unwrap(), "--model", model.to_str().unwrap(), "--planner", "keyword", "--plan-seeds", "1", "--resamples", "100", "--describe", "per-clip", "--machines", "valve", "--quiet"]);
+    let rendered = report.join("anomalies").join("keyword").join("seed_0").join("valve");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&rendered).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "json") && p.file_name().unwrap() != "manifest.json" {
+            let side: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            let source = std::path::PathBuf::from(side["source"].as_str().unwrap());
+            let normal = faultline::dataset::ClipName::parse(source.file_name().unwrap().to_str().unwrap()).unwrap();
+            let reference = std::fs::read_dir(data.join("valve").join("test"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|r| faultline::dataset::ClipName::parse(r.file_name().unwrap().to_str().unwrap()).is_some_and(|c| c.anomaly && c.index == normal.index && c.domain == normal.domain))
+                .unwrap();
+            let description = faultline::offline::read_fault_record(&reference).unwrap().description;
+            assert!(side["plan"]["caption"].as_str().unwrap().contains(&description), "{side}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["describe"], "per-clip");
+    assert!(std::fs::read_to_string(report.join("report.md")).unwrap().contains("fault descriptions per reference clip"));
+}

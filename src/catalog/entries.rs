@@ -9,7 +9,7 @@ const fn param(name: &'static str, unit: &'static str, min: f32, max: f32, defau
     ParamSpec { name, unit, min, max, default, kind: Float, description }
 }
 
-const LEVEL: ParamSpec = param("level_db", "dB", -40.0, 12.0, -6.0, "Level of the added fault sound at intensity 1, relative to the machine's running RMS.");
+const LEVEL: ParamSpec = param("level_db", "dB", -40.0, 24.0, -6.0, "Level of the added fault sound at intensity 1, relative to the machine's running RMS.");
 
 fn additive<S: Source + 'static>(s: &ResolvedStep, source: S) -> Box<dyn Transform> {
     Box::new(Additive::new(source, s.get("level_db"), s.intensity()))
@@ -25,7 +25,7 @@ pub static CATALOG: &[FaultSpec] = &[
             param("burst_rate_hz", "Hz", 0.1, 10.0, 1.5, "Bursts per second."),
             param("burst_ms", "ms", 20.0, 2000.0, 250.0, "Length of one burst."),
             param("glide_cents", "cents", 0.0, 600.0, 80.0, "Pitch rise at the middle of a burst."),
-            LEVEL,
+            ParamSpec { default: -1.0, ..LEVEL },
         ],
         build: |s, seed| {
             let p = SqueakParams {
@@ -45,7 +45,7 @@ pub static CATALOG: &[FaultSpec] = &[
             param("impact_rate_hz", "Hz", 1.0, 100.0, 20.0, "Mean impacts per second."),
             param("resonance_hz", "Hz", 200.0, 8000.0, 2500.0, "Main resonance of the loose part."),
             param("decay_ms", "ms", 1.0, 50.0, 8.0, "Ring time of each impact (to 1/e)."),
-            ParamSpec { default: 0.0, ..LEVEL },
+            ParamSpec { default: 15.0, ..LEVEL },
         ],
         build: |s, seed| {
             let p = RattleParams { impact_rate_hz: s.get("impact_rate_hz"), resonance_hz: s.get("resonance_hz"), decay_ms: s.get("decay_ms") };
@@ -61,7 +61,7 @@ pub static CATALOG: &[FaultSpec] = &[
             param("resonance_hz", "Hz", 100.0, 8000.0, 1800.0, "Structural resonance excited by each impact."),
             param("decay_ms", "ms", 1.0, 100.0, 15.0, "Ring time of each impact (to 1/e)."),
             param("jitter_pct", "%", 0.0, 30.0, 3.0, "Random spread of each period."),
-            ParamSpec { default: 0.0, ..LEVEL },
+            ParamSpec { default: 6.5, ..LEVEL },
         ],
         build: |s, seed| {
             let p = KnockParams {
@@ -81,7 +81,7 @@ pub static CATALOG: &[FaultSpec] = &[
             param("fundamental_hz", "Hz", 10.0, 1000.0, 50.0, "Fundamental: rotation frequency or mains."),
             ParamSpec { name: "harmonics", unit: "", min: 1.0, max: 16.0, default: 4.0, kind: Int, description: "Number of harmonics." },
             param("rolloff_db", "dB", 0.0, 24.0, 6.0, "Level drop per harmonic."),
-            LEVEL,
+            ParamSpec { default: -2.0, ..LEVEL },
         ],
         build: |s, seed| {
             let p = HumParams { fundamental_hz: s.get("fundamental_hz"), harmonics: s.get("harmonics") as usize, rolloff_db: s.get("rolloff_db") };
@@ -91,13 +91,13 @@ pub static CATALOG: &[FaultSpec] = &[
     FaultSpec {
         name: "amplitude_modulation",
         fault: "eccentricity, bent shaft, belt slap, blade damage modulating the sound once per turn",
-        description: "Makes the whole machine sound swell and fade periodically; gain swings between 1 and 1 - depth x intensity.",
+        description: "Makes the whole machine sound swell and fade periodically; gain dips by up to depth_db, scaled by intensity on the severity scale.",
         params: &[
             param("rate_hz", "Hz", 0.2, 100.0, 6.0, "Modulation rate: rotation rate of the eccentric part."),
-            param("depth", "", 0.0, 1.0, 0.8, "Envelope dip at intensity 1, as a fraction."),
+            param("depth_db", "dB", 0.0, 60.0, 26.5, "Envelope dip at intensity 1."),
         ],
         build: |s, _| {
-            let p = AmplitudeModulationParams { rate_hz: s.get("rate_hz"), depth: s.get("depth") };
+            let p = AmplitudeModulationParams { rate_hz: s.get("rate_hz"), depth_db: s.get("depth_db") };
             Box::new(Modulated::new(AmplitudeModulation::new(p), s.intensity()))
         },
     },
@@ -106,7 +106,7 @@ pub static CATALOG: &[FaultSpec] = &[
         fault: "speed change: overload slowing the machine, a slipping drive speeding it up",
         description: "Moves every frequency of the machine sound by one ratio (all rotational components together), without look-ahead.",
         params: &[
-            param("semitones", "semitones", -12.0, 12.0, -2.0, "Shift at intensity 1; negative is slower."),
+            param("semitones", "semitones", -12.0, 12.0, -0.9, "Shift at intensity 1 (it scales as intensity squared); negative is slower."),
             param("grain_ms", "ms", 10.0, 100.0, 40.0, "Grain length of the shifter: longer is smoother for low tones."),
         ],
         build: |s, _| Box::new(PitchShift::new(PitchShiftParams { semitones: s.get("semitones"), grain_ms: s.get("grain_ms") }, s.intensity())),
@@ -117,7 +117,7 @@ pub static CATALOG: &[FaultSpec] = &[
         description: "Makes the speed swing periodically around its set point, so every tone of the machine warbles.",
         params: &[
             param("rate_hz", "Hz", 0.1, 20.0, 2.0, "Speed swings per second."),
-            param("depth_cents", "cents", 0.0, 200.0, 50.0, "Peak frequency deviation at intensity 1."),
+            param("depth_cents", "cents", 0.0, 200.0, 90.0, "Peak frequency deviation at intensity 1 (it scales as intensity squared)."),
         ],
         build: |s, _| Box::new(SpeedWobble::new(SpeedWobbleParams { rate_hz: s.get("rate_hz"), depth_cents: s.get("depth_cents") }, s.intensity())),
     },
@@ -128,7 +128,7 @@ pub static CATALOG: &[FaultSpec] = &[
         params: &[
             param("center_hz", "Hz", 50.0, 8000.0, 3000.0, "Centre of the band."),
             param("bandwidth_oct", "octaves", 0.1, 4.0, 1.0, "Width of the band."),
-            ParamSpec { default: -10.0, ..LEVEL },
+            ParamSpec { default: 1.0, ..LEVEL },
         ],
         build: |s, seed| additive(s, BandNoise::new(BandNoiseParams { center_hz: s.get("center_hz"), bandwidth_oct: s.get("bandwidth_oct") }, seed)),
     },
@@ -139,25 +139,28 @@ pub static CATALOG: &[FaultSpec] = &[
         params: &[
             param("frequency_hz", "Hz", 50.0, 8000.0, 900.0, "Frequency of the structural mode."),
             param("q", "", 0.5, 30.0, 8.0, "Sharpness of the mode."),
-            param("gain_db", "dB", 0.0, 30.0, 18.0, "Boost at intensity 1."),
+            param("gain_db", "dB", 0.0, 30.0, 13.0, "Boost at intensity 1; the energy it adds scales as intensity squared."),
         ],
         build: |s, _| Box::new(Resonance::new(ResonanceParams { frequency_hz: s.get("frequency_hz"), q: s.get("q"), gain_db: s.get("gain_db") }, s.intensity())),
     },
     FaultSpec {
         name: "damping",
         fault: "clogging: blocked filter or intake, choked flow, debris on the housing",
-        description: "Muffles the high part of the sound: a 4th-order low-pass whose cutoff slides from the top of the band at intensity 0 down to cutoff_hz at intensity 1.",
-        params: &[param("cutoff_hz", "Hz", 100.0, 8000.0, 1000.0, "Cutoff at intensity 1.")],
-        build: |s, _| Box::new(Damping::new(DampingParams { cutoff_hz: s.get("cutoff_hz") }, s.intensity())),
+        description: "Muffles the high part of the sound: a high-shelf cut whose corner slides from the top of the band down to cutoff_hz and whose depth grows to depth_db as intensity goes to 1.",
+        params: &[
+            param("cutoff_hz", "Hz", 100.0, 8000.0, 1000.0, "Corner of the cut at intensity 1."),
+            param("depth_db", "dB", 0.0, 60.0, 12.3, "Cut above the corner at intensity 1."),
+        ],
+        build: |s, _| Box::new(Damping::new(DampingParams { cutoff_hz: s.get("cutoff_hz"), depth_db: s.get("depth_db") }, s.intensity())),
     },
     FaultSpec {
         name: "dropout",
         fault: "intermittency: sticking valve, slipping clutch, intermittent contact",
         description: "Cuts the sound out for moments at random (Poisson events), with short ramps.",
         params: &[
-            param("rate_hz", "Hz", 0.1, 20.0, 1.0, "Mean dropouts per second."),
-            param("duration_ms", "ms", 5.0, 1000.0, 80.0, "Length of one dropout."),
-            param("depth_db", "dB", 0.0, 60.0, 30.0, "Attenuation during a dropout at intensity 1."),
+            param("rate_hz", "Hz", 0.1, 20.0, 2.0, "Mean dropouts per second."),
+            param("duration_ms", "ms", 5.0, 1000.0, 170.0, "Length of one dropout."),
+            param("depth_db", "dB", 0.0, 60.0, 60.0, "Attenuation during a dropout at intensity 1."),
         ],
         build: |s, seed| {
             let p = DropoutParams { rate_hz: s.get("rate_hz"), duration_ms: s.get("duration_ms"), depth_db: s.get("depth_db") };
@@ -169,7 +172,7 @@ pub static CATALOG: &[FaultSpec] = &[
         fault: "rubbing: rotor touching its housing, shaft on a seal, clipping contact",
         description: "Clips the machine sound where the parts meet (level-referenced tanh), adding odd harmonics, and even ones when the contact is one-sided.",
         params: &[
-            param("drive_db", "dB", 0.0, 40.0, 18.0, "Drive into the clipping curve at the machine's peaks."),
+            param("drive_db", "dB", 0.0, 40.0, 20.0, "Drive into the clipping curve at the machine's peaks."),
             param("asymmetry", "", 0.0, 1.0, 0.3, "One-sidedness of the contact (even harmonics)."),
         ],
         build: |s, _| Box::new(Saturation::new(SaturationParams { drive_db: s.get("drive_db"), asymmetry: s.get("asymmetry") }, s.intensity())),

@@ -3,6 +3,7 @@
 //! `resolve_lenient`) and the DSP builders (`build_chain`) all read `CATALOG`.
 
 mod entries;
+pub mod levels;
 mod validate;
 
 pub use entries::CATALOG;
@@ -39,6 +40,11 @@ pub const INTENSITY: ParamSpec = ParamSpec {
     kind: ParamKind::Float,
     description: "Severity of the fault: 0 leaves the sound untouched, 1 is the full fault; severity grows monotonically.",
 };
+
+/// Parameters that set a function's level at intensity 1 on the severity scale: the catalog's
+/// defaults are calibrated so intensity alone sets the level (README, "Severity scale"), and
+/// planners that draw on the scale (keyword, random) leave these at their defaults.
+pub const LEVEL_PARAMS: &[&str] = &["level_db", "semitones", "depth_cents", "gain_db", "depth_db", "drive_db"];
 
 /// Builds the DSP transform from resolved arguments and a seed.
 pub type Builder = fn(&ResolvedStep, u64) -> Box<dyn Transform>;

@@ -13,6 +13,12 @@ pub struct EvalArgs {
     /// One fault description for every machine (default: each type's typical fault).
     #[arg(long)]
     pub fault: Option<String>,
+    /// Where each clip's fault description comes from: `typical` (one per machine type) or
+    /// `per-clip` (each reference clip's own description, from its sidecar or the attributes
+    /// CSV, rendered from the normal clip of the same index and domain; clips without one fall
+    /// back to the typical description, counted in the report).
+    #[arg(long, value_enum, default_value = "typical")]
+    pub describe: crate::eval::Describe,
     /// Comma-separated machine folders (default: all).
     #[arg(long)]
     pub machines: Option<String>,
@@ -74,6 +80,7 @@ impl EvalArgs {
             out,
             planners: self.planners(),
             fault: self.fault.clone(),
+            describe: self.describe,
             train: crate::detect::TrainConfig {
                 epochs,
                 seed: self.seed,
@@ -101,6 +108,9 @@ impl EvalArgs {
         }
         if let Some(f) = &self.fault {
             s.push_str(&format!(" --fault {f:?}"));
+        }
+        if self.describe == crate::eval::Describe::PerClip {
+            s.push_str(" --describe per-clip");
         }
         if self.sweep {
             s.push_str(&format!(" --sweep --sweep-scales {}", self.sweep_scales.1));

@@ -209,6 +209,29 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// The paper's premise: each catalog function alone at one intensity on every machine's
+    /// normal test clips; AUC table, the machine's share of its variance, and ρ of the
+    /// machines' mean AUC against their reference AUC, with bootstrap intervals.
+    Premise {
+        #[arg(long)]
+        data: PathBuf,
+        /// A trained model (`faultline train`); without it one is trained on --data.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value_t = 0.5)]
+        intensity: f32,
+        #[arg(long)]
+        machines: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        epochs: usize,
+        #[arg(long, default_value_t = 500)]
+        resamples: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Write the result as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Live: a microphone or a looped WAV through the engine, scored window by window, with a
     /// terminal view and reports (JSON + CSV) written periodically and on exit.
     Monitor {
@@ -387,6 +410,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 machines: machines.clone(),
                 planners: vec![],
                 fault: None,
+                describe: eval::Describe::Typical,
                 train: TrainConfig { epochs, seed, validation_split, threads: threads.map_or_else(default_threads, |t| t as usize), ..TrainConfig::default() },
                 model: None,
                 plan_seed: 0,
@@ -456,6 +480,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             crate::dataset::write_atomic(&out.join("calibration.md"), |f| std::io::Write::write_all(f, table.as_bytes()))?;
             println!("{table}");
+        }
+        Command::Premise { data, model, intensity, machines, epochs, resamples, seed, json } => {
+            anyhow::ensure!(intensity > 0.0 && intensity <= 1.0, "--intensity must be in (0, 1]");
+            let machines = machine_list(&data, machines.as_deref())?;
+            let model = match model {
+                Some(p) => load_model(&p)?,
+                None => eval::train_model(&data, &machines, &crate::detect::TrainConfig { epochs, seed, ..Default::default() }, |_| {})?,
+            };
+            let r = eval::premise::premise(&model, &data, &machines, intensity, resamples, seed)?;
+            if let Some(path) = json {
+                let text = serde_json::to_string_pretty(&r)?;
+                crate::dataset::write_atomic(&path, |f| std::io::Write::write_all(f, text.as_bytes()))?;
+            }
+            print!("{}", eval::premise::text(&r));
         }
         Command::Monitor {
             device,

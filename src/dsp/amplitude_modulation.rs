@@ -1,5 +1,7 @@
 //! Amplitude modulation: an eccentric rotor, a bent shaft or a slapping belt makes the machine's
-//! sound swell and fade once per revolution. Gain swings between 1 and 1 − depth·intensity.
+//! sound swell and fade once per revolution. The gain swings, as a raised cosine in dB, between 0 dB and
+//! −depth_db × `scale_law(intensity)` (the severity scale's law, shared by every multiplicative
+//! fault).
 
 use super::osc::{advance, sin_cycles};
 use super::GainCurve;
@@ -8,8 +10,8 @@ use super::GainCurve;
 pub struct AmplitudeModulationParams {
     /// Modulation rate (the rotation rate of the eccentric part), Hz.
     pub rate_hz: f32,
-    /// Modulation depth at intensity 1: the fraction by which the envelope dips.
-    pub depth: f32,
+    /// Depth of the envelope's dip at intensity 1, dB.
+    pub depth_db: f32,
 }
 
 pub struct AmplitudeModulation {
@@ -35,10 +37,11 @@ impl GainCurve for AmplitudeModulation {
     }
 
     fn fill(&mut self, gains: &mut [f32], intensity: f32) {
-        let depth = (self.p.depth * intensity).clamp(0.0, 1.0);
+        // Amplitude dB → natural-log units, once per block: g = exp(−k·(0.5 + 0.5·sin)).
+        let k = self.p.depth_db.max(0.0) * super::scale_law(intensity) * (std::f32::consts::LN_10 / 20.0);
         let inc = self.p.rate_hz / self.sr;
         for g in gains.iter_mut() {
-            *g = 1.0 - depth * (0.5 + 0.5 * sin_cycles(self.phase));
+            *g = (-k * (0.5 + 0.5 * sin_cycles(self.phase))).exp();
             advance(&mut self.phase, inc);
         }
     }
@@ -59,17 +62,17 @@ mod tests {
     }
 
     #[test]
-    fn measured_envelope_depth_matches_depth_times_intensity() {
+    fn measured_envelope_dip_follows_the_scale_law() {
         let sr = 16_000.0;
-        for (depth, intensity) in [(0.6, 1.0), (0.8, 0.5), (1.0, 0.9)] {
+        for (depth_db, intensity) in [(6.0f32, 1.0f32), (20.0, 0.5), (12.0, 0.9)] {
             let mut x = sine(1000.0, 0.5, sr, sr as usize * 2);
-            let p = AmplitudeModulationParams { rate_hz: 4.0, depth };
+            let p = AmplitudeModulationParams { rate_hz: 4.0, depth_db };
             let mut chain = FaultChain::single(Box::new(Modulated::new(AmplitudeModulation::new(p), intensity)), intensity);
             chain.prepare(sr, 256, 1);
             chain.process_mono(&mut x);
             let got = measured_depth(&x, 16);
-            let want = depth * intensity;
-            assert!((got - want).abs() < 0.02, "depth {depth}×{intensity}: measured {got}");
+            let want = 1.0 - 10f32.powf(-depth_db * crate::dsp::scale_law(intensity) / 20.0);
+            assert!((got - want).abs() < 0.02, "depth {depth_db} dB × {intensity}: measured {got}, want {want}");
         }
     }
 }

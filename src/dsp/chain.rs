@@ -156,6 +156,28 @@ impl FaultChain {
     pub fn process_mono(&mut self, samples: &mut [f32]) {
         self.process(&mut [samples]);
     }
+
+    /// Samples the output lags the input by, summed over the steps that run.
+    pub fn latency(&self) -> usize {
+        self.steps.iter().filter(|s| s.intensity * self.intensity_scale > 0.0).map(|s| s.transform.latency()).sum()
+    }
+
+    /// Processes whole clips with the latency taken out: each channel runs on `latency` more
+    /// samples (its end mirrored) and the first `latency` outputs are dropped. A fault fading to
+    /// nothing then gives back the clip itself, edges included — a one-sample lag would change the
+    /// edge frames a detector sees. Allocates: for offline renders, not the audio thread.
+    pub fn process_clip(&mut self, channels: &mut [Vec<f32>]) {
+        let lag = self.latency();
+        for ch in channels.iter_mut() {
+            let n = ch.len();
+            ch.extend((0..lag).map(|k| if n > k + 1 { ch[n - 2 - k] } else { 0.0 }).collect::<Vec<_>>());
+        }
+        let mut refs: Vec<&mut [f32]> = channels.iter_mut().map(|c| c.as_mut_slice()).collect();
+        self.process(&mut refs);
+        for ch in channels.iter_mut() {
+            ch.drain(..lag.min(ch.len()));
+        }
+    }
 }
 
 #[cfg(test)]

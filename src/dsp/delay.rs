@@ -1,4 +1,5 @@
-//! A circular delay line read at fractional delays (4-point Hermite), for the pitch faults.
+//! A circular delay line read at fractional delays, for the pitch faults: 4-point Hermite, or
+//! through a first-order allpass (`AllpassTap`) whose magnitude is exactly flat to Nyquist.
 
 /// The buffer holds two copies of the ring, so the four samples of a read are always one
 /// contiguous slice: no wrap-around masking per sample.
@@ -53,9 +54,79 @@ impl DelayLine {
     }
 }
 
+impl DelayLine {
+    /// The sample pushed `k` samples ago (0 is the newest).
+    #[inline]
+    pub fn at(&self, k: usize) -> f32 {
+        self.buf[self.write.wrapping_sub(k) & self.mask]
+    }
+}
+
+/// A fractional-delay read through a first-order (Thiran) allpass: |H| = 1 at every frequency,
+/// so a swept delay moves pitch without the treble loss of polynomial interpolation, which a
+/// log-mel detector would see as a fault of its own at any shift, however small. The allpass
+/// part of the delay stays in [0.5, 1.5), where its pole (|η| ≤ 1/3) settles within a few
+/// samples after the integer part steps; at an integer delay η = 0 and the read is exact.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AllpassTap {
+    y1: f32,
+}
+
+impl AllpassTap {
+    /// The shortest delay the allpass can give: half a sample.
+    pub const MIN_DELAY: f32 = 0.5;
+
+    pub fn reset(&mut self) {
+        self.y1 = 0.0;
+    }
+
+    /// The line read `delay` samples ago (≥ 0.5); call once per sample, after `push`.
+    #[inline]
+    pub fn read(&mut self, line: &DelayLine, delay: f32) -> f32 {
+        let d = delay.max(Self::MIN_DELAY);
+        let whole = (d - 0.5) as usize; // floor: d − 0.5 ≥ 0
+        let frac = d - whole as f32;
+        let eta = (1.0 - frac) / (1.0 + frac);
+        let y = eta * (line.at(whole) - self.y1) + line.at(whole + 1);
+        self.y1 = y;
+        y
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allpass_tap_is_exact_at_integer_delays_and_flat_with_the_right_phase_between() {
+        let sr = 16_000.0f64;
+        for (delay, freq) in [(3.0f32, 7900.0f64), (3.3, 1000.0), (2.7, 7200.0), (5.5, 7900.0)] {
+            let mut line = DelayLine::with_capacity(16);
+            let mut tap = AllpassTap::default();
+            let x: Vec<f32> = (0..4000).map(|n| (std::f64::consts::TAU * freq * n as f64 / sr).sin() as f32).collect();
+            let y: Vec<f32> = x
+                .iter()
+                .map(|&v| {
+                    line.push(v);
+                    tap.read(&line, delay)
+                })
+                .collect();
+            // Steady state: unit gain at every frequency (a Hermite read at 7.9 kHz and a
+            // half-sample fraction loses most of the tone).
+            let rms = |v: &[f32]| (v.iter().map(|a| a * a).sum::<f32>() / v.len() as f32).sqrt();
+            // 3200 samples: whole beat periods of each tone against the sampling grid.
+            let gain = rms(&y[800..]) / rms(&x[800..]);
+            assert!((gain - 1.0).abs() < 1e-3, "delay {delay} at {freq} Hz: gain {gain}");
+            if delay.fract() == 0.0 {
+                assert!(y[100..].iter().zip(&x[100 - delay as usize..]).all(|(a, b)| (a - b).abs() < 1e-6));
+            } else if freq < 2000.0 {
+                // Low frequencies are delayed by the whole delay (the allpass's phase delay).
+                let lag = delay as f64;
+                let want = |n: usize| (std::f64::consts::TAU * freq * (n as f64 - lag) / sr).sin() as f32;
+                assert!((1000..1100).all(|n| (y[n] - want(n)).abs() < 0.01), "delay {delay}");
+            }
+        }
+    }
 
     #[test]
     fn integer_delays_are_exact_and_fractions_interpolate() {

@@ -1,6 +1,7 @@
 //! Dropout: a sticking valve, a slipping clutch or an intermittent contact makes the sound cut
 //! out for moments at random. Events come as a Poisson process; each holds the gain down for a
-//! set time, with 2 ms ramps so the cuts do not click.
+//! set time, with 2 ms ramps so the cuts do not click. The dip's depth in dB is
+//! depth_db × `scale_law(intensity)`, the severity scale's law, so faint dropouts fade to nothing.
 
 use super::{db_to_gain, samples, GainCurve, Rng};
 
@@ -50,7 +51,7 @@ impl GainCurve for Dropout {
     }
 
     fn fill(&mut self, gains: &mut [f32], intensity: f32) {
-        let low = db_to_gain(-self.p.depth_db * intensity);
+        let low = db_to_gain(-self.p.depth_db * super::scale_law(intensity));
         for g in gains.iter_mut() {
             self.until_next -= 1.0;
             if self.until_next <= 0.0 {
@@ -84,7 +85,8 @@ mod tests {
         let secs = 60.0;
         let mut g = vec![0.0; (sr * secs) as usize];
         d.fill(&mut g, 0.5);
-        let low = db_to_gain(-20.0);
+        // The dip in dB follows the scale law: at 0.5, 57 % of the 40 dB.
+        let low = db_to_gain(-40.0 * crate::dsp::scale_law(0.5));
         let min = g.iter().cloned().fold(1.0, f32::min);
         assert!((min - low).abs() < 1e-4, "min gain {min} vs {low}");
         // Segments where the gain sits at the floor: count and length.

@@ -61,6 +61,22 @@ impl BiquadCoefs {
         )
     }
 
+    /// High shelf (slope S = 1): `gain_db` far above `freq`, 0 dB far below, half-way in dB at
+    /// `freq`. At 0 dB it is exactly the identity, so a shelf whose gain fades fades away.
+    pub fn high_shelf(freq: f64, gain_db: f64, sample_rate: f64) -> Self {
+        let (cos, sin) = Self::omega(freq, sample_rate);
+        let a = 10f64.powf(gain_db / 40.0);
+        let two_sqrt_a_alpha = 2.0 * a.sqrt() * sin / std::f64::consts::SQRT_2;
+        Self::normalise(
+            [
+                a * ((a + 1.0) + (a - 1.0) * cos + two_sqrt_a_alpha),
+                -2.0 * a * ((a - 1.0) + (a + 1.0) * cos),
+                a * ((a + 1.0) + (a - 1.0) * cos - two_sqrt_a_alpha),
+            ],
+            [(a + 1.0) - (a - 1.0) * cos + two_sqrt_a_alpha, 2.0 * ((a - 1.0) - (a + 1.0) * cos), (a + 1.0) - (a - 1.0) * cos - two_sqrt_a_alpha],
+        )
+    }
+
     /// Magnitude response at `freq` (the analytic reference the tests measure against).
     pub fn magnitude(&self, freq: f64, sample_rate: f64) -> f64 {
         let w = 2.0 * PI * freq / sample_rate;

@@ -31,7 +31,7 @@ pub use amplitude_modulation::{AmplitudeModulation, AmplitudeModulationParams};
 pub use band_noise::{BandNoise, BandNoiseParams};
 pub use chain::{sanitize, FaultChain, INPUT_FLOOR, INPUT_LIMIT};
 pub use damping::{Damping, DampingParams};
-pub use delay::DelayLine;
+pub use delay::{AllpassTap, DelayLine};
 pub use dropout::{Dropout, DropoutParams};
 pub use filters::{Biquad, BiquadCoefs, BlockedCascade, LookaheadBiquad, Resonator};
 pub use hum::{Hum, HumParams};
@@ -111,6 +111,11 @@ pub trait Transform: Send {
     /// Whether `process` reads `level`; the chain skips the level follower when none does.
     fn uses_level(&self) -> bool {
         false
+    }
+    /// Samples by which the output lags the input as the fault goes to nothing (the pitch
+    /// faults' one-sample shortest delay); offline renders take it back out.
+    fn latency(&self) -> usize {
+        0
     }
 }
 
@@ -198,6 +203,25 @@ impl<G: GainCurve> Transform for Modulated<G> {
         self.curve.fill(gains, self.intensity);
         block.scale_all(gains);
     }
+}
+
+/// The severity scale's level at intensity 1, dB: an added sound at intensity 1 carries this much
+/// more energy than the machine in the band where it shows (README, "Severity scale").
+pub const SCALE_TOP_DB: f32 = 12.0;
+
+/// The clip-mean log-mel change (dB, in the band that changes most) that intensity `i` stands for
+/// on the severity scale: that of an added sound whose energy goes as i², 10·log10(1 + r·i²)
+/// with r = 10^(SCALE_TOP_DB/10) − 1 (12.3 dB at 1, 7.0 at 0.5, 3.0 at 0.25, 0.007 at 0.02).
+pub fn scale_change_db(intensity: f32) -> f32 {
+    let i = intensity.clamp(0.0, 1.0);
+    10.0 * (1.0 + (10f32.powf(SCALE_TOP_DB / 10.0) - 1.0) * i * i).log10()
+}
+
+/// `scale_change_db(i) / scale_change_db(1)`: the one law by which every multiplicative fault
+/// scales its change (a gain in dB, a shift, a depth) with intensity, so all functions fade to
+/// nothing alike — as i² near 0 — and an additive fault (amplitude ∝ i) follows it by itself.
+pub fn scale_law(intensity: f32) -> f32 {
+    scale_change_db(intensity) / scale_change_db(1.0)
 }
 
 pub fn db_to_gain(db: f32) -> f32 {

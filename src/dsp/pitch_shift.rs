@@ -1,13 +1,23 @@
 //! Pitch shift: a machine under overload slows down, a slipping drive speeds up, and every
-//! rotational component moves together by one ratio. A two-tap delay-line shifter (taps half a
-//! grain apart, smoothstep cross-fades) moves all frequencies by `semitones × intensity` with no
-//! look-ahead.
+//! rotational component moves together by one ratio. A two-tap delay-line shifter with no
+//! look-ahead: each tap's delay ramps at (1 − ratio) per sample and jumps back by a grain when
+//! it runs out, while the other tap, half a grain away, carries the sound.
 //!
-//! The sweep phase is a `u32` fraction of a cycle: it wraps by itself, the other tap is half a
-//! turn away, and each tap's delay splits into whole samples and fraction with one integer
-//! multiply — no float-to-int conversion or branch per sample.
+//! Built so that the fault fades to nothing with the shift, as a severity sweep needs:
+//! - the shift is `semitones × scale_law(intensity)` (the severity scale's law, shared by every
+//!   multiplicative fault: as intensity² near 0);
+//! - taps read through allpass fractional delays, flat to Nyquist (a polynomial read loses
+//!   treble at every fractional delay, which a detector catches at any shift);
+//! - the cross-fade between taps lasts half a grain of *time*, so it takes a fraction
+//!   |1 − ratio| of the clip instead of all of it (a full-cycle fade sums two taps 20 ms apart,
+//!   which for noise loses up to 3 dB and for tones combs, however small the shift);
+//! - the sweep starts where the sounding tap's delay is shortest, so as the shift goes to zero
+//!   the output becomes the input delayed by one sample, from the first sample on.
+//!
+//! The sweep phase is a `u32` fraction of a turn: it wraps by itself and the other tap is half a
+//! turn away.
 
-use super::delay::DelayLine;
+use super::delay::{AllpassTap, DelayLine};
 use super::{samples, Block, Transform};
 
 #[derive(Clone, Copy, Debug)]
@@ -18,8 +28,8 @@ pub struct PitchShiftParams {
     pub grain_ms: f32,
 }
 
-/// The taps never read closer than this, so the Hermite read has a sample on each side.
-const MIN_DELAY: usize = 2;
+/// The shortest tap delay: one sample, an exact read.
+const MIN_DELAY: f32 = 1.0;
 
 /// One turn of the sweep phase.
 const TURN: f64 = 4_294_967_296.0;
@@ -31,38 +41,73 @@ pub struct PitchShift {
     grain: u32,
     /// Phase change per sample, fraction of a turn (wrapping: negative steps are large ones).
     phase_step: u32,
+    /// Width of a cross-fade, fraction of a turn (≤ 0.5).
+    fade: f32,
+    /// Phase at reset.
+    start: u32,
     phase: u32,
     lines: Vec<DelayLine>,
+    /// Two taps per channel.
+    taps: Vec<[AllpassTap; 2]>,
 }
 
 impl PitchShift {
     pub fn new(p: PitchShiftParams, intensity: f32) -> Self {
-        Self { p, intensity, grain: 1, phase_step: 0, phase: 0, lines: Vec::new() }
+        Self { p, intensity, grain: 1, phase_step: 0, fade: 0.0, start: 0, phase: 0, lines: Vec::new(), taps: Vec::new() }
     }
 
+    /// Frequency ratio at the current intensity.
     pub fn ratio(&self) -> f32 {
-        2f32.powf(self.p.semitones * self.intensity / 12.0)
+        2f32.powf(self.p.semitones * super::scale_law(self.intensity) / 12.0)
     }
 
     fn update_step(&mut self) {
         // The delay changes by (1 − ratio) per sample: the read point runs at `ratio`.
-        let step = (1.0 - f64::from(self.ratio())) / f64::from(self.grain);
+        let slope = 1.0 - f64::from(self.ratio());
+        let step = slope / f64::from(self.grain);
         self.phase_step = (step * TURN).round() as i64 as u32;
+        // Half a grain of time is |slope|/2 of a turn.
+        let fade = (0.5 * slope.abs()).min(0.5);
+        self.fade = fade as f32;
+        // A growing delay starts where tap a is fully in, at its shortest. A shrinking one
+        // starts late enough that tap b (half a grain longer) has history when it takes over.
+        let start = if slope >= 0.0 { fade } else { fade + slope.abs() * (f64::from(MIN_DELAY) / f64::from(self.grain) + 0.5 + fade) };
+        self.start = (start.min(0.5) * TURN) as u32;
+    }
+
+    /// Weight of tap a at sweep phase `p` (fraction of a turn); tap b gets 1 − it. Zero where
+    /// tap a jumps (p = 0), one half a turn later where tap b jumps.
+    #[inline]
+    fn weight(p: f32, fade: f32) -> f32 {
+        let ramp = |u: f32| {
+            let u = u.min(1.0);
+            u * u * (3.0 - 2.0 * u)
+        };
+        if fade <= 0.0 {
+            return 1.0;
+        }
+        if p < 0.5 { ramp(p / fade) } else { 1.0 - ramp((p - 0.5) / fade) }
     }
 }
 
 impl Transform for PitchShift {
     fn prepare(&mut self, sample_rate: f32, _max_block: usize, channels: usize) {
         self.grain = samples(self.p.grain_ms / 1000.0, sample_rate).clamp(1, 1 << 24) as u32;
-        let capacity = self.grain as usize + MIN_DELAY + 2;
+        let capacity = self.grain as usize + MIN_DELAY as usize + 4;
         self.lines = (0..channels).map(|_| DelayLine::with_capacity(capacity)).collect();
+        self.taps = vec![[AllpassTap::default(); 2]; channels];
         self.update_step();
         self.reset();
     }
 
     fn reset(&mut self) {
-        self.phase = 0;
+        self.phase = self.start;
         self.lines.iter_mut().for_each(DelayLine::reset);
+        self.taps.iter_mut().flatten().for_each(AllpassTap::reset);
+    }
+
+    fn latency(&self) -> usize {
+        MIN_DELAY as usize
     }
 
     fn set_intensity(&mut self, intensity: f32) {
@@ -71,28 +116,21 @@ impl Transform for PitchShift {
     }
 
     fn process(&mut self, block: &mut Block<'_, '_>, _level: &[f32]) {
-        let (grain, step, start) = (u64::from(self.grain), self.phase_step, self.phase);
-        // Delay of the tap at `phase`: whole samples and the fraction, from one 32.32 product.
-        let tap = |phase: u32| {
-            let d = u64::from(phase) * grain;
-            (MIN_DELAY + (d >> 32) as usize, (d as u32 >> 8) as f32 * (1.0 / 16_777_216.0))
-        };
+        let (grain, step, start, fade) = (self.grain as f32, self.phase_step, self.phase, self.fade);
+        const SCALE: f32 = 1.0 / TURN as f32;
         for c in 0..block.num_channels().min(self.lines.len()) {
             // Every channel replays the same phase path: shared timing.
             let mut phase = start;
-            let line = &mut self.lines[c];
+            let (line, [ta, tb]) = (&mut self.lines[c], &mut self.taps[c]);
             for x in block.channel(c).iter_mut() {
                 line.push(*x);
-                // Smoothstep of a triangle: 0 where tap a jumps, 1 half a turn later, and tap b's
-                // weight is exactly 1 − it (the pair sums to unity, like sin²/cos²).
-                let folded = phase ^ ((phase as i32 >> 31) as u32);
-                let tri = (folded >> 7) as f32 * (1.0 / 16_777_216.0);
-                let fade = tri * tri * (3.0 - 2.0 * tri);
-                let (wa, ta) = tap(phase);
-                let (wb, tb) = tap(phase.wrapping_add(1 << 31));
-                let a = line.read_split(wa, ta);
-                let b = line.read_split(wb, tb);
-                *x = b + fade * (a - b);
+                let pa = phase as f32 * SCALE;
+                let pb = phase.wrapping_add(1 << 31) as f32 * SCALE;
+                let w = Self::weight(pa, fade);
+                // Both taps run every sample so their allpass state is settled when faded in.
+                let a = ta.read(line, MIN_DELAY + pa * grain);
+                let b = tb.read(line, MIN_DELAY + pb * grain);
+                *x = b + w * (a - b);
                 phase = phase.wrapping_add(step);
             }
         }
@@ -119,7 +157,7 @@ mod tests {
     #[test]
     fn moves_a_sine_by_the_ratio() {
         for (f, st, i, sr) in [(1000.0, 3.0, 1.0, 16_000.0), (1000.0, -5.0, 1.0, 48_000.0), (800.0, 4.0, 0.5, 44_100.0)] {
-            let want = f * 2f32.powf(st * i / 12.0);
+            let want = f * 2f32.powf(st * crate::dsp::scale_law(i) / 12.0);
             let got = shifted_peak(f, st, i, sr);
             assert!((got / want - 1.0).abs() < 0.003, "{f} Hz {st} st × {i} @ {sr}: {got} vs {want}");
         }

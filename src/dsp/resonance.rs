@@ -1,5 +1,6 @@
 //! Resonance: a loosened mounting or a cracked bracket lowers a structural mode's damping, so
-//! the machine's sound rings at that frequency. A peaking filter whose boost grows with intensity.
+//! the machine's sound rings at that frequency. A peaking filter whose boost is gain_db ×
+//! `scale_law(intensity)` (the severity scale's law), so it fades to 0 dB smoothly.
 
 use super::filters::{BiquadCoefs, LookaheadBiquad};
 use super::{Block, Transform};
@@ -27,7 +28,7 @@ impl Resonance {
     }
 
     pub fn coefs(&self) -> BiquadCoefs {
-        let gain = f64::from(self.p.gain_db * self.intensity);
+        let gain = f64::from(self.p.gain_db * super::scale_law(self.intensity));
         BiquadCoefs::peaking(f64::from(self.p.frequency_hz), f64::from(self.p.q), gain, f64::from(self.sr))
     }
 }
@@ -73,9 +74,10 @@ mod tests {
     }
 
     #[test]
-    fn boosts_its_mode_by_gain_times_intensity_and_leaves_far_bands() {
+    fn boosts_its_mode_by_the_scale_law_and_leaves_far_bands() {
         assert!((gain_db(900.0, 1.0) - 18.0).abs() < 0.1);
-        assert!((gain_db(900.0, 0.5) - 9.0).abs() < 0.1);
+        let want = 18.0 * crate::dsp::scale_law(0.5);
+        assert!((gain_db(900.0, 0.5) - want).abs() < 0.1, "{}", gain_db(900.0, 0.5));
         assert!(gain_db(8000.0, 1.0).abs() < 0.3);
         assert!(gain_db(100.0, 1.0).abs() < 0.3);
     }

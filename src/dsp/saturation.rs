@@ -1,6 +1,7 @@
 //! Saturation: rubbing (a rotor touching its housing, a shaft on a seal) clips the vibration
 //! where the parts meet, adding odd harmonics, and even ones when the contact is one-sided.
-//! A level-referenced tanh curve with unit small-signal gain, blended in by intensity.
+//! A level-referenced tanh curve with unit small-signal gain, blended in by `scale_law(intensity)`
+//! (the severity scale's law, shared by every multiplicative fault).
 
 use super::{Block, Transform};
 
@@ -60,7 +61,7 @@ impl Transform for Saturation {
     }
 
     fn process(&mut self, block: &mut Block<'_, '_>, level: &[f32]) {
-        let mix = self.intensity.clamp(0.0, 1.0);
+        let mix = super::scale_law(self.intensity);
         for c in 0..block.num_channels() {
             for (x, l) in block.channel(c).iter_mut().zip(level) {
                 // Peaks of a machine sound sit about 3× above its RMS.

@@ -1,8 +1,12 @@
 //! Speed wobble: a slipping belt, a worn coupling or a hunting motor controller makes the speed
 //! swing around its set point, so every tone warbles. A delay line swept sinusoidally gives a
 //! frequency ratio of 1 ± (2^(cents/1200) − 1) at the modulation rate.
+//!
+//! The deviation scales with `scale_law(intensity)` (the severity scale's law), and the line is read through
+//! an allpass fractional delay, flat to Nyquist: as the deviation goes to zero the sweep shrinks
+//! to an exact one-sample delay, instead of leaving a polynomial read's treble loss behind.
 
-use super::delay::DelayLine;
+use super::delay::{AllpassTap, DelayLine};
 use super::osc::{advance, sin_cycles};
 use super::{Block, Transform};
 
@@ -14,7 +18,8 @@ pub struct SpeedWobbleParams {
     pub depth_cents: f32,
 }
 
-const MIN_DELAY: f32 = 2.0;
+/// The shortest delay of the sweep: one sample, an exact read.
+const MIN_DELAY: f32 = 1.0;
 
 pub struct SpeedWobble {
     p: SpeedWobbleParams,
@@ -24,11 +29,12 @@ pub struct SpeedWobble {
     sweep: f32,
     phase: f32,
     lines: Vec<DelayLine>,
+    taps: Vec<AllpassTap>,
 }
 
 impl SpeedWobble {
     pub fn new(p: SpeedWobbleParams, intensity: f32) -> Self {
-        Self { p, intensity, sr: 48_000.0, sweep: 0.0, phase: 0.0, lines: Vec::new() }
+        Self { p, intensity, sr: 48_000.0, sweep: 0.0, phase: 0.0, lines: Vec::new(), taps: Vec::new() }
     }
 
     /// Delay amplitude A for a peak ratio deviation d at angular rate ω: d = A·ω.
@@ -44,12 +50,18 @@ impl Transform for SpeedWobble {
         self.sweep = Self::sweep_for(self.p.depth_cents, self.p.rate_hz, sample_rate);
         let capacity = (2.0 * self.sweep) as usize + MIN_DELAY as usize + 4;
         self.lines = (0..channels).map(|_| DelayLine::with_capacity(capacity)).collect();
+        self.taps = vec![AllpassTap::default(); channels];
         self.reset();
     }
 
     fn reset(&mut self) {
         self.phase = 0.0;
         self.lines.iter_mut().for_each(DelayLine::reset);
+        self.taps.iter_mut().for_each(AllpassTap::reset);
+    }
+
+    fn latency(&self) -> usize {
+        MIN_DELAY as usize
     }
 
     fn set_intensity(&mut self, intensity: f32) {
@@ -57,16 +69,19 @@ impl Transform for SpeedWobble {
     }
 
     fn process(&mut self, block: &mut Block<'_, '_>, _level: &[f32]) {
-        let amp = self.sweep * self.intensity;
+        let amp = self.sweep * super::scale_law(self.intensity);
+        // Centred on one sample while the swing is under half a sample, so a faint wobble never
+        // steps the allpass's integer part (each step is a tiny click at the top of the band).
+        let centre = (MIN_DELAY + amp - 0.5).max(MIN_DELAY);
         let inc = self.p.rate_hz / self.sr;
         let start = self.phase;
         let mut end = start;
         for c in 0..block.num_channels().min(self.lines.len()) {
             let mut phase = start;
-            let line = &mut self.lines[c];
+            let (line, tap) = (&mut self.lines[c], &mut self.taps[c]);
             for x in block.channel(c).iter_mut() {
                 line.push(*x);
-                *x = line.read(MIN_DELAY + amp * (1.0 + sin_cycles(phase)));
+                *x = tap.read(line, centre + amp * sin_cycles(phase));
                 advance(&mut phase, inc);
             }
             end = phase;

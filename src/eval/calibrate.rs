@@ -62,8 +62,7 @@ pub fn calibrate(
                     let mut chain = plan.scaled(scale)?.chain()?;
                     chain.prepare(a.sample_rate as f32, 4096, a.channels.len());
                     let mut channels = a.channels.clone();
-                    let mut refs: Vec<&mut [f32]> = channels.iter_mut().map(|c| c.as_mut_slice()).collect();
-                    chain.process(&mut refs);
+                    chain.process_clip(&mut channels);
                     let faulty = crate::dataset::Audio { sample_rate: a.sample_rate, channels };
                     score_audio(model, lm, &faulty, machine, "calibrated", p)
                 },

@@ -5,6 +5,7 @@
 //! reference ceiling and a verdict (`verdict.rs`); optionally a severity sweep (`sweep.rs`).
 
 mod calibrate;
+pub mod premise;
 mod result;
 pub mod stats;
 pub mod sweep;
@@ -130,6 +131,8 @@ pub struct EvaluateConfig {
     pub planners: Vec<String>,
     /// Fault description for every machine; `None` = each machine type's typical fault.
     pub fault: Option<String>,
+    /// With no `fault`: one typical description per machine, or each reference clip's own.
+    pub describe: Describe,
     /// Training settings; its seed is the model seed.
     pub train: TrainConfig,
     /// Use this model instead of training one.
@@ -144,6 +147,29 @@ pub struct EvaluateConfig {
     pub quiet: bool,
     /// Settings of the `llm` planner, when it is among `planners`.
     pub llm: crate::plan::llm::LlmConfig,
+}
+
+/// Where the fault descriptions planners are given come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Describe {
+    /// One description per machine type (`MachineType::typical_fault`).
+    #[default]
+    Typical,
+    /// Each reference clip's own description, given to the normal clip of the same index and
+    /// domain.
+    PerClip,
+}
+
+/// Each reference clip's fault description by (domain, index), from its sidecar.
+fn reference_descriptions(real: &[PathBuf]) -> HashMap<(String, usize), String> {
+    real.iter()
+        .filter_map(|p| {
+            let name = ClipName::parse(p.file_name()?.to_str()?)?;
+            let record = crate::offline::read_fault_record(p)?;
+            Some(((name.domain, name.index), record.description))
+        })
+        .collect()
 }
 
 /// The fault a planner is asked for on a machine.
@@ -178,7 +204,7 @@ pub const SOURCES: &[&str] = &["keyword", "llm", "random", "random-per-clip"];
 /// Each normal test clip's plan for `planner` under plan seed `k`. `random` draws one plan per
 /// machine type (the paper's ablation) and gives each clip its own DSP seed; every other
 /// planner plans each clip from its own attributes.
-fn plans_for(cfg: &EvaluateConfig, planner_name: &str, machine: &str, normal: &[PathBuf], k: usize) -> anyhow::Result<HashMap<PathBuf, FaultPlan>> {
+fn plans_for(cfg: &EvaluateConfig, planner_name: &str, machine: &str, normal: &[PathBuf], descriptions: &HashMap<(String, usize), String>, k: usize) -> anyhow::Result<HashMap<PathBuf, FaultPlan>> {
     let seed = crate::dsp::derive_seed(cfg.plan_seed, k as u64);
     let planner = crate::plan::planner_with(if planner_name == "random-per-clip" { "random" } else { planner_name }, &cfg.llm)?;
     let fault = fault_for(machine, cfg.fault.as_deref());
@@ -197,8 +223,11 @@ fn plans_for(cfg: &EvaluateConfig, planner_name: &str, machine: &str, normal: &[
             let plan = match &per_type {
                 Some(plan) => FaultPlan { seed: clip_seed, ..plan.clone() },
                 None => {
-                    let attributes = p.file_name().and_then(|n| n.to_str()).and_then(ClipName::parse).map(|c| c.attributes).unwrap_or_default();
-                    planner.plan(&PlanRequest { machine: machine.into(), attributes, fault: fault.clone(), seed: clip_seed }).with_context(|| format!("planning for {}", p.display()))?
+                    let name = p.file_name().and_then(|n| n.to_str()).and_then(ClipName::parse);
+                    let own = name.as_ref().and_then(|c| descriptions.get(&(c.domain.clone(), c.index)));
+                    let fault = own.cloned().unwrap_or_else(|| fault.clone());
+                    let attributes = name.map(|c| c.attributes).unwrap_or_default();
+                    planner.plan(&PlanRequest { machine: machine.into(), attributes, fault, seed: clip_seed }).with_context(|| format!("planning for {}", p.display()))?
                 }
             };
             Ok((p.clone(), plan))
@@ -233,10 +262,15 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         push(machine, "normal", 0, &normal, &mut clips)?;
         push(machine, "reference", 0, &real, &mut clips)?;
         bar.inc(1);
+        // A fixed --fault wins; per-clip descriptions only where the dataset gives them.
+        let descriptions = if cfg.describe == Describe::PerClip && cfg.fault.is_none() { reference_descriptions(&real) } else { HashMap::new() };
+        if cfg.describe == Describe::PerClip && descriptions.len() < normal.len() && !cfg.quiet {
+            eprintln!("evaluate: {machine}: {} of {} normal test clips have a matching reference description; the rest get the typical one", descriptions.len().min(normal.len()), normal.len());
+        }
         let test_dir = cfg.data.join(machine).join("test");
         for planner in &cfg.planners {
             for k in 0..cfg.plan_seeds {
-                let plans = plans_for(cfg, planner, machine, &normal, k)?;
+                let plans = plans_for(cfg, planner, machine, &normal, &descriptions, k)?;
                 let scales = std::iter::once(None).chain(cfg.sweep.iter().copied().map(Some));
                 for scale in scales {
                     let (source, plans) = match scale {

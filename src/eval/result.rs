@@ -109,6 +109,10 @@ pub struct EvalResult {
     pub machines: Vec<String>,
     /// "reference" and the planners (sweep sources are in `sweep`).
     pub sources: Vec<String>,
+    /// The fault description planners were given: a fixed one (`--fault`), or per machine
+    /// type (`typical`) or per reference clip (`per-clip`).
+    pub fault: Option<String>,
+    pub describe: super::Describe,
     pub model: Provenance,
     pub training: EpochHistory,
     pub seeds: Seeds,
@@ -257,6 +261,8 @@ pub fn summarize(
         data: cfg.data.clone(),
         machines,
         sources,
+        fault: cfg.fault.clone(),
+        describe: cfg.describe,
         model,
         training,
         seeds,

@@ -15,6 +15,7 @@
 //! for. From the power spectrum on, every value is relative to itself, so f32 (as librosa's own
 //! mel product) costs nothing in accuracy.
 
+pub mod level;
 mod mel;
 mod spectrum;
 

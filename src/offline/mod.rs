@@ -4,8 +4,8 @@
 mod render;
 mod synth_set;
 
-pub use render::{apply_plan, path_hash, render_set, PlanSource, RenderEntry, RenderSummary};
-pub use synth_set::{synth_set, SynthSetConfig, SynthSummary, SYNTH_MANIFEST};
+pub use render::{apply_plan, path_hash, render_plan, render_set, PlanSource, RenderEntry, RenderSummary};
+pub use synth_set::{read_fault_record, synth_set, FaultRecord, SynthSetConfig, SynthSummary, SYNTH_MANIFEST};
 
 use indicatif::{ProgressBar, ProgressStyle};
 

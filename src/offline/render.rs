@@ -104,7 +104,7 @@ fn render_one(input_root: &Path, out_root: &Path, src: &Path, source: &PlanSourc
         }
     }
     let audio = read_wav(src)?;
-    let rendered = apply_plan(&plan, audio)?;
+    let rendered = render_plan(&plan, audio)?;
     write_wav_atomic(&output, &rendered, SampleFormat::Float32)?;
     let entry = RenderEntry {
         source: src.to_path_buf(),
@@ -120,7 +120,8 @@ fn render_one(input_root: &Path, out_root: &Path, src: &Path, source: &PlanSourc
     Ok((entry, true))
 }
 
-/// Applies a plan's chain to a whole clip: the offline reference the real-time engine matches.
+/// Applies a plan's chain to a whole clip as the real-time engine does (latency included): the
+/// reference the engine's output is checked against.
 pub fn apply_plan(plan: &FaultPlan, audio: Audio) -> anyhow::Result<Audio> {
     let mut chain = plan.chain()?;
     chain.prepare(audio.sample_rate as f32, 4096, audio.channels.len());
@@ -129,6 +130,16 @@ pub fn apply_plan(plan: &FaultPlan, audio: Audio) -> anyhow::Result<Audio> {
         let mut refs: Vec<&mut [f32]> = channels.iter_mut().map(|c| c.as_mut_slice()).collect();
         chain.process(&mut refs);
     }
+    Ok(Audio { sample_rate: audio.sample_rate, channels })
+}
+
+/// A plan applied to a whole clip for an offline render: time-aligned with the input
+/// (`FaultChain::process_clip`), so only the fault differs.
+pub fn render_plan(plan: &FaultPlan, audio: Audio) -> anyhow::Result<Audio> {
+    let mut chain = plan.chain()?;
+    chain.prepare(audio.sample_rate as f32, 4096, audio.channels.len());
+    let mut channels = audio.channels;
+    chain.process_clip(&mut channels);
     Ok(Audio { sample_rate: audio.sample_rate, channels })
 }
 

@@ -32,12 +32,33 @@ struct Job {
     spec: ClipSpec,
 }
 
-/// Severity range of the reference-fault clips in a synthetic test split.
-pub const SEVERITY: (f32, f32) = (0.1, 1.0);
+/// What a reference-fault clip's sidecar (`<clip>.json`) says: the fault, how it sounds, the
+/// severity drawn and the level measured.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FaultRecord {
+    pub fault: String,
+    pub description: String,
+    pub severity_db: f32,
+    pub measured_db: f64,
+}
+
+/// The sidecar of a clip: `<clip stem>.json` beside it.
+pub fn fault_sidecar(clip: &Path) -> PathBuf {
+    clip.with_extension("json")
+}
+
+/// Reads a clip's fault record, if it has one.
+pub fn read_fault_record(clip: &Path) -> Option<FaultRecord> {
+    serde_json::from_str(&std::fs::read_to_string(fault_sidecar(clip)).ok()?).ok()
+}
 
 pub fn test_count(count: usize) -> usize {
     (count / 5).max(2)
 }
+
+/// Version of the synthetic world (machines, ambient, reference faults): clips of another
+/// version are not reused.
+pub const WORLD_VERSION: u32 = 2;
 
 /// The file in a synthetic dataset's root that says how it was made.
 pub const SYNTH_MANIFEST: &str = "synth.json";
@@ -59,9 +80,10 @@ fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<
             attributes: attrs.0.clone(),
         };
         let seed = derive_seed(machine_seed, (split as u64) << 40 | (fault.is_some() as u64) << 32 | index as u64);
-        // Reference faults from barely there to fully developed.
-        let severity = if fault.is_some() { rng.range(SEVERITY.0, SEVERITY.1) } else { 0.0 };
-        let spec = ClipSpec { machine: m, attrs, fault, severity, seed, sample_rate: cfg.sample_rate, seconds: cfg.seconds };
+        // Reference faults from barely there to as strong as the machine, on the one scale.
+        let (lo, hi) = crate::features::level::SEVERITY_RANGE_DB;
+        let severity_db = if fault.is_some() { rng.range(lo as f32, hi as f32) } else { 0.0 };
+        let spec = ClipSpec { machine: m, attrs, fault, severity_db, seed, sample_rate: cfg.sample_rate, seconds: cfg.seconds };
         jobs.push(Job { path: out.join(m.name()).join(split.name()).join(name.file_name()), spec });
         names.push(name);
     };
@@ -73,17 +95,34 @@ fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<
     for i in 0..t {
         add(Split::Test, i, if i % 2 == 1 { Domain::Target } else { Domain::Source }, None, &mut rng);
     }
+    // Both fault types in both domains: the type turns every two clips, the domain every clip.
     for i in 0..t {
-        let fault = faults[i % faults.len()];
+        let fault = faults[(i / 2) % faults.len()];
         add(Split::Test, i, if i % 2 == 1 { Domain::Target } else { Domain::Source }, Some(fault), &mut rng);
     }
     (jobs, names)
+}
+
+/// The attributes CSV with three more columns for the test clips' reference faults: `fault`,
+/// `severity_db` and a quoted one-line `description` (empty for normal clips). DCASE readers
+/// take the `dNp,dNv` pairs by position and skip these.
+fn with_fault_columns(csv: &str, records: &[Option<(String, String, f32)>]) -> String {
+    let mut lines = csv.lines();
+    let mut out = format!("{},fault,severity_db,description\n", lines.next().unwrap_or("file_name"));
+    for (line, r) in lines.zip(records) {
+        match r {
+            Some((fault, description, db)) => out += &format!("{line},{fault},{db:.2},\"{}\"\n", description.replace('"', "'")),
+            None => out += &format!("{line},,,\n"),
+        }
+    }
+    out
 }
 
 /// Writes the dataset; clips already on disk are kept (a rerun after Ctrl-C resumes).
 pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummary> {
     let manifest = serde_json::json!({
         "generator": "faultline synth",
+        "world": WORLD_VERSION,
         "version": env!("CARGO_PKG_VERSION"),
         "seed": cfg.seed,
         "machines": cfg.machines.iter().map(|m| m.name()).collect::<Vec<_>>(),
@@ -101,7 +140,7 @@ pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummar
     }
     if let Ok(old) = old {
         let old: serde_json::Value = serde_json::from_str(&old).unwrap_or_default();
-        for key in ["seed", "count", "test_count", "seconds", "sample_rate"] {
+        for key in ["world", "seed", "count", "test_count", "seconds", "sample_rate"] {
             anyhow::ensure!(
                 old[key] == manifest[key],
                 "{}: holds a dataset made with {key} {} (now {}); write to another folder or delete it",
@@ -116,7 +155,8 @@ pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummar
     let mut all_jobs = Vec::new();
     for &m in &cfg.machines {
         let (jobs, names) = jobs_for(m, cfg, out);
-        let csv = attributes_csv(m.name(), &names);
+        let records: Vec<Option<(String, String, f32)>> = jobs.iter().map(|j| j.spec.fault.map(|f| (f.to_string(), synth::describe_fault(m, f).to_string(), j.spec.severity_db))).collect();
+        let csv = with_fault_columns(&attributes_csv(m.name(), &names), &records);
         write_atomic(&out.join(m.name()).join("attributes_00.csv"), |f| std::io::Write::write_all(f, csv.as_bytes()))?;
         all_jobs.extend(jobs);
     }
@@ -124,9 +164,15 @@ pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummar
     let results: Vec<anyhow::Result<bool>> = all_jobs
         .par_iter()
         .map(|job| {
-            let done = job.path.exists();
+            let done = job.path.exists() && (job.spec.fault.is_none() || fault_sidecar(&job.path).exists());
             if !done {
-                let audio = Audio::mono(job.spec.sample_rate, synth::render(&job.spec));
+                let r = synth::render_clip(&job.spec);
+                let audio = Audio::mono(job.spec.sample_rate, r.samples);
+                if let (Some(fault), Some(measured_db)) = (job.spec.fault, r.fault_level_db) {
+                    let record = FaultRecord { fault: fault.into(), description: synth::describe_fault(job.spec.machine, fault).into(), severity_db: job.spec.severity_db, measured_db };
+                    let text = serde_json::to_string_pretty(&record)?;
+                    write_atomic(&fault_sidecar(&job.path), |f| std::io::Write::write_all(f, text.as_bytes()))?;
+                }
                 write_wav_atomic(&job.path, &audio, SampleFormat::Int16)?;
             }
             bar.inc(1);

@@ -18,65 +18,71 @@ pub struct Rule {
     pub ranges: &'static [(&'static str, f32, f32)],
 }
 
-/// Intensity range of every keyword step: clearly present, short of the extreme.
-pub const INTENSITY_RANGE: (f32, f32) = (0.5, 0.9);
+/// A step's intensity: uniform in dB over the severity scale's range (`SEVERITY_RANGE_DB`,
+/// −12 … 0 dB, intensity 0.25 … 1), the range the synthetic world's reference faults are drawn
+/// from. The rules leave the level parameters (`catalog::LEVEL_PARAMS`) at the catalog's
+/// calibrated defaults, so a step's intensity alone sets its level.
+pub fn draw_intensity(rng: &mut Rng) -> f32 {
+    let (lo, hi) = crate::features::level::SEVERITY_RANGE_DB;
+    crate::features::level::intensity_for(f64::from(rng.range(lo as f32, hi as f32))) as f32
+}
 pub const MAX_STEPS: usize = 3;
 
 pub static RULES: &[Rule] = &[
     Rule {
         words: &["squeak", "squeal", "screech", "whistl", "friction", "dry", "lubric", "grease", "glaz"],
         function: "squeak",
-        ranges: &[("frequency_hz", 1200.0, 4500.0), ("burst_rate_hz", 0.5, 3.0), ("burst_ms", 100.0, 600.0), ("glide_cents", 30.0, 200.0), ("level_db", -12.0, -3.0)],
+        ranges: &[("frequency_hz", 1200.0, 4500.0), ("burst_rate_hz", 0.5, 3.0), ("burst_ms", 100.0, 600.0), ("glide_cents", 30.0, 200.0)],
     },
     Rule {
         words: &["rattl", "loose", "bolt", "cover", "guard", "debris", "chatter"],
         function: "rattle",
-        ranges: &[("impact_rate_hz", 8.0, 40.0), ("resonance_hz", 1500.0, 5000.0), ("decay_ms", 3.0, 15.0), ("level_db", -6.0, 3.0)],
+        ranges: &[("impact_rate_hz", 8.0, 40.0), ("resonance_hz", 1500.0, 5000.0), ("decay_ms", 3.0, 15.0)],
     },
     Rule {
         words: &["knock", "bearing", "race", "spall", "pitting", "tooth", "teeth", "gear", "crack", "chip", "impact", "flat", "dent", "bang"],
         function: "knock",
-        ranges: &[("rate_hz", 5.0, 80.0), ("resonance_hz", 1000.0, 4000.0), ("decay_ms", 5.0, 25.0), ("jitter_pct", 1.0, 5.0), ("level_db", -6.0, 3.0)],
+        ranges: &[("rate_hz", 5.0, 80.0), ("resonance_hz", 1000.0, 4000.0), ("decay_ms", 5.0, 25.0), ("jitter_pct", 1.0, 5.0)],
     },
     Rule {
         words: &["imbalanc", "unbalanc", "misalign", "hum", "vibrat", "electric", "mains"],
         function: "hum",
-        ranges: &[("fundamental_hz", 20.0, 120.0), ("harmonics", 2.0, 6.0), ("rolloff_db", 3.0, 9.0), ("level_db", -12.0, -3.0)],
+        ranges: &[("fundamental_hz", 20.0, 120.0), ("harmonics", 2.0, 6.0), ("rolloff_db", 3.0, 9.0)],
     },
     Rule {
         words: &["eccentric", "bent", "wobbl", "slap", "blade", "belt", "modulat", "puls"],
         function: "amplitude_modulation",
-        ranges: &[("rate_hz", 2.0, 15.0), ("depth", 0.4, 0.9)],
+        ranges: &[("rate_hz", 2.0, 15.0)],
     },
     Rule {
         words: &["overload", "slow", "jam", "stall", "heavy", "load", "drag"],
         function: "pitch_shift",
-        ranges: &[("semitones", -3.0, -0.5), ("grain_ms", 30.0, 60.0)],
+        ranges: &[("grain_ms", 30.0, 60.0)],
     },
     Rule {
         words: &["slip", "unstable", "hunting", "fluctuat", "surg", "coupling"],
         function: "speed_wobble",
-        ranges: &[("rate_hz", 0.5, 4.0), ("depth_cents", 20.0, 80.0)],
+        ranges: &[("rate_hz", 0.5, 4.0)],
     },
     Rule {
         words: &["wear", "worn", "rough", "abrasi", "scratch", "grind"],
         function: "band_noise",
-        ranges: &[("center_hz", 2000.0, 5000.0), ("bandwidth_oct", 1.0, 2.0), ("level_db", -18.0, -8.0)],
+        ranges: &[("center_hz", 2000.0, 5000.0), ("bandwidth_oct", 1.0, 2.0)],
     },
     Rule {
         words: &["cavitat", "bubbl", "boil"],
         function: "band_noise",
-        ranges: &[("center_hz", 3000.0, 6000.0), ("bandwidth_oct", 1.5, 3.0), ("level_db", -14.0, -6.0)],
+        ranges: &[("center_hz", 3000.0, 6000.0), ("bandwidth_oct", 1.5, 3.0)],
     },
     Rule {
         words: &["leak", "hiss", "air", "seal", "gas", "steam"],
         function: "band_noise",
-        ranges: &[("center_hz", 4000.0, 7000.0), ("bandwidth_oct", 1.0, 2.0), ("level_db", -16.0, -6.0)],
+        ranges: &[("center_hz", 4000.0, 7000.0), ("bandwidth_oct", 1.0, 2.0)],
     },
     Rule {
         words: &["resonan", "mount", "bracket", "foundation", "ring", "base", "frame"],
         function: "resonance",
-        ranges: &[("frequency_hz", 300.0, 3000.0), ("q", 4.0, 15.0), ("gain_db", 8.0, 20.0)],
+        ranges: &[("frequency_hz", 300.0, 3000.0), ("q", 4.0, 15.0)],
     },
     Rule {
         words: &["clog", "block", "chok", "dust", "filter", "muffl", "obstruct", "dirt"],
@@ -86,12 +92,12 @@ pub static RULES: &[Rule] = &[
     Rule {
         words: &["stick", "stuck", "intermittent", "dropout", "cut", "stutter", "hesitat"],
         function: "dropout",
-        ranges: &[("rate_hz", 0.5, 4.0), ("duration_ms", 30.0, 200.0), ("depth_db", 15.0, 40.0)],
+        ranges: &[("rate_hz", 0.5, 4.0), ("duration_ms", 30.0, 200.0)],
     },
     Rule {
         words: &["rub", "contact", "scrap", "clip", "distort", "touch"],
         function: "saturation",
-        ranges: &[("drive_db", 10.0, 30.0), ("asymmetry", 0.1, 0.6)],
+        ranges: &[("asymmetry", 0.1, 0.6)],
     },
 ];
 
@@ -114,11 +120,11 @@ pub fn matching_rules(text: &str) -> Vec<(&'static Rule, String)> {
     hits.into_iter().take(MAX_STEPS).map(|(_, r, why)| (r, why)).collect()
 }
 
-/// Draws one step of a rule: listed ranges uniformly, intensity in `INTENSITY_RANGE`.
+/// Draws one step of a rule: listed ranges uniformly, intensity uniformly in dB.
 pub fn draw_step(rule: &Rule, rng: &mut Rng) -> ResolvedStep {
     let spec = find(rule.function).unwrap_or_else(|| panic!("keyword rule names unknown function {}", rule.function));
     let mut step = ResolvedStep::defaults(spec);
-    step.set_intensity(rng.range(INTENSITY_RANGE.0, INTENSITY_RANGE.1));
+    step.set_intensity(draw_intensity(rng));
     for (name, lo, hi) in rule.ranges {
         let i = spec.all_params().position(|p| p.name == *name).expect("rule parameter exists");
         let v = rng.range(*lo, *hi);
@@ -185,8 +191,8 @@ mod tests {
     #[test]
     fn unknown_words_fall_back_to_the_machines_typical_fault_and_say_so() {
         let p = plan("it sounds odd", "valve");
-        assert_eq!(functions(&p), ["dropout"]);
-        assert!(p.provenance.notes[0].contains("typical fault \"sticking valve\""));
+        assert_eq!(functions(&p), ["band_noise", "dropout"]);
+        assert!(p.provenance.notes[0].contains("typical fault \"a leaking seat or a sticking plunger\""), "{}", p.provenance.notes[0]);
     }
 
     #[test]

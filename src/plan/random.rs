@@ -1,7 +1,7 @@
 //! The random planner: functions drawn uniformly from the catalog, parameters uniformly from
 //! their ranges (the paper's ablation baseline). Seeded, so a run is reproducible.
 
-use super::keyword::{INTENSITY_RANGE, MAX_STEPS};
+use super::keyword::MAX_STEPS;
 use super::{now_rfc3339, FaultPlan, PlanRequest, Planner, Provenance};
 use crate::catalog::{ParamKind, ResolvedStep, CATALOG};
 use crate::dsp::Rng;
@@ -24,16 +24,19 @@ impl Planner for RandomPlanner {
             }
             let mut step = ResolvedStep::defaults(spec);
             for (v, p) in step.values.iter_mut().zip(spec.all_params()).skip(1) {
+                if crate::catalog::LEVEL_PARAMS.contains(&p.name) {
+                    continue;
+                }
                 *v = rng.range(p.min, p.max);
                 if p.kind == ParamKind::Int {
                     *v = v.round();
                 }
             }
             // Same severity spread as the keyword planner: the ablation varies the choice only.
-            step.set_intensity(rng.range(INTENSITY_RANGE.0, INTENSITY_RANGE.1));
+            step.set_intensity(crate::plan::keyword::draw_intensity(&mut rng));
             steps.push(step);
         }
-        let notes = vec![format!("{count} functions drawn uniformly; the description was not read")];
+        let notes = vec![format!("{count} functions drawn uniformly, their non-level parameters over the catalog ranges, intensities uniformly in dB on the severity scale; the description was not read")];
         let provenance = Provenance { planner: self.name().into(), model: None, created: now_rfc3339(), notes };
         Ok(FaultPlan::new(&request.machine, &request.caption(), &steps, request.seed, provenance))
     }

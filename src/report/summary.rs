@@ -13,11 +13,16 @@ fn est(value: Option<f64>, ci: Option<[f64; 2]>) -> String {
 fn seeds_line(r: &EvalResult) -> String {
     let s = &r.seeds;
     format!(
-        "{} machines, {} normal + {} reference test clips per machine (smallest), {} plan seed(s); {:.0} % percentile intervals from {} bootstrap resamples; seeds: data {}, model {}, plans {}, bootstrap {}",
+        "{} machines, {} normal + {} reference test clips per machine (smallest), {} plan seed(s), fault descriptions {}; {:.0} % percentile intervals from {} bootstrap resamples; seeds: data {}, model {}, plans {}, bootstrap {}",
         r.machines.len(),
         r.detections.iter().filter(|d| d.source == "reference").map(|d| d.normals).min().unwrap_or(0),
         r.reference_clips_per_class,
         s.plan_seeds,
+        match (&r.fault, r.describe) {
+            (Some(f), _) => format!("fixed ({f:?})"),
+            (None, crate::eval::Describe::Typical) => "typical per machine type".to_string(),
+            (None, crate::eval::Describe::PerClip) => "per reference clip".to_string(),
+        },
         100.0 * s.level,
         s.resamples,
         s.data.map_or("–".into(), |d| d.to_string()),

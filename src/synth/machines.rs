@@ -29,6 +29,30 @@ pub fn reference_faults(m: MachineType) -> &'static [&'static str] {
     }
 }
 
+/// One line on what a reference fault is and how it sounds: the clip's fault description, as a
+/// dataset's metadata would give it to a planner.
+pub fn describe(m: MachineType, fault: &str) -> &'static str {
+    match (m, fault) {
+        (MachineType::Fan, "blade_imbalance") => "one blade heavier than the others: the sound swells once per revolution",
+        (MachineType::Fan, "bearing_wear") => "worn fan bearing: rough broadband noise from the hub and a rise of the shaft harmonics",
+        (MachineType::Pump, "cavitation") => "cavitation at the impeller: vapour bubbles collapse as random crackle high in the spectrum",
+        (MachineType::Pump, "clogging") => "clogged intake: the flow is choked, the flow noise dulls and the vane-pass tone strains",
+        (MachineType::Slider, "rail_damage") => "damaged stretch of rail: the carriage chatters over it on every pass",
+        (MachineType::Slider, "no_grease") => "ungreased guide: a dry friction squeal that rises with the carriage speed",
+        (MachineType::Valve, "seat_leak") => "leaking seat: a high hiss of escaping fluid while the valve should be shut",
+        (MachineType::Valve, "sticking") => "sticking plunger: the valve opens late with a double click",
+        (MachineType::Gearbox, "cracked_tooth") => "cracked gear tooth: one knock per shaft revolution and a modulated mesh tone",
+        (MachineType::Gearbox, "gear_wear") => "worn gear teeth: stronger mesh harmonics and a grinding noise",
+        (MachineType::Bearing, "outer_race") => "outer race spall: impacts at the ball-pass frequency ring the housing",
+        (MachineType::Bearing, "inner_race") => "inner race spall: impacts at the inner-race frequency, swelling once per shaft turn",
+        (MachineType::ToyCar, "shaft_eccentricity") => "bent wheel shaft: the rolling sound swells once per wheel turn",
+        (MachineType::ToyCar, "tire_damage") => "damaged tyre: a thump once per wheel turn",
+        (MachineType::ToyTrain, "wheel_flat") => "flat spot on a wheel: a slap on the rail once per wheel turn",
+        (MachineType::ToyTrain, "gear_chip") => "chipped motor gear: a click every few motor turns",
+        _ => "a fault of the machine",
+    }
+}
+
 pub fn render(m: MachineType, c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     match m {
         MachineType::Fan => fan(c, a, fault),

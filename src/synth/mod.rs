@@ -6,7 +6,7 @@
 mod machines;
 mod parts;
 
-pub use machines::reference_faults;
+pub use machines::{describe as describe_fault, reference_faults};
 
 use crate::dsp::{derive_seed, Rng};
 use crate::machine::MachineType;
@@ -45,41 +45,49 @@ const fn attr(key: &'static str, source: (f32, f32), target: (f32, f32), step: f
     AttrSpec { key, source, target, step }
 }
 
-/// Background noise level relative to the machine, dB: louder in the target domain.
-const NOISE: AttrSpec = attr("noise", (-30.0, -22.0), (-18.0, -12.0), 1.0);
+/// Factory ambient at the microphone relative to the machine's own sound, dB (minus the SNR):
+/// the datasets mix real factory noise into every clip (MIMII at SNR +6, 0 and −6 dB), and how
+/// loud the machine is against the plant decides where it sits. Big rotating machines (fan,
+/// pump, gearbox: ~85–95 dBA at 1 m) stand 6–14 dB over a ~75 dBA plant; a bearing test rig and
+/// a close-miked toy car 2–8 dB; a linear slider, a toy train heard from the track side, and a
+/// solenoid valve (clicks and hiss, ~65–70 dBA) sit at the plant's level or under it. The target
+/// domain is another spot in the plant, 6 dB noisier.
+const fn noise(snr_lo: f32, snr_hi: f32) -> AttrSpec {
+    attr("noise", (-snr_hi, -snr_lo), (6.0 - snr_hi, 6.0 - snr_lo), 1.0)
+}
 
 fn attr_specs(m: MachineType) -> &'static [AttrSpec] {
     match m {
         MachineType::Fan => {
-            const S: &[AttrSpec] = &[attr("rpm", (900.0, 1500.0), (1800.0, 2400.0), 60.0), attr("blades", (4.0, 6.0), (4.0, 6.0), 1.0), NOISE];
+            const S: &[AttrSpec] = &[attr("rpm", (900.0, 1500.0), (1800.0, 2400.0), 60.0), attr("blades", (4.0, 6.0), (4.0, 6.0), 1.0), noise(8.0, 14.0)];
             S
         }
         MachineType::Pump => {
-            const S: &[AttrSpec] = &[attr("flow", (40.0, 60.0), (80.0, 100.0), 5.0), attr("vanes", (5.0, 7.0), (5.0, 7.0), 1.0), NOISE];
+            const S: &[AttrSpec] = &[attr("flow", (40.0, 60.0), (80.0, 100.0), 5.0), attr("vanes", (5.0, 7.0), (5.0, 7.0), 1.0), noise(6.0, 12.0)];
             S
         }
         MachineType::Slider => {
-            const S: &[AttrSpec] = &[attr("stroke", (20.0, 40.0), (50.0, 70.0), 5.0), attr("load", (1.0, 3.0), (1.0, 3.0), 1.0), NOISE];
+            const S: &[AttrSpec] = &[attr("stroke", (20.0, 40.0), (50.0, 70.0), 5.0), attr("load", (1.0, 3.0), (1.0, 3.0), 1.0), noise(0.0, 6.0)];
             S
         }
         MachineType::Valve => {
-            const S: &[AttrSpec] = &[attr("cycle", (0.8, 1.5), (2.0, 3.0), 0.1), attr("pressure", (2.0, 4.0), (2.0, 4.0), 1.0), NOISE];
+            const S: &[AttrSpec] = &[attr("cycle", (0.8, 1.5), (2.0, 3.0), 0.1), attr("pressure", (2.0, 4.0), (2.0, 4.0), 1.0), noise(-2.0, 4.0)];
             S
         }
         MachineType::Gearbox => {
-            const S: &[AttrSpec] = &[attr("rpm", (600.0, 1200.0), (1500.0, 2000.0), 50.0), attr("teeth", (18.0, 26.0), (18.0, 26.0), 1.0), NOISE];
+            const S: &[AttrSpec] = &[attr("rpm", (600.0, 1200.0), (1500.0, 2000.0), 50.0), attr("teeth", (18.0, 26.0), (18.0, 26.0), 1.0), noise(6.0, 12.0)];
             S
         }
         MachineType::Bearing => {
-            const S: &[AttrSpec] = &[attr("rpm", (900.0, 1800.0), (2400.0, 3000.0), 60.0), attr("load", (1.0, 3.0), (1.0, 3.0), 1.0), NOISE];
+            const S: &[AttrSpec] = &[attr("rpm", (900.0, 1800.0), (2400.0, 3000.0), 60.0), attr("load", (1.0, 3.0), (1.0, 3.0), 1.0), noise(2.0, 8.0)];
             S
         }
         MachineType::ToyCar => {
-            const S: &[AttrSpec] = &[attr("speed", (1.0, 3.0), (4.0, 5.0), 1.0), attr("mic", (1.0, 2.0), (1.0, 2.0), 1.0), NOISE];
+            const S: &[AttrSpec] = &[attr("speed", (1.0, 3.0), (4.0, 5.0), 1.0), attr("mic", (1.0, 2.0), (1.0, 2.0), 1.0), noise(2.0, 8.0)];
             S
         }
         MachineType::ToyTrain => {
-            const S: &[AttrSpec] = &[attr("speed", (1.0, 3.0), (4.0, 5.0), 1.0), attr("track", (1.0, 2.0), (1.0, 2.0), 1.0), NOISE];
+            const S: &[AttrSpec] = &[attr("speed", (1.0, 3.0), (4.0, 5.0), 1.0), attr("track", (1.0, 2.0), (1.0, 2.0), 1.0), noise(0.0, 6.0)];
             S
         }
     }
@@ -136,10 +144,11 @@ pub struct ClipSpec {
     pub attrs: Attrs,
     /// A name from `reference_faults(machine)`, or `None` for normal sound.
     pub fault: Option<&'static str>,
-    /// How far along the fault is, 0 (normal) … 1 (fully developed): the clip is the normal
-    /// machine plus this fraction of the difference the fault makes. Real anomalies vary in
-    /// severity, and without this every reference fault would be trivially detectable.
-    pub severity: f32,
+    /// The fault's level on the severity scale (`features::level`), dB: the difference the fault
+    /// makes to the machine's own sound (before the factory ambient) is scaled until its level
+    /// against that sound is this. Real anomalies vary in severity; drawing every machine's on
+    /// one scale keeps the reference from ranking machines by hand-set fault amplitudes.
+    pub severity_db: f32,
     pub seed: u64,
     pub sample_rate: u32,
     pub seconds: f32,
@@ -148,10 +157,49 @@ pub struct ClipSpec {
 /// Renders a mono clip.
 /// Normal sound of a machine at its middle attributes: the quick clip tests and examples want.
 pub fn normal_clip(machine: MachineType, seconds: f32, sample_rate: u32, seed: u64) -> Vec<f32> {
-    render(&ClipSpec { machine, attrs: Attrs(vec![]).completed(machine), fault: None, severity: 0.0, seed, sample_rate, seconds })
+    render(&ClipSpec { machine, attrs: Attrs(vec![]).completed(machine), fault: None, severity_db: 0.0, seed, sample_rate, seconds })
+}
+
+/// A rendered clip and, for a fault clip, the fault's measured level on the severity scale.
+pub struct Rendered {
+    pub samples: Vec<f32>,
+    pub fault_level_db: Option<f64>,
 }
 
 pub fn render(spec: &ClipSpec) -> Vec<f32> {
+    render_clip(spec).samples
+}
+
+/// The gain on a fault's difference signal `d` that puts its level against `normal` at
+/// `target` dB, and the level reached: a few secant steps in dB, since a level grows 20 dB per
+/// decade of gain for an added sound but less where the change correlates with the machine.
+fn fit_fault_gain(normal: &[f32], d: &[f32], target: f64, sample_rate: u32) -> (f32, f64) {
+    let level = |g: f32| {
+        let y: Vec<f32> = normal.iter().zip(d).map(|(n, d)| n + g * d).collect();
+        crate::features::level::fault_level_db(normal, &y, sample_rate)
+    };
+    let (mut g, mut l) = (1.0f32, level(1.0));
+    if !l.is_finite() {
+        return (0.0, l);
+    }
+    let mut slope = 1.0; // dB of level per 20·log10 of gain
+    for _ in 0..4 {
+        if (l - target).abs() < 0.25 {
+            break;
+        }
+        let next = (g * 10f32.powf(((target - l) / (20.0 * slope)) as f32)).clamp(1e-4, 1e4);
+        let ln = level(next);
+        let step = 20.0 * f64::from((next / g).log10());
+        if step.abs() > 1e-6 && ln.is_finite() {
+            slope = ((ln - l) / step).clamp(0.3, 3.0);
+        }
+        (g, l) = (next, ln);
+    }
+    (g, l)
+}
+
+/// Renders a clip: the machine, its fault at the spec's severity, then the factory ambient.
+pub fn render_clip(spec: &ClipSpec) -> Rendered {
     let sr = spec.sample_rate as f32;
     let n = (spec.seconds * sr).round() as usize;
     let attrs = spec.attrs.clone().completed(spec.machine);
@@ -161,23 +209,22 @@ pub fn render(spec: &ClipSpec) -> Vec<f32> {
     };
     // The normal machine sets the scale; a fault that adds energy makes the clip louder, as
     // it would in a recording, and the same seed gives the same machine under the fault.
-    let normal = machine_sound(None);
-    let scale = 1.0 / parts::rms(&normal).max(1e-12);
-    let mut x = match spec.fault {
-        Some(fault) => {
-            let faulty = machine_sound(Some(fault));
-            let s = spec.severity.clamp(0.0, 1.0);
-            normal.iter().zip(&faulty).map(|(n, f)| n + s * (f - n)).collect()
-        }
-        None => normal,
-    };
+    let mut x = machine_sound(None);
+    let scale = 1.0 / parts::rms(&x).max(1e-12);
     x.iter_mut().for_each(|v| *v *= scale);
+    let mut fault_level_db = None;
+    if let Some(fault) = spec.fault {
+        let d: Vec<f32> = machine_sound(Some(fault)).iter().zip(&x).map(|(f, n)| f * scale - n).collect();
+        let (g, level) = fit_fault_gain(&x, &d, f64::from(spec.severity_db), spec.sample_rate);
+        x.iter_mut().zip(&d).for_each(|(v, d)| *v += g * d);
+        fault_level_db = Some(level);
+    }
     let mut rng = Rng::new(derive_seed(spec.seed, 2));
-    let noise = parts::pink(n, &mut rng);
-    parts::mix(&mut x, &noise, 10f32.powf(attrs.num("noise") / 20.0));
+    let ambient = parts::ambient(n, sr, &mut rng);
+    parts::mix(&mut x, &ambient, 10f32.powf(attrs.num("noise") / 20.0));
     let gain = NOMINAL_RMS * 10f32.powf(rng.range(-1.0, 1.0) / 20.0);
     x.iter_mut().for_each(|v| *v *= gain);
-    x
+    Rendered { samples: x, fault_level_db }
 }
 
 #[cfg(test)]
@@ -187,7 +234,7 @@ mod tests {
 
     fn clip(m: MachineType, domain: Domain, fault: Option<&'static str>, seed: u64, seconds: f32) -> Vec<f32> {
         let attrs = sample_attributes(m, domain, &mut Rng::new(seed));
-        render(&ClipSpec { machine: m, attrs, fault, severity: 1.0, seed, sample_rate: 16_000, seconds })
+        render(&ClipSpec { machine: m, attrs, fault, severity_db: 0.0, seed, sample_rate: 16_000, seconds })
     }
 
     fn mean_logmel(x: &[f32]) -> Vec<f32> {
@@ -236,42 +283,15 @@ mod tests {
                 }
             }
         }
-        assert!(wrong.is_empty(), "misclassified held-out clips: {wrong:?}");
-    }
-
-    /// Mean and standard deviation over time of each log-mel band: a crude detector's view
-    /// that sees both spectral faults and temporal ones (modulation, dropouts, impacts).
-    fn profile(x: &[f32]) -> Vec<f32> {
-        let mut lm = LogMel::new(FeatureConfig::default());
-        let spec = lm.spectrogram(x);
-        let frames = (spec.len() / 128) as f32;
-        let mean = mean_logmel(x);
-        let sd = (0..128).map(|b| (spec.iter().skip(b).step_by(128).map(|v| (v - mean[b]).powi(2)).sum::<f32>() / frames).sqrt());
-        mean.iter().copied().chain(sd).collect()
-    }
-
-    #[test]
-    fn reference_faults_stand_out_from_normal_variation() {
-        for m in MachineType::ALL {
-            // One machine (fixed attributes): the fault against seed-to-seed variation.
-            let attrs = sample_attributes(m, Domain::Source, &mut Rng::new(77));
-            let clip = |fault, seed| profile(&render(&ClipSpec { machine: m, attrs: attrs.clone(), fault, severity: 1.0, seed, sample_rate: 16_000, seconds: 4.0 }));
-            let normals: Vec<Vec<f32>> = (0..12).map(|s| clip(None, 200 + s)).collect();
-            let (train, held) = normals.split_at(8);
-            let centroid: Vec<f32> = (0..256).map(|i| train.iter().map(|f| f[i]).sum::<f32>() / 8.0).collect();
-            let normal_mean = held.iter().map(|f| dist(f, &centroid)).sum::<f32>() / held.len() as f32;
-            for fault in reference_faults(m) {
-                let d: Vec<f32> = (0..3).map(|s| dist(&clip(Some(*fault), 300 + s), &centroid)).collect();
-                let fault_mean = d.iter().sum::<f32>() / d.len() as f32;
-                assert!(fault_mean > 1.4 * normal_mean, "{m}/{fault}: {d:?} vs held-out normals at {normal_mean}");
-            }
-        }
+        // At MIMII-like SNRs (down to −8 dB in the target domain) a mean spectrum cannot tell
+        // every quiet machine from the plant; the types still separate on 29 of 32 clips.
+        assert!(wrong.len() <= 3, "misclassified held-out clips: {wrong:?}");
     }
 
     #[test]
     fn outer_race_defect_shows_in_the_envelope_at_the_ball_pass_frequency() {
         let attrs = Attrs(vec![("rpm".into(), "1200".into()), ("load".into(), "2".into()), ("noise".into(), "-30".into())]);
-        let x = render(&ClipSpec { machine: MachineType::Bearing, attrs, fault: Some("outer_race"), severity: 1.0, seed: 5, sample_rate: 16_000, seconds: 8.0 });
+        let x = render(&ClipSpec { machine: MachineType::Bearing, attrs, fault: Some("outer_race"), severity_db: 12.0, seed: 5, sample_rate: 16_000, seconds: 8.0 });
         // Envelope: band-pass around the resonance, rectify, then look for the strongest
         // modulation between 20 and 200 Hz. BPFO = 3.58 × 20 Hz = 71.6 Hz.
         let mut bp = crate::dsp::Biquad::new(crate::dsp::BiquadCoefs::bandpass(3700.0, 2.0, 16_000.0));
@@ -283,17 +303,33 @@ mod tests {
     }
 
     #[test]
-    fn severity_scales_the_fault_and_zero_is_the_normal_clip() {
+    fn every_reference_fault_is_rendered_at_its_level_on_the_severity_scale() {
+        for m in MachineType::ALL {
+            let attrs = sample_attributes(m, Domain::Source, &mut Rng::new(3));
+            for fault in reference_faults(m) {
+                for target in [-12.0f32, -6.0, 0.0] {
+                    let spec = ClipSpec { machine: m, attrs: attrs.clone(), fault: Some(fault), severity_db: target, seed: 8, sample_rate: 16_000, seconds: 3.0 };
+                    let r = render_clip(&spec);
+                    let level = r.fault_level_db.unwrap();
+                    assert!((level - f64::from(target)).abs() < 1.0, "{m}/{fault} at {target} dB: {level:.2} dB");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_fault_clip_is_its_normal_clip_plus_the_fault() {
+        // Same seed: the same machine and the same ambient, so the difference is the fault.
         let attrs = sample_attributes(MachineType::Fan, Domain::Source, &mut Rng::new(3));
-        let spec = |fault, severity| ClipSpec { machine: MachineType::Fan, attrs: attrs.clone(), fault, severity, seed: 8, sample_rate: 16_000, seconds: 2.0 };
-        let normal = render(&spec(None, 1.0));
-        assert_eq!(render(&spec(Some("bearing_wear"), 0.0)), normal);
-        let dev = |s: f32| {
-            let x = render(&spec(Some("bearing_wear"), s));
+        let spec = |fault, severity_db| ClipSpec { machine: MachineType::Fan, attrs: attrs.clone(), fault, severity_db, seed: 8, sample_rate: 16_000, seconds: 2.0 };
+        let normal = render(&spec(None, 0.0));
+        let dev = |db: f32| {
+            let x = render(&spec(Some("bearing_wear"), db));
             parts::rms(&x.iter().zip(&normal).map(|(a, b)| a - b).collect::<Vec<_>>())
         };
-        let (d1, d2) = (dev(0.25), dev(0.5));
-        assert!((d2 / d1 - 2.0).abs() < 0.01, "{d1} {d2}");
+        // 6 dB more level is twice the difference signal (an added sound: 20 dB per decade).
+        let (d1, d2) = (dev(-12.0), dev(-6.0));
+        assert!((d2 / d1 - 2.0).abs() < 0.15, "{d1} {d2}");
     }
 
     #[test]

@@ -80,6 +80,31 @@ pub fn pink(n: usize, rng: &mut Rng) -> Vec<f32> {
     out
 }
 
+/// Factory ambient, unit RMS: pink noise (the distant plant) with the plant's own events on top,
+/// at random — other machines' clunks ringing three resonances of their own (about one a
+/// second) and bursts of released air (one every five seconds). Real factory noise is not
+/// stationary, and its transients mask a fault's knocks and dropouts where a steady hiss
+/// would not.
+pub fn ambient(n: usize, sr: f32, rng: &mut Rng) -> Vec<f32> {
+    let mut x = pink(n, rng);
+    for _ in 0..3 {
+        let (freq, decay) = (rng.range(250.0, 3500.0), rng.range(0.005, 0.04));
+        let hits: Vec<(usize, f32)> = poisson(n, sr, 0.35, rng).into_iter().map(|t| (t, rng.range(3.0, 12.0))).collect();
+        add_impacts(&mut x, &hits, freq, decay, sr);
+    }
+    let hiss = band(n, sr, 1500.0, 7000.0, rng);
+    for start in poisson(n, sr, 0.2, rng) {
+        let len = (rng.range(0.1, 0.5) * sr) as usize;
+        let amp = rng.range(0.5, 2.0);
+        for (k, i) in (start..(start + len).min(n)).enumerate() {
+            // Half-sine envelope: the valve opens and closes.
+            x[i] += amp * hiss[i] * (std::f32::consts::PI * k as f32 / len as f32).sin();
+        }
+    }
+    normalise_rms(&mut x, 1.0);
+    x
+}
+
 /// Adds impacts (sample index, amplitude) each ringing a resonance, plus a short click.
 pub fn add_impacts(x: &mut [f32], hits: &[(usize, f32)], freq: f32, decay_s: f32, sr: f32) {
     let mut ring = Resonator::new(freq as f64, decay_s as f64, sr as f64);

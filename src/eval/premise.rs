@@ -1,0 +1,241 @@
+//! The paper's premise, measured: does the *machine* decide how hard a fault is to detect?
+//!
+//! Each catalog function alone, at its defaults and one intensity, is applied to every normal
+//! test clip of every machine; each (machine, function) cell gets the AUC of those clips against
+//! the normal ones. A two-way decomposition of that table (no replication: machine, function,
+//! and the rest, which is their interaction) says how much of the detectability is the machine's;
+//! the Spearman ρ between the machines' mean AUC over the functions and their reference-fault
+//! AUC says whether it is the same machine effect the real faults show. Both get a percentile
+//! bootstrap interval from resampling test clips within each machine (a clip with all its
+//! rendered faults together; the reference clips on their own).
+
+use super::{score_paths, test_clips};
+use crate::catalog::{levels, CATALOG};
+use crate::dataset::read_wav;
+use crate::detect::{Model, ScoreKind};
+use crate::features::LogMel;
+use crate::metrics::{self, bootstrap};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::Path;
+
+/// Shares of the AUC table's variance (sum of squares), 0..1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Shares {
+    pub machine: f64,
+    pub function: f64,
+    pub interaction: f64,
+}
+
+/// Two-way decomposition of a machines × functions table without replication.
+pub fn shares(table: &[Vec<f64>]) -> Shares {
+    let (m, f) = (table.len(), table.first().map_or(0, Vec::len));
+    if m < 2 || f < 2 {
+        return Shares::default();
+    }
+    let grand = table.iter().flatten().sum::<f64>() / (m * f) as f64;
+    let row: Vec<f64> = table.iter().map(|r| r.iter().sum::<f64>() / f as f64).collect();
+    let col: Vec<f64> = (0..f).map(|j| table.iter().map(|r| r[j]).sum::<f64>() / m as f64).collect();
+    let total: f64 = table.iter().flatten().map(|a| (a - grand).powi(2)).sum();
+    if total <= 0.0 {
+        return Shares::default();
+    }
+    let ss_m = f as f64 * row.iter().map(|r| (r - grand).powi(2)).sum::<f64>();
+    let ss_f = m as f64 * col.iter().map(|c| (c - grand).powi(2)).sum::<f64>();
+    Shares { machine: ss_m / total, function: ss_f / total, interaction: ((total - ss_m - ss_f) / total).max(0.0) }
+}
+
+/// One score kind's premise result.
+#[derive(Clone, Debug, Serialize)]
+pub struct PremiseScore {
+    pub score: String,
+    /// AUC[machine][function].
+    pub auc: Vec<Vec<f64>>,
+    pub reference_auc: Vec<f64>,
+    /// Each machine's mean AUC over the functions.
+    pub machine_mean: Vec<f64>,
+    pub shares: Shares,
+    pub machine_share_ci: Option<[f64; 2]>,
+    /// ρ(machine mean, reference AUC).
+    pub rho: f64,
+    pub rho_ci: Option<[f64; 2]>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PremiseResult {
+    pub intensity: f32,
+    pub machines: Vec<String>,
+    pub functions: Vec<String>,
+    pub normals: Vec<usize>,
+    pub references: Vec<usize>,
+    pub resamples: usize,
+    pub seed: u64,
+    pub scores: Vec<PremiseScore>,
+}
+
+/// Scores of one machine: normal clips, each function's renders of them, the reference clips.
+struct MachineScores {
+    normal: Vec<[f64; 2]>,
+    /// faulty[function][clip]
+    faulty: Vec<Vec<[f64; 2]>>,
+    reference: Vec<[f64; 2]>,
+}
+
+fn kind_index(kind: ScoreKind) -> usize {
+    match kind {
+        ScoreKind::Mse => 0,
+        ScoreKind::Mahalanobis => 1,
+    }
+}
+
+fn score_machine(model: &Model, data: &Path, machine: &str, intensity: f32, seed: u64) -> anyhow::Result<MachineScores> {
+    let (normal_paths, reference_paths) = test_clips(data, machine)?;
+    anyhow::ensure!(!normal_paths.is_empty() && !reference_paths.is_empty(), "{machine}: needs normal and anomalous test clips");
+    let pair = |s: (f64, f64)| [s.0, s.1];
+    let normal = score_paths(model, &normal_paths)?.into_iter().map(pair).collect();
+    let reference = score_paths(model, &reference_paths)?.into_iter().map(pair).collect();
+    let audio: Vec<_> = normal_paths.iter().map(|p| read_wav(p)).collect::<Result<_, _>>()?;
+    let faulty = CATALOG
+        .iter()
+        .map(|spec| {
+            audio
+                .par_iter()
+                .enumerate()
+                .map_init(
+                    || LogMel::new(model.features.clone()),
+                    |lm, (k, a)| {
+                        let x = crate::features::prepare_audio(a, model.features.sample_rate);
+                        let y = levels::apply(spec, intensity, &x, model.features.sample_rate, crate::dsp::derive_seed(seed, k as u64));
+                        let audio = crate::dataset::Audio { sample_rate: model.features.sample_rate, channels: vec![y] };
+                        Ok(pair(model.score(super::audio_vectors(&audio, lm)?.view())))
+                    },
+                )
+                .collect::<anyhow::Result<Vec<_>>>()
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(MachineScores { normal, faulty, reference })
+}
+
+fn auc(normal: &[[f64; 2]], anomalous: &[[f64; 2]], k: usize) -> f64 {
+    let n: Vec<f64> = normal.iter().map(|s| s[k]).collect();
+    let a: Vec<f64> = anomalous.iter().map(|s| s[k]).collect();
+    metrics::RocSample::new(&n, &a).areas(1.0).0
+}
+
+/// (table, reference AUCs) for one score kind, optionally on resampled clip indices.
+fn tables(all: &[MachineScores], k: usize, picks: Option<&[(Vec<usize>, Vec<usize>)]>) -> (Vec<Vec<f64>>, Vec<f64>) {
+    let take = |v: &[[f64; 2]], idx: Option<&Vec<usize>>| -> Vec<[f64; 2]> { idx.map_or_else(|| v.to_vec(), |i| i.iter().map(|&j| v[j]).collect()) };
+    let mut table = Vec::new();
+    let mut reference = Vec::new();
+    for (m, s) in all.iter().enumerate() {
+        let (clips, refs) = match picks {
+            Some(p) => (Some(&p[m].0), Some(&p[m].1)),
+            None => (None, None),
+        };
+        let normal = take(&s.normal, clips);
+        table.push(s.faulty.iter().map(|f| auc(&normal, &take(f, clips), k)).collect());
+        reference.push(auc(&normal, &take(&s.reference, refs), k));
+    }
+    (table, reference)
+}
+
+fn summary(table: &[Vec<f64>], reference: &[f64]) -> (Shares, f64, Vec<f64>) {
+    let means: Vec<f64> = table.iter().map(|r| r.iter().sum::<f64>() / r.len() as f64).collect();
+    (shares(table), metrics::spearman(&means, reference), means)
+}
+
+/// Runs the premise measurement on a DCASE-layout dataset with a trained model.
+pub fn premise(model: &Model, data: &Path, machines: &[String], intensity: f32, resamples: usize, seed: u64) -> anyhow::Result<PremiseResult> {
+    let all: Vec<MachineScores> = machines.iter().map(|m| score_machine(model, data, m, intensity, seed)).collect::<anyhow::Result<_>>()?;
+    let mut rng = bootstrap::resample_rng(seed, 0);
+    let picks: Vec<Vec<(Vec<usize>, Vec<usize>)>> = (0..resamples)
+        .map(|_| all.iter().map(|s| ((0..s.normal.len()).map(|_| rng.below(s.normal.len())).collect(), (0..s.reference.len()).map(|_| rng.below(s.reference.len())).collect())).collect())
+        .collect();
+    let scores = [ScoreKind::Mse, ScoreKind::Mahalanobis]
+        .into_iter()
+        .map(|kind| {
+            let k = kind_index(kind);
+            let (table, reference) = tables(&all, k, None);
+            let (sh, rho, means) = summary(&table, &reference);
+            let boot: Vec<(f64, f64)> = picks
+                .par_iter()
+                .map(|p| {
+                    let (t, r) = tables(&all, k, Some(p));
+                    let (s, rho, _) = summary(&t, &r);
+                    (s.machine, rho)
+                })
+                .collect();
+            let interval = |v: Vec<f64>| bootstrap::percentile_interval(&v, bootstrap::DEFAULT_LEVEL);
+            PremiseScore {
+                score: kind.name().to_string(),
+                auc: table,
+                reference_auc: reference,
+                machine_mean: means,
+                shares: sh,
+                machine_share_ci: interval(boot.iter().map(|b| b.0).collect()),
+                rho,
+                rho_ci: interval(boot.iter().map(|b| b.1).collect()),
+            }
+        })
+        .collect();
+    Ok(PremiseResult {
+        intensity,
+        machines: machines.to_vec(),
+        functions: CATALOG.iter().map(|f| f.name.to_string()).collect(),
+        normals: all.iter().map(|s| s.normal.len()).collect(),
+        references: all.iter().map(|s| s.reference.len()).collect(),
+        resamples,
+        seed,
+        scores,
+    })
+}
+
+/// The result as a text table: AUC per machine and function, then the shares and ρ.
+pub fn text(r: &PremiseResult) -> String {
+    let mut s = String::new();
+    for p in &r.scores {
+        s += &format!("premise ({}, intensity {}, {} resamples, seed {}): AUC per machine × function\n", p.score, r.intensity, r.resamples, r.seed);
+        s += &format!("{:<10}", "");
+        for f in &r.functions {
+            s += &format!(" {:>6}", &f[..f.len().min(6)]);
+        }
+        s += "   mean    ref\n";
+        for (m, name) in r.machines.iter().enumerate() {
+            s += &format!("{name:<10}");
+            for a in &p.auc[m] {
+                s += &format!(" {a:>6.2}");
+            }
+            s += &format!(" {:>6.3} {:>6.3}\n", p.machine_mean[m], p.reference_auc[m]);
+        }
+        let ci = |c: Option<[f64; 2]>| c.map_or("[n/a]".to_string(), |[a, b]| format!("[{a:.2}, {b:.2}]"));
+        s += &format!(
+            "variance share: machine {:.2} {}, function {:.2}, interaction {:.2}; ρ(machine mean, reference) {:.2} {}\n\n",
+            p.shares.machine,
+            ci(p.machine_share_ci),
+            p.shares.function,
+            p.shares.interaction,
+            p.rho,
+            ci(p.rho_ci)
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_split_an_additive_table_and_sum_to_one() {
+        // a_mf = row_m + col_f exactly: no interaction.
+        let rows = [0.1, 0.3, 0.2];
+        let cols = [0.0, 0.4];
+        let t: Vec<Vec<f64>> = rows.iter().map(|r| cols.iter().map(|c| r + c).collect()).collect();
+        let s = shares(&t);
+        // SS_m = 2 × Σ (r − 0.2)² = 2 × 0.02 = 0.04; SS_f = 3 × 2 × 0.2² = 0.24.
+        assert!((s.machine - 0.04 / 0.28).abs() < 1e-12 && (s.function - 0.24 / 0.28).abs() < 1e-12 && s.interaction < 1e-12);
+        let t = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
+        let s = shares(&t);
+        assert!(s.machine < 1e-12 && s.function < 1e-12 && (s.interaction - 1.0).abs() < 1e-12);
+    }
+}
