@@ -93,8 +93,8 @@ pub struct EditorApp {
 
 impl EditorApp {
     pub fn new(params: Arc<FaultlineParams>, engine: Arc<EngineHandle>) -> Self {
-        let model_path = params.model_path.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| default_dir().join("model.safetensors").display().to_string());
-        let fault_text = params.plan.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|p| p.caption.split("fault: ").nth(1).unwrap_or(&p.caption).to_string()).unwrap_or_else(|| "a worn bearing that squeaks".into());
+        let model_path = params.model_path.lock().as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| default_dir().join("model.safetensors").display().to_string());
+        let fault_text = params.plan.lock().as_ref().map(|p| p.caption.split("fault: ").nth(1).unwrap_or(&p.caption).to_string()).unwrap_or_else(|| "a worn bearing that squeaks".into());
         Self {
             params,
             engine,
@@ -111,13 +111,13 @@ impl EditorApp {
     }
 
     fn plan(&self) -> Option<FaultPlan> {
-        self.params.plan.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.params.plan.lock().clone()
     }
 
     fn apply_plan(&mut self, plan: FaultPlan) {
         match self.engine.set_plan(plan.clone()) {
             Ok(()) => {
-                *self.params.plan.lock().unwrap_or_else(|e| e.into_inner()) = Some(plan);
+                *self.params.plan.lock() = Some(plan);
                 self.edits.clear();
             }
             Err(e) => self.message = Some((true, format!("{e:#}"))),
@@ -385,7 +385,7 @@ impl EditorApp {
                 let path = std::path::PathBuf::from(self.model_path.trim());
                 self.message = Some(match self.engine.load_model(&path) {
                     Ok(()) => {
-                        *self.params.model_path.lock().unwrap_or_else(|e| e.into_inner()) = Some(path);
+                        self.params.model_path.record(path);
                         (false, "model loaded".into())
                     }
                     Err(e) => (true, format!("{e:#}")),
@@ -395,7 +395,7 @@ impl EditorApp {
                 let path = std::path::PathBuf::from(self.model_path.trim());
                 self.message = Some(match self.engine.save_model(&path) {
                     Ok(()) => {
-                        *self.params.model_path.lock().unwrap_or_else(|e| e.into_inner()) = Some(path.clone());
+                        self.params.model_path.record(path.clone());
                         (false, format!("saved {}", path.display()))
                     }
                     Err(e) => (true, format!("{e:#}")),

@@ -16,15 +16,13 @@ pub struct Faultline {
     params: Arc<FaultlineParams>,
     engine: Arc<EngineHandle>,
     processor: Processor,
-    /// The model file the engine has loaded (to reload only when the saved state names another).
-    loaded_model: Option<std::path::PathBuf>,
 }
 
 impl Default for Faultline {
     fn default() -> Self {
         let (processor, engine) = engine::start(AnalysisConfig::default());
         let engine = Arc::new(engine);
-        Self { params: Arc::new(FaultlineParams::new(engine.clone())), engine, processor, loaded_model: None }
+        Self { params: Arc::new(FaultlineParams::new(engine.clone())), engine, processor }
     }
 }
 
@@ -39,22 +37,14 @@ impl Faultline {
         c.set_machine(self.params.machine.value().max(0) as usize);
     }
 
-    /// Applies saved state that lives outside the host parameters: the plan and the model.
+    /// Makes sure the engine holds the saved plan and model before the processor is prepared
+    /// (a state loaded while active has already applied itself; see `params::PlanState`).
     fn restore_state(&mut self) {
-        let plan = self.params.plan.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let plan = self.params.plan.lock().clone();
         if plan != self.engine.plan() {
             self.engine.store_plan(plan);
         }
-        let path = self.params.model_path.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if path != self.loaded_model {
-            if let Some(p) = &path
-                && let Err(e) = self.engine.load_model(p)
-            {
-                nice_log!("Faultline: cannot load the model {}: {e:#}", p.display());
-                self.engine.report_error(format!("cannot load the saved model: {e:#}"));
-            }
-            self.loaded_model = path;
-        }
+        self.params.model_path.apply();
     }
 }
 

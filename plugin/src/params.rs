@@ -33,10 +33,10 @@ pub struct FaultlineParams {
 
     /// The current plan (JSON), so a project reopens with the same fault and seed.
     #[persist = "plan"]
-    pub plan: Mutex<Option<FaultPlan>>,
+    pub plan: PlanState,
     /// The detector model file.
     #[persist = "model"]
-    pub model_path: Mutex<Option<PathBuf>>,
+    pub model_path: ModelState,
     /// The score book's summary at save time (read live from the engine).
     #[persist = "book"]
     pub book: BookState,
@@ -64,8 +64,8 @@ impl FaultlineParams {
             score_mode: IntParam::new("Score", 0, IntRange::Linear { min: 0, max: ScoreKind::ALL.len() as i32 - 1 })
                 .with_value_to_string(Arc::new(|v| ScoreKind::ALL[v.clamp(0, 1) as usize].name().to_string()))
                 .with_string_to_value(Arc::new(|s| ScoreKind::ALL.iter().position(|k| k.name().eq_ignore_ascii_case(s.trim())).map(|i| i as i32))),
-            plan: Mutex::new(None),
-            model_path: Mutex::new(None),
+            plan: PlanState { engine: engine.clone(), plan: Mutex::new(None) },
+            model_path: ModelState { engine: engine.clone(), path: Mutex::new(None), loaded: Mutex::new(None) },
             book: BookState { engine, restored: Mutex::new(None) },
             editor_size: Mutex::new(EDITOR_SIZE),
         }
@@ -77,6 +77,95 @@ impl FaultlineParams {
 
     pub fn machine(&self) -> MachineType {
         MachineType::ALL[self.machine.value().clamp(0, MachineType::ALL.len() as i32 - 1) as usize]
+    }
+}
+
+/// The plan in saved state. A state the host loads takes effect wherever it arrives: while the
+/// plugin is active its chain is built here (the host's main thread) and crossfaded in by the
+/// audio thread through the engine's lock-free queue; a state without a plan crossfades back to
+/// dry; before activation the plan waits for `activate`. (nice-plug does not re-activate a
+/// plugin after a state load, so applying it only in `activate` left a reopened session dry.)
+pub struct PlanState {
+    engine: Arc<EngineHandle>,
+    plan: Mutex<Option<FaultPlan>>,
+}
+
+impl PlanState {
+    /// The plan as saved; the editor writes it after `EngineHandle::set_plan` succeeded.
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Option<FaultPlan>> {
+        self.plan.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<'a> PersistentField<'a, Option<FaultPlan>> for PlanState {
+    fn set(&self, new_value: Option<FaultPlan>) {
+        *self.lock() = new_value.clone();
+        let applied = match new_value {
+            Some(plan) => self.engine.set_plan(plan).map_err(|e| format!("the loaded plan cannot be used, audio passes through: {e:#}")),
+            None => self.engine.clear_plan().map_err(|e| format!("cannot return to dry: {e:#}")),
+        };
+        if let Err(message) = applied {
+            // A plan that does not build must not leave the previous one playing.
+            let _ = self.engine.clear_plan();
+            self.engine.report_error(message);
+        }
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Option<FaultPlan>) -> R,
+    {
+        f(&self.lock())
+    }
+}
+
+/// The model file in saved state: a loaded state loads the model it names (once), active or not.
+pub struct ModelState {
+    engine: Arc<EngineHandle>,
+    path: Mutex<Option<PathBuf>>,
+    /// The file the engine has loaded, to load only when a state names another.
+    loaded: Mutex<Option<PathBuf>>,
+}
+
+impl ModelState {
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Option<PathBuf>> {
+        self.path.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a model the editor loaded or saved itself.
+    pub fn record(&self, path: PathBuf) {
+        *self.lock() = Some(path.clone());
+        *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = Some(path);
+    }
+
+    /// Loads the saved model if the engine has not loaded it yet; a file that cannot be read
+    /// is reported and the engine keeps what it has.
+    pub fn apply(&self) {
+        let path = self.lock().clone();
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if path != *loaded {
+            if let Some(p) = &path
+                && let Err(e) = self.engine.load_model(p)
+            {
+                nice_log!("Faultline: cannot load the model {}: {e:#}", p.display());
+                self.engine.report_error(format!("cannot load the saved model: {e:#}"));
+            }
+            *loaded = path;
+        }
+    }
+}
+
+impl<'a> PersistentField<'a, Option<PathBuf>> for ModelState {
+    fn set(&self, new_value: Option<PathBuf>) {
+        *self.lock() = new_value;
+        self.apply();
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Option<PathBuf>) -> R,
+    {
+        f(&self.lock())
     }
 }
 

@@ -106,6 +106,20 @@ fn run(
     blocks: &mut dyn FnMut() -> usize,
     events: &[(usize, ClapId, f64)],
 ) -> [Vec<f32>; 2] {
+    run_with(plugin, rate, max_block, input, blocks, events, &mut |_, _| {})
+}
+
+/// `run`, calling `between(k, plugin)` on the main thread before block k (a host loading a
+/// project state while the plugin is active and processing).
+fn run_with(
+    plugin: &mut PluginInstance<TestHost>,
+    rate: f64,
+    max_block: u32,
+    input: &[Vec<f32>; 2],
+    blocks: &mut dyn FnMut() -> usize,
+    events: &[(usize, ClapId, f64)],
+    between: &mut dyn FnMut(usize, &mut PluginInstance<TestHost>),
+) -> [Vec<f32>; 2] {
     let config = PluginAudioConfiguration { sample_rate: rate, min_frames_count: 1, max_frames_count: max_block };
     let processor = plugin.activate(|_, _| (), config).expect("activate");
     let mut processor = processor.start_processing().expect("start processing");
@@ -117,6 +131,7 @@ fn run(
     let mut out_events = EventBuffer::new();
     let (mut pos, mut k) = (0, 0);
     while pos < len {
+        between(k, plugin);
         let n = blocks().clamp(1, max_block as usize).min(len - pos);
         for c in 0..2 {
             ins[c][..n].copy_from_slice(&input[c][pos..pos + n]);
@@ -288,4 +303,70 @@ fn a_saved_plan_that_no_longer_builds_passes_audio_through() {
     let input = clip(48_000, 1.0);
     let out = run(&mut plugin, 48_000.0, 512, &input, &mut || 512, &[]);
     assert_eq!(out, input, "activation succeeds and the audio is untouched");
+}
+
+/// Samples the engine takes to crossfade to a new chain (`CROSSFADE_SECONDS` at 48 kHz).
+const FADE: usize = 960;
+
+#[test]
+fn a_state_loaded_while_active_plays_after_the_crossfade() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    // The session starts with Fault on and no plan: dry.
+    let empty = { let mut s = state_json(&save_state(&mut plugin)); s["params"]["fault"] = serde_json::json!({"bool": true}); state_bytes(&s) };
+    load_state(&mut plugin, &empty);
+    let plan = plan();
+    let with_plan = state_with(&mut plugin, &plan, &[("fault", serde_json::json!({"bool": true}))]);
+    let input = clip(48_000, 3.0);
+    let mut rng = Rng::new(9);
+    let mut sizes = Vec::new();
+    let mut blocks = || {
+        let n = 1 + rng.below(700);
+        sizes.push(n);
+        n
+    };
+    // The host reopens the project's state while the plugin runs, before block 120.
+    let out = run_with(&mut plugin, 48_000.0, 1024, &input, &mut blocks, &[], &mut |k, p| if k == 120 { load_state(p, &with_plan) });
+    let t0: usize = sizes[..120].iter().sum();
+    for c in 0..2 {
+        assert_eq!(out[c][..t0], input[c][..t0], "channel {c}: dry before the load");
+    }
+    // From the block after the load the new chain runs on the input from there: after the
+    // crossfade the output is the offline render of that stretch, sample for sample.
+    let tail: Vec<Vec<f32>> = input.iter().map(|c| c[t0..].to_vec()).collect();
+    let offline = faultline::offline::apply_plan(&plan, Audio { sample_rate: 48_000, channels: tail }).unwrap();
+    for c in 0..2 {
+        assert_eq!(out[c][t0 + FADE..], offline.channels[c][FADE..], "channel {c}: the loaded plan plays");
+    }
+    // And the plugin says so when asked for its state.
+    assert!(state_json(&save_state(&mut plugin))["fields"]["plan"].as_str().is_some_and(|p| p.contains("squeak")));
+}
+
+#[test]
+fn a_state_without_a_plan_loaded_while_a_plan_plays_returns_to_dry() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    let plan = plan();
+    let with_plan = state_with(&mut plugin, &plan, &[("fault", serde_json::json!({"bool": true}))]);
+    load_state(&mut plugin, &with_plan);
+    let mut without = state_json(&with_plan);
+    without["fields"]["plan"] = serde_json::Value::String("null".into());
+    let without = state_bytes(&without);
+    let input = clip(48_000, 3.0);
+    let mut rng = Rng::new(10);
+    let mut sizes = Vec::new();
+    let mut blocks = || {
+        let n = 1 + rng.below(700);
+        sizes.push(n);
+        n
+    };
+    let out = run_with(&mut plugin, 48_000.0, 1024, &input, &mut blocks, &[], &mut |k, p| if k == 150 { load_state(p, &without) });
+    let t0: usize = sizes[..150].iter().sum();
+    let offline = faultline::offline::apply_plan(&plan, Audio { sample_rate: 48_000, channels: input.to_vec() }).unwrap();
+    for c in 0..2 {
+        assert_eq!(out[c][..t0], offline.channels[c][..t0], "channel {c}: the plan plays before the load");
+        assert_eq!(out[c][t0 + FADE..], input[c][t0 + FADE..], "channel {c}: exactly dry after the crossfade");
+    }
+    assert_ne!(out[0][t0..t0 + FADE], input[0][t0..t0 + FADE], "a crossfade, not a cut");
+    assert_eq!(state_json(&save_state(&mut plugin))["fields"]["plan"], "null");
 }

@@ -146,6 +146,25 @@ impl EngineHandle {
     /// audio thread. Errors (an invalid plan, a full queue) leave the current chain playing.
     pub fn set_plan(&self, plan: FaultPlan) -> anyhow::Result<()> {
         let chain = self.prepared_chain(&plan)?;
+        self.push_chain(chain)?;
+        *self.plan.lock().unwrap_or_else(|e| e.into_inner()) = Some(plan);
+        Ok(())
+    }
+
+    /// Back to the dry signal: an empty chain is crossfaded in (a project state without a plan
+    /// loaded while a plan plays), and the next `prepare_processor` installs none.
+    pub fn clear_plan(&self) -> anyhow::Result<()> {
+        *self.plan.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let mut chain = FaultChain::new(Vec::new());
+        if let Some((sr, block, ch)) = *self.shared.format.lock().unwrap_or_else(|e| e.into_inner()) {
+            chain.prepare(sr, block, ch);
+        }
+        self.push_chain(chain)
+    }
+
+    /// Hands a prepared chain to the audio thread for a crossfade (an unprepared one — the
+    /// processor is not active yet — is dropped: `prepare_processor` builds from the plan).
+    fn push_chain(&self, chain: FaultChain) -> anyhow::Result<()> {
         if chain.is_prepared() {
             let mut tx = self.chains.lock().unwrap_or_else(|e| e.into_inner());
             // The audio thread takes one chain per crossfade; wait briefly for room.
@@ -162,7 +181,6 @@ impl EngineHandle {
                 }
             }
         }
-        *self.plan.lock().unwrap_or_else(|e| e.into_inner()) = Some(plan);
         Ok(())
     }
 
