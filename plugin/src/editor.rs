@@ -117,7 +117,7 @@ impl EditorApp {
     fn apply_plan(&mut self, plan: FaultPlan) {
         match self.engine.set_plan(plan.clone()) {
             Ok(()) => {
-                *self.params.plan.lock() = Some(plan);
+                self.params.plan.record(Some(plan), crate::params::DEFAULT_NONE);
                 self.edits.clear();
             }
             Err(e) => self.message = Some((true, format!("{e:#}"))),

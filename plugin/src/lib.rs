@@ -12,17 +12,26 @@ use nice_plug::prelude::*;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+/// Work the audio thread hands to nice-plug's background thread.
+#[derive(Clone, Copy, Debug)]
+pub enum Task {
+    /// Make and play the machine's default plan.
+    DefaultPlan(faultline::machine::MachineType),
+}
+
 pub struct Faultline {
     params: Arc<FaultlineParams>,
     engine: Arc<EngineHandle>,
     processor: Processor,
+    /// Fault on in the last block (a default plan is made when it turns on with no plan).
+    fault_was_on: bool,
 }
 
 impl Default for Faultline {
     fn default() -> Self {
         let (processor, engine) = engine::start(AnalysisConfig::default());
         let engine = Arc::new(engine);
-        Self { params: Arc::new(FaultlineParams::new(engine.clone())), engine, processor }
+        Self { params: Arc::new(FaultlineParams::new(engine.clone())), engine, processor, fault_was_on: false }
     }
 }
 
@@ -61,11 +70,18 @@ impl Plugin for Faultline {
     ];
 
     type SysExMessage = ();
-    type BackgroundTask = ();
+    type BackgroundTask = Task;
     type Editor = editor::FaultlineEditor;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn task_executor(&mut self) -> TaskExecutor<Self> {
+        let params = self.params.clone();
+        Box::new(move |task| match task {
+            Task::DefaultPlan(machine) => params.plan.make_default(machine),
+        })
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
@@ -73,6 +89,7 @@ impl Plugin for Faultline {
     }
 
     fn activate(&mut self, layout: &AudioIOLayout, buffer_config: &BufferConfig, _context: &mut impl ActivateContext<Self>) -> bool {
+        self.fault_was_on = false;
         self.restore_state();
         self.sync_controls();
         let channels = layout.main_output_channels.map_or(2, NonZeroU32::get) as usize;
@@ -90,8 +107,18 @@ impl Plugin for Faultline {
         self.processor.reset();
     }
 
-    fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, _context: &mut impl ProcessContext<Self>) -> ProcessStatus {
+    fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
         self.sync_controls();
+        // Fault on with no plan (or with a default plan for another machine): the plan is made
+        // off the audio thread and crossfades in a few milliseconds later.
+        let machine = self.params.machine.value();
+        let on = self.params.fault_on.value();
+        let turned_on = on && !self.fault_was_on;
+        self.fault_was_on = on;
+        if on && self.params.plan.wants_default(machine, turned_on) {
+            self.params.plan.requested.store(true, std::sync::atomic::Ordering::Release);
+            context.execute_background(Task::DefaultPlan(self.params.machine()));
+        }
         self.processor.process(buffer.as_slice());
         ProcessStatus::Normal
     }

@@ -7,6 +7,7 @@ use faultline::plan::FaultPlan;
 use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Editor size at first open, logical pixels.
@@ -64,7 +65,7 @@ impl FaultlineParams {
             score_mode: IntParam::new("Score", 0, IntRange::Linear { min: 0, max: ScoreKind::ALL.len() as i32 - 1 })
                 .with_value_to_string(Arc::new(|v| ScoreKind::ALL[v.clamp(0, 1) as usize].name().to_string()))
                 .with_string_to_value(Arc::new(|s| ScoreKind::ALL.iter().position(|k| k.name().eq_ignore_ascii_case(s.trim())).map(|i| i as i32))),
-            plan: PlanState { engine: engine.clone(), plan: Mutex::new(None) },
+            plan: PlanState { engine: engine.clone(), plan: Mutex::new(None), present: AtomicBool::new(false), default_for: AtomicI32::new(DEFAULT_NONE), requested: AtomicBool::new(false) },
             model_path: ModelState { engine: engine.clone(), path: Mutex::new(None), loaded: Mutex::new(None) },
             book: BookState { engine, restored: Mutex::new(None) },
             editor_size: Mutex::new(EDITOR_SIZE),
@@ -88,18 +89,84 @@ impl FaultlineParams {
 pub struct PlanState {
     engine: Arc<EngineHandle>,
     plan: Mutex<Option<FaultPlan>>,
+    /// Whether a plan is set: what the audio thread reads (it may not take the lock).
+    present: AtomicBool,
+    /// The machine a default plan was made for (`DEFAULT_NONE` for a user's or a loaded plan):
+    /// a default plan follows the Machine parameter, a user's plan stays.
+    default_for: AtomicI32,
+    /// A default plan has been asked of the background thread and not made yet.
+    pub requested: AtomicBool,
 }
 
+/// `PlanState::default_for` when the plan is not a default one.
+pub const DEFAULT_NONE: i32 = -1;
+
+/// The provenance note of a plan the plugin made itself.
+pub const DEFAULT_PLAN_NOTE: &str = "default plan: Fault on with no plan, so the plugin planned the machine's typical faults with the keyword planner";
+
 impl PlanState {
-    /// The plan as saved; the editor writes it after `EngineHandle::set_plan` succeeded.
+    /// The plan as saved.
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Option<FaultPlan>> {
         self.plan.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a plan the engine now plays (the editor's, after `EngineHandle::set_plan`).
+    pub fn record(&self, plan: Option<FaultPlan>, default_for: i32) {
+        self.present.store(plan.is_some(), Ordering::Release);
+        self.default_for.store(default_for, Ordering::Release);
+        *self.lock() = plan;
+    }
+
+    /// Whether the audio side should ask for a default plan for `machine` (allocation-free):
+    /// when Fault turns on with no plan, or when Machine moves away from a default plan's machine.
+    /// A state loaded without a plan while Fault stays on stays dry: that is the project's choice.
+    pub fn wants_default(&self, machine: i32, fault_turned_on: bool) -> bool {
+        if self.requested.load(Ordering::Acquire) {
+            return false;
+        }
+        let default_for = self.default_for.load(Ordering::Acquire);
+        if self.present.load(Ordering::Acquire) { default_for != DEFAULT_NONE && default_for != machine } else { fault_turned_on }
+    }
+
+    /// Makes and plays the default plan for `machine`: its typical faults through the keyword
+    /// planner, seeded by the machine, with the provenance saying why. Runs on nice-plug's
+    /// background thread. A user's plan made meanwhile wins.
+    pub fn make_default(&self, machine: MachineType) {
+        let index = MachineType::ALL.iter().position(|m| *m == machine).unwrap_or(0) as i32;
+        if self.default_still_wanted(index) {
+            let request = faultline::plan::PlanRequest { machine: machine.name().into(), attributes: vec![], fault: machine.typical_fault().into(), seed: index as u64 };
+            match faultline::plan::planner_by_name("keyword").and_then(|p| p.plan(&request)) {
+                Ok(mut plan) => {
+                    plan.provenance.notes.insert(0, DEFAULT_PLAN_NOTE.into());
+                    match self.engine.set_plan(plan.clone()) {
+                        Ok(()) => self.record(Some(plan), index),
+                        Err(e) => self.engine.report_error(format!("cannot play the default plan: {e:#}")),
+                    }
+                }
+                Err(e) => self.engine.report_error(format!("cannot make the default plan: {e:#}")),
+            }
+        }
+        self.requested.store(false, Ordering::Release);
+    }
+
+    /// No user plan arrived since the request.
+    fn default_still_wanted(&self, machine: i32) -> bool {
+        let default_for = self.default_for.load(Ordering::Acquire);
+        !self.present.load(Ordering::Acquire) || (default_for != DEFAULT_NONE && default_for != machine)
     }
 }
 
 impl<'a> PersistentField<'a, Option<FaultPlan>> for PlanState {
     fn set(&self, new_value: Option<FaultPlan>) {
-        *self.lock() = new_value.clone();
+        // A loaded plan is the project's own: it does not follow Machine, even one the plugin
+        // once made by default (its provenance still says so).
+        let default_for = match &new_value {
+            Some(p) if p.provenance.notes.first().is_some_and(|n| n == DEFAULT_PLAN_NOTE) => {
+                MachineType::ALL.iter().position(|m| m.name() == p.machine).map_or(DEFAULT_NONE, |i| i as i32)
+            }
+            _ => DEFAULT_NONE,
+        };
+        self.record(new_value.clone(), default_for);
         let applied = match new_value {
             Some(plan) => self.engine.set_plan(plan).map_err(|e| format!("the loaded plan cannot be used, audio passes through: {e:#}")),
             None => self.engine.clear_plan().map_err(|e| format!("cannot return to dry: {e:#}")),

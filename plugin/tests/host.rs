@@ -312,9 +312,7 @@ const FADE: usize = 960;
 fn a_state_loaded_while_active_plays_after_the_crossfade() {
     let entry = entry();
     let mut plugin = instance(&entry);
-    // The session starts with Fault on and no plan: dry.
-    let empty = { let mut s = state_json(&save_state(&mut plugin)); s["params"]["fault"] = serde_json::json!({"bool": true}); state_bytes(&s) };
-    load_state(&mut plugin, &empty);
+    // The session starts with Fault off and no plan: dry.
     let plan = plan();
     let with_plan = state_with(&mut plugin, &plan, &[("fault", serde_json::json!({"bool": true}))]);
     let input = clip(48_000, 3.0);
@@ -332,7 +330,8 @@ fn a_state_loaded_while_active_plays_after_the_crossfade() {
         assert_eq!(out[c][..t0], input[c][..t0], "channel {c}: dry before the load");
     }
     // From the block after the load the new chain runs on the input from there: after the
-    // crossfade the output is the offline render of that stretch, sample for sample.
+    // crossfade (and Fault on's ramp, shorter) the output is the offline render of that stretch,
+    // sample for sample.
     let tail: Vec<Vec<f32>> = input.iter().map(|c| c[t0..].to_vec()).collect();
     let offline = faultline::offline::apply_plan(&plan, Audio { sample_rate: 48_000, channels: tail }).unwrap();
     for c in 0..2 {
@@ -369,4 +368,42 @@ fn a_state_without_a_plan_loaded_while_a_plan_plays_returns_to_dry() {
     }
     assert_ne!(out[0][t0..t0 + FADE], input[0][t0..t0 + FADE], "a crossfade, not a cut");
     assert_eq!(state_json(&save_state(&mut plugin))["fields"]["plan"], "null");
+}
+
+#[test]
+fn fault_on_without_a_plan_plays_the_machines_default_plan_and_it_follows_the_machine() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    let ids = param_ids(&mut plugin);
+    let index = |m: MachineType| MachineType::ALL.iter().position(|x| *x == m).unwrap() as i64;
+    let mut s = state_json(&save_state(&mut plugin));
+    s["params"]["machine"] = serde_json::json!({"i32": index(MachineType::Valve)});
+    load_state(&mut plugin, &state_bytes(&s));
+    let input = clip(48_000, 3.0);
+    let mut sizes = Vec::new();
+    let mut blocks = || {
+        sizes.push(512);
+        512
+    };
+    let mut seen = Vec::new();
+    // The host turns Fault on at block 10 with no plan; the plan is made on nice-plug's background
+    // thread: give it time before blocks 20 and 200. At block 150 the host switches Machine.
+    let events = [(10, ids["Fault on"], 1.0), (150, ids["Machine"], index(MachineType::Fan) as f64)];
+    let out = run_with(&mut plugin, 48_000.0, 512, &input, &mut blocks, &events, &mut |k, p| {
+        if k == 20 || k == 200 {
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            seen.push(state_json(&save_state(p))["fields"]["plan"].as_str().map(str::to_string));
+        }
+    });
+    let plan_of = |text: &Option<String>| -> FaultPlan { serde_json::from_str::<Option<FaultPlan>>(text.as_deref().unwrap()).unwrap().expect("a plan") };
+    let (a, b) = (plan_of(&seen[0]), plan_of(&seen[1]));
+    assert_eq!(a.machine, "valve");
+    assert_eq!(a.provenance.planner, "keyword");
+    assert!(a.provenance.notes[0].starts_with("default plan"), "{:?}", a.provenance.notes);
+    assert!(a.caption.contains(MachineType::Valve.typical_fault()), "{}", a.caption);
+    assert_eq!(b.machine, "fan", "a default plan follows Machine");
+    // Sound: dry until Fault on and the plan (before block 20), the fault after it.
+    let t20 = 20 * 512;
+    assert_eq!(out[0][..10 * 512], input[0][..10 * 512]);
+    assert_ne!(out[0][t20 + FADE..t20 + FADE + 48_000], input[0][t20 + FADE..t20 + FADE + 48_000]);
 }
