@@ -25,13 +25,17 @@ pub struct Faultline {
     processor: Processor,
     /// Fault on in the last block (a default plan is made when it turns on with no plan).
     fault_was_on: bool,
+    /// The host transport was playing in the last block.
+    was_playing: bool,
+    /// Where the timeline should be at the next block if the host did not jump.
+    next_pos: Option<i64>,
 }
 
 impl Default for Faultline {
     fn default() -> Self {
         let (processor, engine) = engine::start(AnalysisConfig::default());
         let engine = Arc::new(engine);
-        Self { params: Arc::new(FaultlineParams::new(engine.clone())), engine, processor, fault_was_on: false }
+        Self { params: Arc::new(FaultlineParams::new(engine.clone())), engine, processor, fault_was_on: false, was_playing: false, next_pos: None }
     }
 }
 
@@ -44,6 +48,20 @@ impl Faultline {
         c.set_mix(self.params.mix.value());
         c.set_bypass(self.params.bypass.value());
         c.set_machine(self.params.machine.value().max(0) as usize);
+    }
+
+    /// Restarts the fault chains (their random streams, phases and filter memory) when the host
+    /// transport starts playing or jumps, so two bounces of the same range from the same start
+    /// are sample-identical however long the plugin ran before. Allocation-free.
+    fn follow_transport(&mut self, transport: &Transport, samples: usize) {
+        let pos = transport.pos_samples();
+        // Positions from a seconds timeline are rounded: allow a sample of slack.
+        let jumped = matches!((pos, self.next_pos), (Some(p), Some(e)) if (p - e).abs() > 1);
+        if transport.playing && (!self.was_playing || jumped) {
+            self.processor.reset();
+        }
+        self.was_playing = transport.playing;
+        self.next_pos = if transport.playing { pos.map(|p| p + samples as i64) } else { None };
     }
 
     /// Makes sure the engine holds the saved plan and model before the processor is prepared
@@ -90,6 +108,7 @@ impl Plugin for Faultline {
 
     fn activate(&mut self, layout: &AudioIOLayout, buffer_config: &BufferConfig, _context: &mut impl ActivateContext<Self>) -> bool {
         self.fault_was_on = false;
+        (self.was_playing, self.next_pos) = (false, None);
         self.restore_state();
         self.sync_controls();
         let channels = layout.main_output_channels.map_or(2, NonZeroU32::get) as usize;
@@ -109,6 +128,7 @@ impl Plugin for Faultline {
 
     fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
         self.sync_controls();
+        self.follow_transport(context.transport(), buffer.samples());
         // Fault on with no plan (or with a default plan for another machine): the plan is made
         // off the audio thread and crossfades in a few milliseconds later.
         let machine = self.params.machine.value();

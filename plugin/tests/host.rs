@@ -109,6 +109,35 @@ fn run(
     run_with(plugin, rate, max_block, input, blocks, events, &mut |_, _| {})
 }
 
+/// The host's transport for block k: `None` stopped, `Some(seconds)` playing at that position.
+type Timeline<'a> = &'a dyn Fn(usize) -> Option<f64>;
+
+fn transport_at(timeline: Option<Timeline<'_>>, k: usize) -> Option<clack_host::events::event_types::TransportEvent> {
+    use clack_host::events::event_types::{TransportEvent, TransportFlags};
+    let seconds = timeline?(k);
+    let flags = if seconds.is_some() { TransportFlags::IS_PLAYING | TransportFlags::HAS_SECONDS_TIMELINE } else { TransportFlags::empty() };
+    let mut t = TransportEvent {
+        header: clack_host::events::EventHeader::new_core(0, clack_host::events::EventFlags::empty()),
+        flags,
+        song_pos_beats: Default::default(),
+        song_pos_seconds: Default::default(),
+        tempo: 120.0,
+        tempo_inc: 0.0,
+        loop_start_beats: Default::default(),
+        loop_end_beats: Default::default(),
+        loop_start_seconds: Default::default(),
+        loop_end_seconds: Default::default(),
+        bar_start: Default::default(),
+        bar_number: 0,
+        time_signature_numerator: 4,
+        time_signature_denominator: 4,
+    };
+    if let Some(s) = seconds {
+        t.song_pos_seconds = clack_host::utils::SecondsTime::from_float(s);
+    }
+    Some(t)
+}
+
 /// `run`, calling `between(k, plugin)` on the main thread before block k (a host loading a
 /// project state while the plugin is active and processing).
 fn run_with(
@@ -119,6 +148,21 @@ fn run_with(
     blocks: &mut dyn FnMut() -> usize,
     events: &[(usize, ClapId, f64)],
     between: &mut dyn FnMut(usize, &mut PluginInstance<TestHost>),
+) -> [Vec<f32>; 2] {
+    run_timed(plugin, rate, max_block, input, blocks, events, between, None)
+}
+
+/// `run_with`, giving the plugin the host transport of `timeline` for each block.
+#[allow(clippy::too_many_arguments)]
+fn run_timed(
+    plugin: &mut PluginInstance<TestHost>,
+    rate: f64,
+    max_block: u32,
+    input: &[Vec<f32>; 2],
+    blocks: &mut dyn FnMut() -> usize,
+    events: &[(usize, ClapId, f64)],
+    between: &mut dyn FnMut(usize, &mut PluginInstance<TestHost>),
+    timeline: Option<Timeline<'_>>,
 ) -> [Vec<f32>; 2] {
     let config = PluginAudioConfiguration { sample_rate: rate, min_frames_count: 1, max_frames_count: max_block };
     let processor = plugin.activate(|_, _| (), config).expect("activate");
@@ -147,7 +191,8 @@ fn run_with(
             latency: 0,
             channels: AudioPortBufferType::f32_output_only(outs.iter_mut().map(|b| &mut b[..n])),
         }]);
-        processor.process(&input_audio, &mut output_audio, &in_events, &mut output_events, None, None).expect("process");
+        let transport = transport_at(timeline, k);
+        processor.process(&input_audio, &mut output_audio, &in_events, &mut output_events, None, transport.as_ref()).expect("process");
         for c in 0..2 {
             out[c].extend_from_slice(&outs[c][..n]);
         }
@@ -406,4 +451,35 @@ fn fault_on_without_a_plan_plays_the_machines_default_plan_and_it_follows_the_ma
     let t20 = 20 * 512;
     assert_eq!(out[0][..10 * 512], input[0][..10 * 512]);
     assert_ne!(out[0][t20 + FADE..t20 + FADE + 48_000], input[0][t20 + FADE..t20 + FADE + 48_000]);
+}
+
+#[test]
+fn bounces_of_the_same_range_are_identical_and_a_jump_restarts_the_fault() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    let state = state_with(&mut plugin, &plan(), &[("fault", serde_json::json!({"bool": true}))]);
+    load_state(&mut plugin, &state);
+    const BLOCK: usize = 480;
+    // Blocks: 50 stopped (the plugin runs free), 100 playing from 0 s, 100 after a jump back to
+    // 0 s, 30 stopped, 100 playing from 0 s again — the same stretch of music three times.
+    let take = faultline::synth::normal_clip(MachineType::Pump, 1.0, 48_000, 4);
+    let before = faultline::synth::normal_clip(MachineType::Fan, 0.5, 48_000, 5);
+    let gap = vec![0.0f32; 30 * BLOCK];
+    let mono: Vec<f32> = [&before[..], &take, &take, &gap, &take].concat();
+    let input = [mono.clone(), mono.iter().map(|v| 0.5 * v).collect()];
+    let timeline = |k: usize| -> Option<f64> {
+        let seconds = |j: usize| (j * BLOCK) as f64 / 48_000.0;
+        match k {
+            0..50 => None,
+            50..150 => Some(seconds(k - 50)),
+            150..250 => Some(seconds(k - 150)),
+            250..280 => None,
+            _ => Some(seconds(k - 280)),
+        }
+    };
+    let out = run_timed(&mut plugin, 48_000.0, BLOCK as u32, &input, &mut || BLOCK, &[], &mut |_, _| {}, Some(&timeline));
+    let section = |from_block: usize| &out[0][from_block * BLOCK..from_block * BLOCK + take.len()];
+    assert_ne!(section(50), &take[..], "the fault plays");
+    assert_eq!(section(50), section(280), "two bounces of the same range, sample for sample");
+    assert_eq!(section(50), section(150), "a jump back restarts the fault from the same state");
 }
