@@ -379,8 +379,8 @@ fn a_state_loaded_while_active_plays_after_the_crossfade() {
     // sample for sample.
     let tail: Vec<Vec<f32>> = input.iter().map(|c| c[t0..].to_vec()).collect();
     let offline = faultline::offline::apply_plan(&plan, Audio { sample_rate: 48_000, channels: tail }).unwrap();
-    for c in 0..2 {
-        assert_eq!(out[c][t0 + FADE..], offline.channels[c][FADE..], "channel {c}: the loaded plan plays");
+    for (c, (got, want)) in out.iter().zip(&offline.channels).enumerate() {
+        assert_eq!(got[t0 + FADE..], want[FADE..], "channel {c}: the loaded plan plays");
     }
     // And the plugin says so when asked for its state.
     assert!(state_json(&save_state(&mut plugin))["fields"]["plan"].as_str().is_some_and(|p| p.contains("squeak")));
