@@ -210,3 +210,39 @@ fn reference_faults_carry_their_metadata_and_per_clip_descriptions_reach_the_pla
     assert_eq!(json["describe"], "per-clip");
     assert!(std::fs::read_to_string(report.join("report.md")).unwrap().contains("fault descriptions per reference clip"));
 }
+
+#[test]
+fn a_dcase_2020_layout_is_read_as_it_ships() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = dir.path().join("synth");
+    ok(&["synth", "--machine", "fan,valve", "--count", "6", "--test-count", "4", "--seconds", "2", "--out", synth.to_str().unwrap(), "--quiet"]);
+    // The same clips under DCASE 2020 Task 2 names: <machine>/<split>/<label>_id_00_<8 digits>.wav.
+    let data = dir.path().join("dcase2020");
+    for machine in ["fan", "valve"] {
+        for split in ["train", "test"] {
+            let to = data.join(machine).join(split);
+            std::fs::create_dir_all(&to).unwrap();
+            for e in std::fs::read_dir(synth.join(machine).join(split)).unwrap() {
+                let p = e.unwrap().path();
+                let Some(c) = faultline::dataset::ClipName::parse(p.file_name().unwrap().to_str().unwrap()) else { continue };
+                let name = format!("{}_id_00_{:08}.wav", if c.anomaly { "anomaly" } else { "normal" }, c.index);
+                std::fs::copy(&p, to.join(name)).unwrap();
+            }
+        }
+    }
+    let d = data.to_str().unwrap();
+    let report = dir.path().join("report");
+    ok(&["evaluate", "--data", d, "--out", report.to_str().unwrap(), "--epochs", "2", "--planner", "keyword", "--plan-seeds", "1", "--resamples", "100", "--quiet"]);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["model"]["clips"], 12, "6 training clips a machine");
+    for d in json["detections"].as_array().unwrap() {
+        assert_eq!((d["normals"].as_u64(), d["anomalies"].as_u64()), (Some(4), Some(4)), "{d}");
+    }
+    let rendered: Vec<String> = std::fs::read_dir(report.join("anomalies").join("keyword").join("seed_0").join("fan"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".wav"))
+        .collect();
+    assert_eq!(rendered.len(), 4);
+    assert!(rendered.iter().all(|n| n.starts_with("anomaly_id_00_") && n.len() == "anomaly_id_00_00000000.wav".len()), "{rendered:?}");
+}

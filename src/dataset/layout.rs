@@ -1,6 +1,10 @@
-//! The DCASE / MIMII DG folder layout:
-//! `<machine>/<train|test>/section_00_<source|target>_<train|test>_<normal|anomaly>_<0000>_<k>_<v>….wav`
-//! and `<machine>/attributes_00.csv` with `file_name,d1p,d1v,d2p,d2v,…`.
+//! The DCASE folder layouts, `<machine>/<train|test>/<clip>.wav`, with two namings:
+//! - DCASE 2021–2025 (MIMII DUE/DG, ToyADMOS2):
+//!   `section_00_<source|target>_<train|test>_<normal|anomaly>_<0000>_<k>_<v>….wav`, and
+//!   `<machine>/attributes_00.csv` with `file_name,d1p,d1v,d2p,d2v,…`;
+//! - DCASE 2020 Task 2 (MIMII and ToyADMOS): `<normal|anomaly>_id_<XX>_<00000000>.wav`; the machine
+//!   id acts as the section, every clip is in the one (source) domain, and the split is the
+//!   folder's. Evaluation-set files without a label (`id_XX_….wav`) are not read.
 
 use std::path::{Path, PathBuf};
 
@@ -19,19 +23,35 @@ impl Split {
     }
 }
 
+/// Which naming a file name uses (a renamed clip keeps its dataset's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Naming {
+    /// `section_XX_<domain>_<split>_<label>_NNNN_…` (DCASE 2021–2025).
+    #[default]
+    Sections,
+    /// `<label>_id_XX_NNNNNNNN` (DCASE 2020).
+    Ids,
+}
+
 /// What a DCASE file name says about a clip.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClipName {
     pub section: String,
     pub domain: String,
+    /// The split; a DCASE 2020 name does not carry it, so `parse` says `Test` and `scan` sets
+    /// the folder's.
     pub split: Split,
     pub anomaly: bool,
     pub index: usize,
     pub attributes: Vec<(String, String)>,
+    pub naming: Naming,
 }
 
 impl ClipName {
     pub fn file_name(&self) -> String {
+        if self.naming == Naming::Ids {
+            return format!("{}_id_{}_{:08}.wav", if self.anomaly { "anomaly" } else { "normal" }, self.section, self.index);
+        }
         let mut s = format!(
             "section_{}_{}_{}_{}_{:04}",
             self.section,
@@ -49,10 +69,25 @@ impl ClipName {
         s + ".wav"
     }
 
-    /// Parses a DCASE file name; `None` if it is not one.
+    /// Parses a DCASE file name (either naming); `None` if it is not one.
     pub fn parse(file_name: &str) -> Option<Self> {
         let stem = file_name.strip_suffix(".wav")?;
         let parts: Vec<&str> = stem.split('_').collect();
+        if let ["normal" | "anomaly", "id", id, index] = parts[..] {
+            let ok = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+            if !(ok(id, 2) && ok(index, 8)) {
+                return None;
+            }
+            return Some(Self {
+                section: id.into(),
+                domain: "source".into(),
+                split: Split::Test,
+                anomaly: parts[0] == "anomaly",
+                index: index.parse().ok()?,
+                attributes: Vec::new(),
+                naming: Naming::Ids,
+            });
+        }
         if parts.len() < 6 || parts[0] != "section" {
             return None;
         }
@@ -68,7 +103,7 @@ impl ClipName {
         };
         let index = parts[5].parse().ok()?;
         let attributes = parts[6..].chunks(2).filter(|c| c.len() == 2).map(|c| (c[0].to_string(), c[1].to_string())).collect();
-        Some(Self { section: parts[1].into(), domain: parts[2].into(), split, anomaly, index, attributes })
+        Some(Self { section: parts[1].into(), domain: parts[2].into(), split, anomaly, index, attributes, naming: Naming::Sections })
     }
 }
 
@@ -78,7 +113,10 @@ pub fn scan(root: &Path, machine: &str, split: Split) -> std::io::Result<Vec<(Pa
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))? {
         let path = entry?.path();
-        if let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(ClipName::parse) {
+        if let Some(mut name) = path.file_name().and_then(|n| n.to_str()).and_then(ClipName::parse) {
+            if name.naming == Naming::Ids {
+                name.split = split;
+            }
             out.push((path, name));
         }
     }
@@ -107,6 +145,26 @@ pub fn attributes_csv(machine: &str, clips: &[ClipName]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dcase_2020_names_parse_round_trip_and_take_the_folder_split() {
+        let c = ClipName::parse("anomaly_id_02_00000117.wav").unwrap();
+        assert_eq!((c.section.as_str(), c.domain.as_str(), c.anomaly, c.index, c.naming), ("02", "source", true, 117, Naming::Ids));
+        assert_eq!(c.file_name(), "anomaly_id_02_00000117.wav");
+        let n = ClipName { anomaly: false, ..c };
+        assert_eq!(n.file_name(), "normal_id_02_00000117.wav");
+        // The eval set's unlabeled names and near misses are not clips of a labeled set.
+        for bad in ["id_02_00000117.wav", "normal_id_2_00000117.wav", "normal_id_02_117.wav", "normal_id_02_0000011x.wav"] {
+            assert!(ClipName::parse(bad).is_none(), "{bad}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let train = dir.path().join("fan").join("train");
+        std::fs::create_dir_all(&train).unwrap();
+        std::fs::write(train.join("normal_id_00_00000000.wav"), b"").unwrap();
+        let found = scan(dir.path(), "fan", Split::Train).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1.split, Split::Train);
+    }
 
     #[test]
     fn dcase_names_round_trip() {

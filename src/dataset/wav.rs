@@ -41,7 +41,13 @@ pub enum WavError {
     Empty { path: PathBuf },
     #[error("{path}: cannot write WAV: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+    #[error("{path}: sample rate {rate} Hz is outside {} to {} Hz", SAMPLE_RATES.start(), SAMPLE_RATES.end())]
+    SampleRate { path: PathBuf, rate: u32 },
 }
+
+/// Sample rates a clip may declare: the fault DSP is built for 8–192 kHz, and a header outside
+/// that is a damaged file, not audio.
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 8_000..=192_000;
 
 /// Reads a whole WAV file; a corrupt or truncated file is an error naming it.
 pub fn read_wav(path: &Path) -> Result<Audio, WavError> {
@@ -51,6 +57,9 @@ pub fn read_wav(path: &Path) -> Result<Audio, WavError> {
     let ch = spec.channels as usize;
     if ch == 0 {
         return Err(WavError::Empty { path: path.to_path_buf() });
+    }
+    if !SAMPLE_RATES.contains(&spec.sample_rate) {
+        return Err(WavError::SampleRate { path: path.to_path_buf(), rate: spec.sample_rate });
     }
     let interleaved: Vec<f32> = match spec.sample_format {
         hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>().map_err(err)?,
@@ -112,6 +121,22 @@ pub fn write_wav_atomic(path: &Path, audio: &Audio, format: SampleFormat) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_with_an_absurd_sample_rate_is_a_named_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for rate in [1u32, 7_999, 192_001] {
+            let path = dir.path().join(format!("r{rate}.wav"));
+            let spec = hound::WavSpec { channels: 1, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+            let mut w = hound::WavWriter::create(&path, spec).unwrap();
+            for _ in 0..100 {
+                w.write_sample(0i16).unwrap();
+            }
+            w.finalize().unwrap();
+            let e = read_wav(&path).unwrap_err().to_string();
+            assert!(e.contains(&format!("sample rate {rate} Hz")) && e.contains(&path.display().to_string()), "{e}");
+        }
+    }
 
     fn tone(ch: usize) -> Audio {
         Audio {

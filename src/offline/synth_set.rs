@@ -78,6 +78,7 @@ fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<
             anomaly: fault.is_some(),
             index,
             attributes: attrs.0.clone(),
+            naming: Default::default(),
         };
         let seed = derive_seed(machine_seed, (split as u64) << 40 | (fault.is_some() as u64) << 32 | index as u64);
         // Reference faults from barely there to as strong as the machine, on the one scale.
