@@ -12,11 +12,48 @@ use nice_plug::prelude::*;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-/// Work the audio thread hands to nice-plug's background thread.
-#[derive(Clone, Copy, Debug)]
-pub enum Task {
-    /// Make and play the machine's default plan.
-    DefaultPlan(faultline::machine::MachineType),
+/// The thread that makes default plans (the audio thread only raises a flag and unparks it).
+/// Our own thread rather than nice-plug's background tasks: a task that arrives while the plugin
+/// is being destroyed makes nice-plug's shared worker exit, and its drop then aborts the host
+/// (seen in clap-validator's param-fuzz-basic, about 1 run in 30).
+struct DefaultPlanner {
+    thread: Option<std::thread::JoinHandle<()>>,
+    handle: std::thread::Thread,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl DefaultPlanner {
+    fn spawn(params: Arc<FaultlineParams>) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("faultline-default-plan".into())
+            .spawn(move || {
+                while !flag.load(std::sync::atomic::Ordering::Acquire) {
+                    if params.plan.requested.load(std::sync::atomic::Ordering::Acquire) {
+                        params.plan.make_default(params.plan.requested_machine());
+                    }
+                    std::thread::park_timeout(std::time::Duration::from_millis(100));
+                }
+            })
+            .expect("spawn the default-plan thread");
+        Self { handle: thread.thread().clone(), thread: Some(thread), stop }
+    }
+
+    /// Wakes the thread (allocation-free: a futex wake).
+    fn wake(&self) {
+        self.handle.unpark();
+    }
+}
+
+impl Drop for DefaultPlanner {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        self.handle.unpark();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 pub struct Faultline {
@@ -29,13 +66,16 @@ pub struct Faultline {
     was_playing: bool,
     /// Where the timeline should be at the next block if the host did not jump.
     next_pos: Option<i64>,
+    planner: DefaultPlanner,
 }
 
 impl Default for Faultline {
     fn default() -> Self {
         let (processor, engine) = engine::start(AnalysisConfig::default());
         let engine = Arc::new(engine);
-        Self { params: Arc::new(FaultlineParams::new(engine.clone())), engine, processor, fault_was_on: false, was_playing: false, next_pos: None }
+        let params = Arc::new(FaultlineParams::new(engine.clone()));
+        let planner = DefaultPlanner::spawn(params.clone());
+        Self { params, engine, processor, fault_was_on: false, was_playing: false, next_pos: None, planner }
     }
 }
 
@@ -88,19 +128,13 @@ impl Plugin for Faultline {
     ];
 
     type SysExMessage = ();
-    type BackgroundTask = Task;
+    type BackgroundTask = ();
     type Editor = editor::FaultlineEditor;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
     }
 
-    fn task_executor(&mut self) -> TaskExecutor<Self> {
-        let params = self.params.clone();
-        Box::new(move |task| match task {
-            Task::DefaultPlan(machine) => params.plan.make_default(machine),
-        })
-    }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         Some(editor::FaultlineEditor::new(self.params.clone(), self.engine.clone()))
@@ -129,15 +163,15 @@ impl Plugin for Faultline {
     fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
         self.sync_controls();
         self.follow_transport(context.transport(), buffer.samples());
-        // Fault on with no plan (or with a default plan for another machine): the plan is made
-        // off the audio thread and crossfades in a few milliseconds later.
+        // Fault turning on with no plan (or a default plan for another machine): the plan is
+        // made on the default-plan thread and crossfades in a few milliseconds later.
         let machine = self.params.machine.value();
         let on = self.params.fault_on.value();
         let turned_on = on && !self.fault_was_on;
         self.fault_was_on = on;
         if on && self.params.plan.wants_default(machine, turned_on) {
-            self.params.plan.requested.store(true, std::sync::atomic::Ordering::Release);
-            context.execute_background(Task::DefaultPlan(self.params.machine()));
+            self.params.plan.request(machine);
+            self.planner.wake();
         }
         self.processor.process(buffer.as_slice());
         ProcessStatus::Normal

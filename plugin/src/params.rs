@@ -65,7 +65,7 @@ impl FaultlineParams {
             score_mode: IntParam::new("Score", 0, IntRange::Linear { min: 0, max: ScoreKind::ALL.len() as i32 - 1 })
                 .with_value_to_string(Arc::new(|v| ScoreKind::ALL[v.clamp(0, 1) as usize].name().to_string()))
                 .with_string_to_value(Arc::new(|s| ScoreKind::ALL.iter().position(|k| k.name().eq_ignore_ascii_case(s.trim())).map(|i| i as i32))),
-            plan: PlanState { engine: engine.clone(), plan: Mutex::new(None), present: AtomicBool::new(false), default_for: AtomicI32::new(DEFAULT_NONE), requested: AtomicBool::new(false) },
+            plan: PlanState { engine: engine.clone(), plan: Mutex::new(None), present: AtomicBool::new(false), default_for: AtomicI32::new(DEFAULT_NONE), requested: AtomicBool::new(false), requested_for: AtomicI32::new(0) },
             model_path: ModelState { engine: engine.clone(), path: Mutex::new(None), loaded: Mutex::new(None) },
             book: BookState { engine, restored: Mutex::new(None) },
             editor_size: Mutex::new(EDITOR_SIZE),
@@ -94,8 +94,10 @@ pub struct PlanState {
     /// The machine a default plan was made for (`DEFAULT_NONE` for a user's or a loaded plan):
     /// a default plan follows the Machine parameter, a user's plan stays.
     default_for: AtomicI32,
-    /// A default plan has been asked of the background thread and not made yet.
+    /// A default plan has been asked of the default-plan thread and not made yet.
     pub requested: AtomicBool,
+    /// The machine index it was asked for.
+    requested_for: AtomicI32,
 }
 
 /// `PlanState::default_for` when the plan is not a default one.
@@ -128,9 +130,20 @@ impl PlanState {
         if self.present.load(Ordering::Acquire) { default_for != DEFAULT_NONE && default_for != machine } else { fault_turned_on }
     }
 
+    /// Asks for a default plan for machine index `machine` (audio thread; allocation-free).
+    pub fn request(&self, machine: i32) {
+        self.requested_for.store(machine, Ordering::Release);
+        self.requested.store(true, Ordering::Release);
+    }
+
+    /// The machine the pending request is for.
+    pub fn requested_machine(&self) -> MachineType {
+        MachineType::ALL[self.requested_for.load(Ordering::Acquire).clamp(0, MachineType::ALL.len() as i32 - 1) as usize]
+    }
+
     /// Makes and plays the default plan for `machine`: its typical faults through the keyword
-    /// planner, seeded by the machine, with the provenance saying why. Runs on nice-plug's
-    /// background thread. A user's plan made meanwhile wins.
+    /// planner, seeded by the machine, with the provenance saying why. Runs on the plugin's
+    /// default-plan thread. A user's plan made meanwhile wins.
     pub fn make_default(&self, machine: MachineType) {
         let index = MachineType::ALL.iter().position(|m| *m == machine).unwrap_or(0) as i32;
         if self.default_still_wanted(index) {
