@@ -18,39 +18,45 @@ use std::sync::Arc;
 /// (seen in clap-validator's param-fuzz-basic, about 1 run in 30).
 struct DefaultPlanner {
     thread: Option<std::thread::JoinHandle<()>>,
-    handle: std::thread::Thread,
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl DefaultPlanner {
-    fn spawn(params: Arc<FaultlineParams>) -> Self {
+    /// Starts the thread; if the system refuses one, default plans are off and the editor says so
+    /// (the host must not crash for it).
+    fn spawn(params: Arc<FaultlineParams>, engine: &EngineHandle) -> Self {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("faultline-default-plan".into())
-            .spawn(move || {
-                while !flag.load(std::sync::atomic::Ordering::Acquire) {
-                    if params.plan.requested.load(std::sync::atomic::Ordering::Acquire) {
-                        params.plan.make_default(params.plan.requested_machine());
-                    }
-                    std::thread::park_timeout(std::time::Duration::from_millis(100));
+        let thread = std::thread::Builder::new().name("faultline-default-plan".into()).spawn(move || {
+            while !flag.load(std::sync::atomic::Ordering::Acquire) {
+                if params.plan.requested.load(std::sync::atomic::Ordering::Acquire) {
+                    params.plan.make_default(params.plan.requested_machine());
                 }
+                std::thread::park_timeout(std::time::Duration::from_millis(100));
+            }
+        });
+        let thread = thread
+            .map_err(|e| {
+                nice_log!("Faultline: no default-plan thread: {e}");
+                engine.report_error(format!("default plans are off: cannot start their thread: {e}"));
             })
-            .expect("spawn the default-plan thread");
-        Self { handle: thread.thread().clone(), thread: Some(thread), stop }
+            .ok();
+        Self { thread, stop }
     }
 
     /// Wakes the thread (allocation-free: a futex wake).
     fn wake(&self) {
-        self.handle.unpark();
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
+        }
     }
 }
 
 impl Drop for DefaultPlanner {
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Release);
-        self.handle.unpark();
         if let Some(t) = self.thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
     }
@@ -74,7 +80,7 @@ impl Default for Faultline {
         let (processor, engine) = engine::start(AnalysisConfig::default());
         let engine = Arc::new(engine);
         let params = Arc::new(FaultlineParams::new(engine.clone()));
-        let planner = DefaultPlanner::spawn(params.clone());
+        let planner = DefaultPlanner::spawn(params.clone(), &engine);
         Self { params, engine, processor, fault_was_on: false, was_playing: false, next_pos: None, planner }
     }
 }

@@ -123,11 +123,14 @@ impl PlanState {
     /// when Fault turns on with no plan, or when Machine moves away from a default plan's machine.
     /// A state loaded without a plan while Fault stays on stays dry: that is the project's choice.
     pub fn wants_default(&self, machine: i32, fault_turned_on: bool) -> bool {
-        if self.requested.load(Ordering::Acquire) {
-            return false;
-        }
+        !self.requested.load(Ordering::Acquire) && self.default_fits(machine, fault_turned_on)
+    }
+
+    /// Whether a default plan for `machine` should replace what plays: none plays (and Fault
+    /// just turned on), or a default plan for another machine does.
+    fn default_fits(&self, machine: i32, no_plan_counts: bool) -> bool {
         let default_for = self.default_for.load(Ordering::Acquire);
-        if self.present.load(Ordering::Acquire) { default_for != DEFAULT_NONE && default_for != machine } else { fault_turned_on }
+        if self.present.load(Ordering::Acquire) { default_for != DEFAULT_NONE && default_for != machine } else { no_plan_counts }
     }
 
     /// Asks for a default plan for machine index `machine` (audio thread; allocation-free).
@@ -146,7 +149,8 @@ impl PlanState {
     /// default-plan thread. A user's plan made meanwhile wins.
     pub fn make_default(&self, machine: MachineType) {
         let index = MachineType::ALL.iter().position(|m| *m == machine).unwrap_or(0) as i32;
-        if self.default_still_wanted(index) {
+        // Still wanted: no user plan arrived since the request.
+        if self.default_fits(index, true) {
             let request = faultline::plan::PlanRequest { machine: machine.name().into(), attributes: vec![], fault: machine.typical_fault().into(), seed: index as u64 };
             match faultline::plan::planner_by_name("keyword").and_then(|p| p.plan(&request)) {
                 Ok(mut plan) => {
@@ -160,12 +164,6 @@ impl PlanState {
             }
         }
         self.requested.store(false, Ordering::Release);
-    }
-
-    /// No user plan arrived since the request.
-    fn default_still_wanted(&self, machine: i32) -> bool {
-        let default_for = self.default_for.load(Ordering::Acquire);
-        !self.present.load(Ordering::Acquire) || (default_for != DEFAULT_NONE && default_for != machine)
     }
 }
 

@@ -350,6 +350,16 @@ fn a_saved_plan_that_no_longer_builds_passes_audio_through() {
     assert_eq!(out, input, "activation succeeds and the audio is untouched");
 }
 
+/// Random block sizes 1..=max (seeded) adding up to at least `len` samples.
+fn random_blocks(seed: u64, max: usize, len: usize) -> Vec<usize> {
+    let mut rng = Rng::new(seed);
+    let mut sizes = Vec::new();
+    while sizes.iter().sum::<usize>() < len {
+        sizes.push(1 + rng.below(max));
+    }
+    sizes
+}
+
 /// Samples the engine takes to crossfade to a new chain (`CROSSFADE_SECONDS` at 48 kHz).
 const FADE: usize = 960;
 
@@ -361,13 +371,9 @@ fn a_state_loaded_while_active_plays_after_the_crossfade() {
     let plan = plan();
     let with_plan = state_with(&mut plugin, &plan, &[("fault", serde_json::json!({"bool": true}))]);
     let input = clip(48_000, 3.0);
-    let mut rng = Rng::new(9);
-    let mut sizes = Vec::new();
-    let mut blocks = || {
-        let n = 1 + rng.below(700);
-        sizes.push(n);
-        n
-    };
+    let sizes = random_blocks(9, 700, input[0].len());
+    let mut next = sizes.iter().copied();
+    let mut blocks = || next.next().expect("enough block sizes");
     // The host reopens the project's state while the plugin runs, before block 120.
     let out = run_with(&mut plugin, 48_000.0, 1024, &input, &mut blocks, &[], &mut |k, p| if k == 120 { load_state(p, &with_plan) });
     let t0: usize = sizes[..120].iter().sum();
@@ -397,13 +403,9 @@ fn a_state_without_a_plan_loaded_while_a_plan_plays_returns_to_dry() {
     without["fields"]["plan"] = serde_json::Value::String("null".into());
     let without = state_bytes(&without);
     let input = clip(48_000, 3.0);
-    let mut rng = Rng::new(10);
-    let mut sizes = Vec::new();
-    let mut blocks = || {
-        let n = 1 + rng.below(700);
-        sizes.push(n);
-        n
-    };
+    let sizes = random_blocks(10, 700, input[0].len());
+    let mut next = sizes.iter().copied();
+    let mut blocks = || next.next().expect("enough block sizes");
     let out = run_with(&mut plugin, 48_000.0, 1024, &input, &mut blocks, &[], &mut |k, p| if k == 150 { load_state(p, &without) });
     let t0: usize = sizes[..150].iter().sum();
     let offline = faultline::offline::apply_plan(&plan, Audio { sample_rate: 48_000, channels: input.to_vec() }).unwrap();

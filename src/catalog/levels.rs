@@ -26,7 +26,8 @@ pub fn on_machines(spec: &'static FaultSpec, intensity: f32, seconds: f32, seed:
         .map(|&m| {
             let x = crate::synth::normal_clip(m, seconds, sr, seed);
             let y = apply(spec, intensity, &x, sr, seed);
-            (m, fault_level_db(&x, &y, sr), max_band_change_db(&x, &y, sr))
+            let (fx, fy) = (Frames::of(&x, sr), Frames::of(&y, sr));
+            (m, level_of_change(fx.change_db(&fy)), fx.max_band_change_db(&fy))
         })
         .collect()
 }

@@ -126,16 +126,41 @@ pub fn scan(root: &Path, machine: &str, split: Split) -> std::io::Result<Vec<(Pa
 
 /// `attributes_00.csv` text for clips of one machine, as the DCASE 2023+ datasets ship it.
 pub fn attributes_csv(machine: &str, clips: &[ClipName]) -> String {
+    attributes_csv_with_faults(machine, clips, None)
+}
+
+/// A reference fault's columns in a synthetic dataset's attributes CSV.
+pub struct FaultColumns<'a> {
+    pub fault: &'a str,
+    pub severity_db: f32,
+    pub description: &'a str,
+}
+
+/// `attributes_csv`, with `fault,severity_db,description` columns after the attribute pairs when
+/// `faults` is given (one entry per clip; empty fields for normal clips, the description quoted).
+/// DCASE readers take the `dNp,dNv` pairs by position and skip these.
+pub fn attributes_csv_with_faults(machine: &str, clips: &[ClipName], faults: Option<&[Option<FaultColumns<'_>>]>) -> String {
     let width = clips.iter().map(|c| c.attributes.len()).max().unwrap_or(0);
     let mut s = String::from("file_name");
     for i in 1..=width {
         s.push_str(&format!(",d{i}p,d{i}v"));
     }
+    if faults.is_some() {
+        s.push_str(",fault,severity_db,description");
+    }
     s.push('\n');
-    for c in clips {
+    for (i, c) in clips.iter().enumerate() {
         s.push_str(&format!("{machine}/{}/{}", c.split.name(), c.file_name()));
         for (k, v) in &c.attributes {
             s.push_str(&format!(",{k},{v}"));
+        }
+        if let Some(faults) = faults {
+            // Short rows are padded so the fault columns line up.
+            s.push_str(&",,".repeat(width - c.attributes.len()));
+            match faults.get(i).and_then(Option::as_ref) {
+                Some(f) => s.push_str(&format!(",{},{:.2},\"{}\"", f.fault, f.severity_db, f.description.replace('"', "'"))),
+                None => s.push_str(",,,"),
+            }
         }
         s.push('\n');
     }

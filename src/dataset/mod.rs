@@ -3,7 +3,7 @@
 mod layout;
 mod wav;
 
-pub use layout::{attributes_csv, scan, ClipName, Split};
+pub use layout::{attributes_csv, attributes_csv_with_faults, scan, ClipName, FaultColumns, Naming, Split};
 pub use wav::{read_wav, write_wav_atomic, Audio, SampleFormat, WavError};
 
 use std::io::Write;

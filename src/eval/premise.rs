@@ -92,24 +92,26 @@ fn score_machine(model: &Model, data: &Path, machine: &str, intensity: f32, seed
     let (normal_paths, reference_paths) = test_clips(data, machine)?;
     anyhow::ensure!(!normal_paths.is_empty() && !reference_paths.is_empty(), "{machine}: needs normal and anomalous test clips");
     let pair = |s: (f64, f64)| [s.0, s.1];
-    let normal = score_paths(model, &normal_paths)?.into_iter().map(pair).collect();
     let reference = score_paths(model, &reference_paths)?.into_iter().map(pair).collect();
-    let audio: Vec<_> = normal_paths.iter().map(|p| read_wav(p)).collect::<Result<_, _>>()?;
+    // Each normal clip read and brought to the model's rate and one channel once; its score and
+    // every function's render of it come from that.
+    let sr = model.features.sample_rate;
+    let clips: Vec<Vec<f32>> = normal_paths
+        .par_iter()
+        .map(|p| Ok(crate::features::prepare_audio(&read_wav(p)?, sr)))
+        .collect::<anyhow::Result<_>>()?;
+    let score = |lm: &mut LogMel, x: Vec<f32>| -> anyhow::Result<[f64; 2]> {
+        let audio = crate::dataset::Audio { sample_rate: sr, channels: vec![x] };
+        Ok(pair(model.score(super::audio_vectors(&audio, lm)?.view())))
+    };
+    let normal = clips.par_iter().map_init(|| LogMel::new(model.features.clone()), |lm, x| score(lm, x.clone())).collect::<anyhow::Result<Vec<_>>>()?;
     let faulty = CATALOG
         .iter()
         .map(|spec| {
-            audio
+            clips
                 .par_iter()
                 .enumerate()
-                .map_init(
-                    || LogMel::new(model.features.clone()),
-                    |lm, (k, a)| {
-                        let x = crate::features::prepare_audio(a, model.features.sample_rate);
-                        let y = levels::apply(spec, intensity, &x, model.features.sample_rate, crate::dsp::derive_seed(seed, k as u64));
-                        let audio = crate::dataset::Audio { sample_rate: model.features.sample_rate, channels: vec![y] };
-                        Ok(pair(model.score(super::audio_vectors(&audio, lm)?.view())))
-                    },
-                )
+                .map_init(|| LogMel::new(model.features.clone()), |lm, (k, x)| score(lm, levels::apply(spec, intensity, x, sr, crate::dsp::derive_seed(seed, k as u64))))
                 .collect::<anyhow::Result<Vec<_>>>()
         })
         .collect::<anyhow::Result<_>>()?;

@@ -40,33 +40,69 @@ pub fn severity_db(intensity: f64) -> f64 {
     SEVERITY_DB + 20.0 * intensity.max(1e-12).log10()
 }
 
-/// Log-mel power rows of the frames wholly inside the clip (linear power, f64).
-fn interior_frames(x: &[f32], sample_rate: u32) -> (Vec<Vec<f64>>, usize) {
-    let config = FeatureConfig { sample_rate, ..FeatureConfig::default() };
-    let (bands, hop, half) = (config.n_mels, config.hop, config.n_fft / 2);
-    let spec = LogMel::new(config).spectrogram(x);
-    // Frame t spans [t·hop − half, t·hop + half).
-    let first = half.div_ceil(hop);
-    let last = x.len().saturating_sub(half) / hop;
-    let rows = spec
-        .chunks_exact(bands)
-        .enumerate()
-        .filter(|(t, _)| (first..=last).contains(t))
-        .map(|(_, r)| r.iter().map(|v| 10f64.powf(f64::from(*v) / 10.0)).collect())
-        .collect();
-    (rows, bands)
+/// A clip's log-mel power (linear, f64) over the frames wholly inside it: computed once, then
+/// compared with any number of processed versions.
+pub struct Frames {
+    rows: Vec<Vec<f64>>,
+    bands: usize,
+}
+
+impl Frames {
+    pub fn of(x: &[f32], sample_rate: u32) -> Self {
+        let config = FeatureConfig { sample_rate, ..FeatureConfig::default() };
+        let (bands, hop, half) = (config.n_mels, config.hop, config.n_fft / 2);
+        let spec = LogMel::new(config).spectrogram(x);
+        // Frame t spans [t·hop − half, t·hop + half).
+        let first = half.div_ceil(hop);
+        let last = x.len().saturating_sub(half) / hop;
+        let rows = spec
+            .chunks_exact(bands)
+            .enumerate()
+            .filter(|(t, _)| (first..=last).contains(t))
+            .map(|(_, r)| r.iter().map(|v| 10f64.powf(f64::from(*v) / 10.0)).collect())
+            .collect();
+        Self { rows, bands }
+    }
+
+    /// Clip-mean power per band.
+    pub fn mean(&self) -> Vec<f64> {
+        let mut mean = vec![0.0f64; self.bands];
+        for row in &self.rows {
+            mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
+        }
+        mean.iter_mut().for_each(|m| *m /= self.rows.len().max(1) as f64);
+        mean
+    }
+
+    /// Each frame's total power.
+    fn totals(&self) -> impl Iterator<Item = f64> + '_ {
+        self.rows.iter().map(|r| r.iter().sum::<f64>().max(1e-30))
+    }
+
+    /// The largest clip-mean band change of `y` against this clip, dB, over bands within 60 dB of
+    /// the loudest (quieter ones carry no machine sound worth measuring against).
+    pub fn max_band_change_db(&self, y: &Frames) -> f64 {
+        let (px, py) = (self.mean(), y.mean());
+        let loudest = px.iter().cloned().fold(0.0, f64::max);
+        px.iter().zip(&py).filter(|(a, _)| **a > loudest * 1e-6).map(|(a, b)| (10.0 * (b.max(1e-30) / a).log10()).abs()).fold(0.0, f64::max)
+    }
+
+    /// Mean over frames of the change of each frame's total power, dB.
+    pub fn envelope_change_db(&self, y: &Frames) -> f64 {
+        let n = self.rows.len().min(y.rows.len());
+        self.totals().zip(y.totals()).map(|(a, b)| (10.0 * (b / a).log10()).abs()).sum::<f64>() / n.max(1) as f64
+    }
+
+    /// The change of `y` against this clip, dB: the larger of the band and envelope changes.
+    pub fn change_db(&self, y: &Frames) -> f64 {
+        self.max_band_change_db(y).max(self.envelope_change_db(y))
+    }
 }
 
 /// Clip-mean mel power per band (the baseline's features before the log) over the frames wholly
 /// inside the clip, f64.
 pub fn mean_mel_power(x: &[f32], sample_rate: u32) -> Vec<f64> {
-    let (rows, bands) = interior_frames(x, sample_rate);
-    let mut mean = vec![0.0f64; bands];
-    for row in &rows {
-        mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
-    }
-    mean.iter_mut().for_each(|m| *m /= rows.len().max(1) as f64);
-    mean
+    Frames::of(x, sample_rate).mean()
 }
 
 /// Change of the clip-mean log-mel spectrum per band, dB (`y` against `x`).
@@ -75,25 +111,19 @@ pub fn band_change_db(x: &[f32], y: &[f32], sample_rate: u32) -> Vec<f64> {
     px.iter().zip(&py).map(|(a, b)| 10.0 * (b.max(1e-30) / a.max(1e-30)).log10()).collect()
 }
 
-/// The largest change of any band of the clip-mean log-mel spectrum, dB, over bands within 60 dB
-/// of the loudest (quieter ones carry no machine sound worth measuring against).
+/// The largest change of any band of the clip-mean log-mel spectrum, dB (see `Frames`).
 pub fn max_band_change_db(x: &[f32], y: &[f32], sample_rate: u32) -> f64 {
-    let (px, py) = (mean_mel_power(x, sample_rate), mean_mel_power(y, sample_rate));
-    let loudest = px.iter().cloned().fold(0.0, f64::max);
-    px.iter().zip(&py).filter(|(a, _)| **a > loudest * 1e-6).map(|(a, b)| (10.0 * (b.max(1e-30) / a).log10()).abs()).fold(0.0, f64::max)
+    Frames::of(x, sample_rate).max_band_change_db(&Frames::of(y, sample_rate))
 }
 
 /// Mean over frames of the change of each frame's total log-mel power, dB.
 pub fn envelope_change_db(x: &[f32], y: &[f32], sample_rate: u32) -> f64 {
-    let ((fx, _), (fy, _)) = (interior_frames(x, sample_rate), interior_frames(y, sample_rate));
-    let n = fx.len().min(fy.len());
-    let total = |r: &Vec<f64>| r.iter().sum::<f64>().max(1e-30);
-    (0..n).map(|t| (10.0 * (total(&fy[t]) / total(&fx[t])).log10()).abs()).sum::<f64>() / n.max(1) as f64
+    Frames::of(x, sample_rate).envelope_change_db(&Frames::of(y, sample_rate))
 }
 
 /// The change of `y` against `x`, dB: the larger of the band and envelope changes.
 pub fn change_db(x: &[f32], y: &[f32], sample_rate: u32) -> f64 {
-    max_band_change_db(x, y, sample_rate).max(envelope_change_db(x, y, sample_rate))
+    Frames::of(x, sample_rate).change_db(&Frames::of(y, sample_rate))
 }
 
 /// A change in dB as the level of an equivalent added sound, dB (−∞ for no change).

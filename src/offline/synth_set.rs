@@ -1,6 +1,6 @@
 //! `faultline synth`: a DCASE-layout dataset of synthetic machine sound.
 
-use crate::dataset::{attributes_csv, write_atomic, write_wav_atomic, Audio, ClipName, SampleFormat, Split};
+use crate::dataset::{attributes_csv_with_faults, write_atomic, FaultColumns, write_wav_atomic, Audio, ClipName, SampleFormat, Split};
 use crate::dsp::{derive_seed, Rng};
 use crate::machine::MachineType;
 use crate::synth::{self, reference_faults, ClipSpec, Domain};
@@ -104,21 +104,6 @@ fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<
     (jobs, names)
 }
 
-/// The attributes CSV with three more columns for the test clips' reference faults: `fault`,
-/// `severity_db` and a quoted one-line `description` (empty for normal clips). DCASE readers
-/// take the `dNp,dNv` pairs by position and skip these.
-fn with_fault_columns(csv: &str, records: &[Option<(String, String, f32)>]) -> String {
-    let mut lines = csv.lines();
-    let mut out = format!("{},fault,severity_db,description\n", lines.next().unwrap_or("file_name"));
-    for (line, r) in lines.zip(records) {
-        match r {
-            Some((fault, description, db)) => out += &format!("{line},{fault},{db:.2},\"{}\"\n", description.replace('"', "'")),
-            None => out += &format!("{line},,,\n"),
-        }
-    }
-    out
-}
-
 /// Writes the dataset; clips already on disk are kept (a rerun after Ctrl-C resumes).
 pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummary> {
     let manifest = serde_json::json!({
@@ -141,7 +126,13 @@ pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummar
     }
     if let Ok(old) = old {
         let old: serde_json::Value = serde_json::from_str(&old).unwrap_or_default();
-        for key in ["world", "seed", "count", "test_count", "seconds", "sample_rate"] {
+        anyhow::ensure!(
+            old["world"] == manifest["world"],
+            "{}: holds a dataset of synthetic world version {} (now {WORLD_VERSION}: other noise, reference faults and severities), so its clips cannot be reused; write to another folder or delete it",
+            out.display(),
+            old["world"].as_u64().map_or("1".to_string(), |v| v.to_string())
+        );
+        for key in ["seed", "count", "test_count", "seconds", "sample_rate"] {
             anyhow::ensure!(
                 old[key] == manifest[key],
                 "{}: holds a dataset made with {key} {} (now {}); write to another folder or delete it",
@@ -156,8 +147,8 @@ pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummar
     let mut all_jobs = Vec::new();
     for &m in &cfg.machines {
         let (jobs, names) = jobs_for(m, cfg, out);
-        let records: Vec<Option<(String, String, f32)>> = jobs.iter().map(|j| j.spec.fault.map(|f| (f.to_string(), synth::describe_fault(m, f).to_string(), j.spec.severity_db))).collect();
-        let csv = with_fault_columns(&attributes_csv(m.name(), &names), &records);
+        let faults: Vec<Option<FaultColumns>> = jobs.iter().map(|j| j.spec.fault.map(|f| FaultColumns { fault: f, severity_db: j.spec.severity_db, description: synth::describe_fault(m, f) })).collect();
+        let csv = attributes_csv_with_faults(m.name(), &names, Some(&faults));
         write_atomic(&out.join(m.name()).join("attributes_00.csv"), |f| std::io::Write::write_all(f, csv.as_bytes()))?;
         all_jobs.extend(jobs);
     }

@@ -174,9 +174,12 @@ pub fn render(spec: &ClipSpec) -> Vec<f32> {
 /// `target` dB, and the level reached: a few secant steps in dB, since a level grows 20 dB per
 /// decade of gain for an added sound but less where the change correlates with the machine.
 fn fit_fault_gain(normal: &[f32], d: &[f32], target: f64, sample_rate: u32) -> (f32, f64) {
+    use crate::features::level::{level_of_change, Frames};
+    // The normal clip's frames once; each trial gain computes only the faulty clip's.
+    let base = Frames::of(normal, sample_rate);
     let level = |g: f32| {
         let y: Vec<f32> = normal.iter().zip(d).map(|(n, d)| n + g * d).collect();
-        crate::features::level::fault_level_db(normal, &y, sample_rate)
+        level_of_change(base.change_db(&Frames::of(&y, sample_rate)))
     };
     let (mut g, mut l) = (1.0f32, level(1.0));
     if !l.is_finite() {
