@@ -11,7 +11,9 @@ const SR: f32 = 48_000.0;
 
 fn signal() -> Vec<f32> {
     let mut rng = faultline::dsp::Rng::new(1);
-    (0..SR as usize).map(|n| 0.2 * faultline::dsp::sin_cycles(120.0 * n as f32 / SR) + 0.05 * rng.bipolar()).collect()
+    (0..SR as usize)
+        .map(|n| 0.2 * faultline::dsp::sin_cycles(120.0 * n as f32 / SR) + 0.05 * rng.bipolar())
+        .collect()
 }
 
 fn bench_chain(c: &mut Criterion, group_name: &str, name: &str, steps: Vec<ResolvedStep>) {
@@ -39,7 +41,10 @@ fn transforms(c: &mut Criterion) {
         step.set_intensity(0.8);
         bench_chain(c, "transform", spec.name, vec![step]);
     }
-    let chain = ["knock", "band_noise", "resonance", "amplitude_modulation"].iter().map(|n| ResolvedStep::defaults(find(n).unwrap())).collect();
+    let chain = ["knock", "band_noise", "resonance", "amplitude_modulation"]
+        .iter()
+        .map(|n| ResolvedStep::defaults(find(n).unwrap()))
+        .collect();
     bench_chain(c, "chain", "knock+band_noise+resonance+am", chain);
 }
 

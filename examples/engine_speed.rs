@@ -8,9 +8,9 @@
 //!
 //! Run: `cargo run --release --example engine_speed`
 
+use faultline::catalog::{find, ResolvedStep};
 use faultline::detect::Model;
 use faultline::engine::{self, AnalysisConfig};
-use faultline::catalog::{find, ResolvedStep};
 use faultline::plan::{FaultPlan, Provenance};
 use std::time::Instant;
 
@@ -25,23 +25,43 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 fn main() {
-    let seconds: f64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(60.0);
+    let seconds: f64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(60.0);
     let rate = 48_000.0f32;
     // The same 4-transform chain as `transform_speed`'s chain4.
-    let steps: Vec<ResolvedStep> = ["knock", "band_noise", "resonance", "amplitude_modulation"].iter().map(|n| ResolvedStep::defaults(find(n).unwrap())).collect();
-    let provenance = Provenance { planner: "bench".into(), model: None, created: String::new(), notes: vec![] };
+    let steps: Vec<ResolvedStep> = ["knock", "band_noise", "resonance", "amplitude_modulation"]
+        .iter()
+        .map(|n| ResolvedStep::defaults(find(n).unwrap()))
+        .collect();
+    let provenance = Provenance {
+        planner: "bench".into(),
+        model: None,
+        created: String::new(),
+        notes: vec![],
+    };
     let plan = FaultPlan::new("pump", "benchmark chain", &steps, 1, provenance);
     let mut rng = faultline::dsp::Rng::new(3);
     let input: Vec<f32> = (0..rate as usize).map(|_| 0.2 * rng.bipolar()).collect();
 
     let mut callbacks = serde_json::Map::new();
-    let blocks: &[usize] = if matches!(std::env::args().nth(2).as_deref(), Some("analysis" | "live")) { &[] } else { &[64, 512] };
+    let blocks: &[usize] = if matches!(
+        std::env::args().nth(2).as_deref(),
+        Some("analysis" | "live")
+    ) {
+        &[]
+    } else {
+        &[64, 512]
+    };
     for &block in blocks {
         let (mut processor, handle) = engine::start(AnalysisConfig::default());
         handle.set_model(model());
         handle.controls().set_fault_on(true);
         handle.set_plan(plan.clone()).unwrap();
-        handle.prepare_processor(&mut processor, rate, block, 2).unwrap();
+        handle
+            .prepare_processor(&mut processor, rate, block, 2)
+            .unwrap();
         let calls = (seconds * rate as f64 / block as f64) as usize;
         let mut times = Vec::with_capacity(calls);
         let (mut l, mut r) = (vec![0.0f32; block], vec![0.0f32; block]);
@@ -77,7 +97,9 @@ fn main() {
     // Analysis: tap 10 s at a time (the queue holds 16 s at 48 kHz), then time the analyzer.
     let (mut processor, handle, mut analyzer) = engine::build(AnalysisConfig::default());
     handle.set_model(model());
-    handle.prepare_processor(&mut processor, rate, 4800, 1).unwrap();
+    handle
+        .prepare_processor(&mut processor, rate, 4800, 1)
+        .unwrap();
     analyzer.pump();
     let mut busy = 0.0;
     let mut fed = 0.0;
@@ -97,7 +119,9 @@ fn main() {
     // The live pattern: 10 ms callbacks, the analyzer polled after each one.
     let (mut processor, handle, mut analyzer) = engine::build(AnalysisConfig::default());
     handle.set_model(model());
-    handle.prepare_processor(&mut processor, rate, 480, 1).unwrap();
+    handle
+        .prepare_processor(&mut processor, rate, 480, 1)
+        .unwrap();
     analyzer.pump();
     let mut live_busy = 0.0;
     let mut buf = vec![0.0f32; 480];

@@ -26,9 +26,16 @@ fn speed(steps: &[ResolvedStep], input: &[f32]) -> f64 {
 
 fn main() {
     let mut rng = faultline::dsp::Rng::new(1);
-    let input: Vec<f32> = (0..(SR * 10.0) as usize).map(|n| 0.2 * faultline::dsp::sin_cycles(120.0 * n as f32 / SR) + 0.05 * rng.bipolar()).collect();
+    let input: Vec<f32> = (0..(SR * 10.0) as usize)
+        .map(|n| 0.2 * faultline::dsp::sin_cycles(120.0 * n as f32 / SR) + 0.05 * rng.bipolar())
+        .collect();
     if let Some(path) = std::env::args().nth(1) {
-        write_wav_atomic(std::path::Path::new(&path), &Audio::mono(SR as u32, input.clone()), SampleFormat::Float32).expect("write audio");
+        write_wav_atomic(
+            std::path::Path::new(&path),
+            &Audio::mono(SR as u32, input.clone()),
+            SampleFormat::Float32,
+        )
+        .expect("write audio");
     }
     let mut out = serde_json::Map::new();
     for spec in CATALOG {
@@ -36,7 +43,10 @@ fn main() {
         step.set_intensity(0.8);
         out.insert(spec.name.into(), speed(&[step], &input).into());
     }
-    let chain: Vec<ResolvedStep> = ["knock", "band_noise", "resonance", "amplitude_modulation"].iter().map(|n| ResolvedStep::defaults(find(n).unwrap())).collect();
+    let chain: Vec<ResolvedStep> = ["knock", "band_noise", "resonance", "amplitude_modulation"]
+        .iter()
+        .map(|n| ResolvedStep::defaults(find(n).unwrap()))
+        .collect();
     out.insert("chain4".into(), speed(&chain, &input).into());
     out.insert("empty_chain".into(), speed(&[], &input).into());
     println!("{}", serde_json::Value::Object(out));

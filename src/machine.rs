@@ -89,7 +89,10 @@ impl FromStr for MachineType {
         let folded = s.to_ascii_lowercase().replace(['-', '_', ' '], "");
         Self::ALL
             .into_iter()
-            .find(|m| m.name().to_ascii_lowercase() == folded || (folded == "sliderail" && *m == Self::Slider))
+            .find(|m| {
+                m.name().to_ascii_lowercase() == folded
+                    || (folded == "sliderail" && *m == Self::Slider)
+            })
             .ok_or_else(|| UnknownMachine(s.to_string()))
     }
 }
@@ -103,7 +106,10 @@ mod tests {
         for m in MachineType::ALL {
             assert_eq!(m.name().parse::<MachineType>().unwrap(), m);
         }
-        assert_eq!("toy-car".parse::<MachineType>().unwrap(), MachineType::ToyCar);
+        assert_eq!(
+            "toy-car".parse::<MachineType>().unwrap(),
+            MachineType::ToyCar
+        );
         let e = "drill".parse::<MachineType>().unwrap_err().to_string();
         let listed: Vec<&str> = MachineType::ALL.iter().map(|m| m.name()).collect();
         assert!(e.ends_with(&listed.join(", ")), "{e}");

@@ -7,12 +7,19 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline")).args(args).output().expect("binary runs")
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("binary runs")
 }
 
 fn ok(args: &[&str]) -> String {
     let out = faultline(args);
-    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -34,17 +41,38 @@ fn catalog_json_is_an_openai_tool_list() {
     let v: serde_json::Value = serde_json::from_str(&ok(&["catalog", "--json"])).unwrap();
     let tools = v.as_array().unwrap();
     assert!(tools.len() >= 11);
-    assert!(tools.iter().all(|t| t["type"] == "function" && t["function"]["parameters"]["properties"]["intensity"].is_object()));
+    assert!(tools.iter().all(|t| t["type"] == "function"
+        && t["function"]["parameters"]["properties"]["intensity"].is_object()));
 }
 
 #[test]
 fn plan_prints_a_valid_plan_and_bad_input_is_named() {
-    let text = ok(&["plan", "--machine", "fan", "--attrs", "rpm=1200,blades=4", "--fault", "squeaking bearing"]);
+    let text = ok(&[
+        "plan",
+        "--machine",
+        "fan",
+        "--attrs",
+        "rpm=1200,blades=4",
+        "--fault",
+        "squeaking bearing",
+    ]);
     let plan = FaultPlan::from_json(&text).unwrap();
-    assert_eq!(plan.caption, "a fan running at 1200 rpm, with 4 blades; fault: squeaking bearing");
-    let out = faultline(&["plan", "--machine", "fan", "--fault", "x", "--planner", "oracle"]);
+    assert_eq!(
+        plan.caption,
+        "a fan running at 1200 rpm, with 4 blades; fault: squeaking bearing"
+    );
+    let out = faultline(&[
+        "plan",
+        "--machine",
+        "fan",
+        "--fault",
+        "x",
+        "--planner",
+        "oracle",
+    ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown planner \"oracle\"; allowed: keyword, random"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("unknown planner \"oracle\"; allowed: keyword, random"));
 }
 
 #[test]
@@ -52,31 +80,66 @@ fn synth_then_render_writes_readable_clips_sidecars_and_a_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let d = data.to_str().unwrap();
-    ok(&["synth", "--machine", "fan,valve", "--count", "5", "--seconds", "2", "--out", d, "--quiet"]);
+    ok(&[
+        "synth",
+        "--machine",
+        "fan,valve",
+        "--count",
+        "5",
+        "--seconds",
+        "2",
+        "--out",
+        d,
+        "--quiet",
+    ]);
     for m in ["fan", "valve"] {
         assert_eq!(files_with(&data.join(m).join("train"), ".wav").len(), 5);
         let test = files_with(&data.join(m).join("test"), ".wav");
         assert_eq!(test.len(), 4);
-        assert_eq!(test.iter().filter(|p| p.to_string_lossy().contains("_anomaly_")).count(), 2);
+        assert_eq!(
+            test.iter()
+                .filter(|p| p.to_string_lossy().contains("_anomaly_"))
+                .count(),
+            2
+        );
         let csv = std::fs::read_to_string(data.join(m).join("attributes_00.csv")).unwrap();
         assert_eq!(csv.lines().count(), 1 + 9);
         let a = read_wav(&test[0]).unwrap();
-        assert_eq!((a.sample_rate, a.channels.len(), a.frames()), (16_000, 1, 32_000));
+        assert_eq!(
+            (a.sample_rate, a.channels.len(), a.frames()),
+            (16_000, 1, 32_000)
+        );
     }
 
     let out = dir.path().join("anomalies");
     let o = out.to_str().unwrap();
-    let render = ["render", "--in", d, "--out", o, "--planner", "keyword", "--fault", "loose rattling cover", "--quiet"];
+    let render = [
+        "render",
+        "--in",
+        d,
+        "--out",
+        o,
+        "--planner",
+        "keyword",
+        "--fault",
+        "loose rattling cover",
+        "--quiet",
+    ];
     let first = faultline(&render);
     assert!(first.status.success());
-    assert!(String::from_utf8_lossy(&first.stderr).contains("render: 14 clips written, 0 already there"));
-    let manifest: Vec<RenderEntry> = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(String::from_utf8_lossy(&first.stderr)
+        .contains("render: 14 clips written, 0 already there"));
+    let manifest: Vec<RenderEntry> =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest.len(), 14);
     assert!(files_with(&out, ".tmp").is_empty());
 
     // Each output is exactly the plan in its sidecar applied to its source.
     for entry in manifest.iter().take(3) {
-        let sidecar: RenderEntry = serde_json::from_str(&std::fs::read_to_string(entry.output.with_extension("json")).unwrap()).unwrap();
+        let sidecar: RenderEntry = serde_json::from_str(
+            &std::fs::read_to_string(entry.output.with_extension("json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(&sidecar, entry);
         assert!(entry.output.to_string_lossy().contains("_anomaly_"));
         assert_eq!(entry.plan.steps[0].function, "rattle");
@@ -90,32 +153,79 @@ fn synth_then_render_writes_readable_clips_sidecars_and_a_manifest() {
     // A rerun skips what is done; a clip whose sidecar is missing is rendered again.
     std::fs::remove_file(manifest[0].output.with_extension("json")).unwrap();
     let again = faultline(&render);
-    assert!(String::from_utf8_lossy(&again.stderr).contains("render: 1 clips written, 13 already there"), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains("render: 1 clips written, 13 already there"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 }
 
 #[test]
 fn render_with_a_plan_file_and_bad_plans_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    ok(&["synth", "--machine", "pump", "--count", "2", "--seconds", "1", "--out", data.to_str().unwrap(), "--quiet"]);
+    ok(&[
+        "synth",
+        "--machine",
+        "pump",
+        "--count",
+        "2",
+        "--seconds",
+        "1",
+        "--out",
+        data.to_str().unwrap(),
+        "--quiet",
+    ]);
     let plan_text = ok(&["plan", "--machine", "pump", "--fault", "cavitation"]);
     let plan_path = dir.path().join("plan.json");
     std::fs::write(&plan_path, &plan_text).unwrap();
     let out = dir.path().join("out");
-    ok(&["render", "--in", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--plan", plan_path.to_str().unwrap(), "--quiet"]);
+    ok(&[
+        "render",
+        "--in",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--plan",
+        plan_path.to_str().unwrap(),
+        "--quiet",
+    ]);
     assert_eq!(files_with(&out, ".wav").len(), 4);
 
     let bad = plan_text.replace("\"band_noise\"", "\"bandnoise\"");
     std::fs::write(&plan_path, bad).unwrap();
-    let r = faultline(&["render", "--in", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--plan", plan_path.to_str().unwrap()]);
+    let r = faultline(&[
+        "render",
+        "--in",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--plan",
+        plan_path.to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(!r.status.success());
-    assert!(err.contains("plan.json: invalid plan") && err.contains("steps[0].function: unknown function \"bandnoise\""), "{err}");
+    assert!(
+        err.contains("plan.json: invalid plan")
+            && err.contains("steps[0].function: unknown function \"bandnoise\""),
+        "{err}"
+    );
 
     let junk = dir.path().join("junk");
     std::fs::create_dir_all(junk.join("fan")).unwrap();
     std::fs::write(junk.join("fan").join("broken.wav"), b"RIFF").unwrap();
-    let r = faultline(&["render", "--in", junk.to_str().unwrap(), "--out", out.to_str().unwrap(), "--planner", "random", "--fault", "x"]);
+    let r = faultline(&[
+        "render",
+        "--in",
+        junk.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--planner",
+        "random",
+        "--fault",
+        "x",
+    ]);
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(!r.status.success() && err.contains("broken.wav"), "{err}");
 }

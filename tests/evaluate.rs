@@ -5,8 +5,15 @@ use std::path::Path;
 use std::process::Command;
 
 fn faultline(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline")).args(args).output().expect("binary runs");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn ok(args: &[&str]) -> String {
@@ -24,11 +31,31 @@ fn train_score_evaluate_and_calibrate_on_a_small_dataset() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let d = data.to_str().unwrap();
-    ok(&["synth", "--machine", "fan,valve,bearing", "--count", "10", "--seconds", "3", "--out", d, "--quiet"]);
+    ok(&[
+        "synth",
+        "--machine",
+        "fan,valve,bearing",
+        "--count",
+        "10",
+        "--seconds",
+        "3",
+        "--out",
+        d,
+        "--quiet",
+    ]);
 
     // train → a model file that loads and says what it was trained on.
     let model_path = dir.path().join("model.safetensors");
-    ok(&["train", "--data", d, "--out", model_path.to_str().unwrap(), "--epochs", "3", "--quiet"]);
+    ok(&[
+        "train",
+        "--data",
+        d,
+        "--out",
+        model_path.to_str().unwrap(),
+        "--epochs",
+        "3",
+        "--quiet",
+    ]);
     let model = load_model(&model_path).unwrap();
     assert_eq!(model.provenance.trained_on, vec!["bearing", "fan", "valve"]);
     assert_eq!(model.provenance.clips, 30);
@@ -37,19 +64,50 @@ fn train_score_evaluate_and_calibrate_on_a_small_dataset() {
 
     // score → one DCASE CSV per machine with a finite score for every test clip.
     let scores = dir.path().join("scores");
-    ok(&["score", "--model", model_path.to_str().unwrap(), "--data", d, "--out", scores.to_str().unwrap(), "--score", "mahalanobis"]);
-    let csv = std::fs::read_to_string(scores.join("anomaly_score_fan_section_00_test.csv")).unwrap();
+    ok(&[
+        "score",
+        "--model",
+        model_path.to_str().unwrap(),
+        "--data",
+        d,
+        "--out",
+        scores.to_str().unwrap(),
+        "--score",
+        "mahalanobis",
+    ]);
+    let csv =
+        std::fs::read_to_string(scores.join("anomaly_score_fan_section_00_test.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4);
     for line in csv.lines() {
         let (name, score) = line.split_once(',').unwrap();
-        assert!(name.starts_with("section_00_") && score.parse::<f64>().unwrap().is_finite(), "{line}");
+        assert!(
+            name.starts_with("section_00_") && score.parse::<f64>().unwrap().is_finite(),
+            "{line}"
+        );
     }
 
     // evaluate with the trained model → the report folder.
     let report = dir.path().join("report");
-    let out = ok(&["evaluate", "--data", d, "--out", report.to_str().unwrap(), "--model", model_path.to_str().unwrap(), "--planner", "keyword,random", "--plan-seeds", "2", "--resamples", "200", "--quiet"]);
+    let out = ok(&[
+        "evaluate",
+        "--data",
+        d,
+        "--out",
+        report.to_str().unwrap(),
+        "--model",
+        model_path.to_str().unwrap(),
+        "--planner",
+        "keyword,random",
+        "--plan-seeds",
+        "2",
+        "--resamples",
+        "200",
+        "--quiet",
+    ]);
     assert_eq!(out.trim(), report.join("report.md").to_str().unwrap());
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
     let detections = json["detections"].as_array().unwrap();
     assert_eq!(detections.len(), 3 * 3 * 2, "machines × sources × scores");
     for d in detections {
@@ -66,31 +124,78 @@ fn train_score_evaluate_and_calibrate_on_a_small_dataset() {
         }
     }
     let rankings = json["rankings"].as_array().unwrap();
-    let keyword = rankings.iter().find(|r| r["source"] == "keyword" && r["score"] == "mse").unwrap();
+    let keyword = rankings
+        .iter()
+        .find(|r| r["source"] == "keyword" && r["score"] == "mse")
+        .unwrap();
     assert!(keyword["spearman_vs_reference"].is_number(), "{keyword}");
     // With two clips a class most resamples tie machines: then ρ has no interval, and says so.
-    assert!(keyword["spearman_ci"].is_array() || keyword["verdict_reason"].as_str().unwrap().contains("undefined"), "{keyword}");
+    assert!(
+        keyword["spearman_ci"].is_array()
+            || keyword["verdict_reason"]
+                .as_str()
+                .unwrap()
+                .contains("undefined"),
+        "{keyword}"
+    );
     assert!(["agrees", "inconclusive", "disagrees"].contains(&keyword["verdict"].as_str().unwrap()));
     // Two test clips a class cannot resolve a ranking: never `agrees`.
     assert_ne!(keyword["verdict"], "agrees", "{keyword}");
     assert!(keyword["verdict_reason"].as_str().unwrap().len() > 10);
     assert!(keyword["delta_vs_random"]["value"].is_number());
-    assert!(json["reference_ceiling"]["mse"]["value"].is_number() && json["reference_ceiling"]["mahalanobis"]["ci"].is_array());
+    assert!(
+        json["reference_ceiling"]["mse"]["value"].is_number()
+            && json["reference_ceiling"]["mahalanobis"]["ci"].is_array()
+    );
     assert_eq!(json["seeds"]["plan_seeds"], 2);
     assert_eq!(json["seeds"]["data"], 0);
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
-    assert!(md.contains("| fan |") && md.contains("Spearman") && md.starts_with("# Faultline relative evaluation\n\n## Summary"));
-    assert_eq!(std::fs::read_to_string(report.join("metrics.csv")).unwrap().lines().count(), 1 + 18);
-    for png in ["forest_mse.png", "forest_mahalanobis.png", "auc_bars_mse.png", "roc_fan.png", "hist_valve.png", "spectrogram_bearing.png"] {
+    assert!(
+        md.contains("| fan |")
+            && md.contains("Spearman")
+            && md.starts_with("# Faultline relative evaluation\n\n## Summary")
+    );
+    assert_eq!(
+        std::fs::read_to_string(report.join("metrics.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        1 + 18
+    );
+    for png in [
+        "forest_mse.png",
+        "forest_mahalanobis.png",
+        "auc_bars_mse.png",
+        "roc_fan.png",
+        "hist_valve.png",
+        "spectrogram_bearing.png",
+    ] {
         assert!(is_png(&report.join(png)), "{png}");
     }
 
     // calibrate → plans that load, and a table per machine.
     let cal = dir.path().join("calibrated");
-    ok(&["calibrate", "--data", d, "--model", model_path.to_str().unwrap(), "--out", cal.to_str().unwrap(), "--machines", "fan", "--target-auc", "0.75", "--tolerance", "0.1"]);
+    ok(&[
+        "calibrate",
+        "--data",
+        d,
+        "--model",
+        model_path.to_str().unwrap(),
+        "--out",
+        cal.to_str().unwrap(),
+        "--machines",
+        "fan",
+        "--target-auc",
+        "0.75",
+        "--tolerance",
+        "0.1",
+    ]);
     let plan = std::fs::read_to_string(cal.join("fan").join("plan_0000.json")).unwrap();
     assert!(faultline::plan::FaultPlan::from_json(&plan).is_ok());
-    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(cal.join("fan").join("calibration.json")).unwrap()).unwrap();
+    let result: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(cal.join("fan").join("calibration.json")).unwrap(),
+    )
+    .unwrap();
     let scale = result["scale"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&scale));
     if result["reached"].as_bool().unwrap() {
@@ -101,14 +206,38 @@ fn train_score_evaluate_and_calibrate_on_a_small_dataset() {
 #[test]
 fn bad_detector_inputs_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let (success, _, err) = faultline(&["evaluate", "--data", dir.path().to_str().unwrap(), "--out", "x"]);
-    assert!(!success && err.contains("no <machine>/train folders"), "{err}");
+    let (success, _, err) = faultline(&[
+        "evaluate",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "--out",
+        "x",
+    ]);
+    assert!(
+        !success && err.contains("no <machine>/train folders"),
+        "{err}"
+    );
     let bogus = dir.path().join("m.safetensors");
     std::fs::write(&bogus, b"not a model").unwrap();
-    let (success, _, err) = faultline(&["score", "--model", bogus.to_str().unwrap(), "--data", "."]);
-    assert!(!success && err.contains("m.safetensors") && err.contains("truncated or corrupt"), "{err}");
-    let (success, _, err) = faultline(&["evaluate", "--data", ".", "--out", "x", "--planner", "oracle"]);
-    assert!(!success && err.contains("unknown planner \"oracle\""), "{err}");
+    let (success, _, err) =
+        faultline(&["score", "--model", bogus.to_str().unwrap(), "--data", "."]);
+    assert!(
+        !success && err.contains("m.safetensors") && err.contains("truncated or corrupt"),
+        "{err}"
+    );
+    let (success, _, err) = faultline(&[
+        "evaluate",
+        "--data",
+        ".",
+        "--out",
+        "x",
+        "--planner",
+        "oracle",
+    ]);
+    assert!(
+        !success && err.contains("unknown planner \"oracle\""),
+        "{err}"
+    );
 }
 
 /// The demo prints the `evaluate` command that reproduces it; run on the demo's data, that
@@ -117,26 +246,86 @@ fn bad_detector_inputs_fail_clearly() {
 fn the_demo_is_reproduced_by_its_printed_evaluate_command() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo");
-    let small = ["--count", "8", "--test-count", "6", "--seconds", "2", "--epochs", "2", "--machines", "fan,pump,valve", "--plan-seeds", "2", "--resamples", "200", "--plan-seed", "7", "--sweep-scales", "0.2:1:2"];
+    let small = [
+        "--count",
+        "8",
+        "--test-count",
+        "6",
+        "--seconds",
+        "2",
+        "--epochs",
+        "2",
+        "--machines",
+        "fan,pump,valve",
+        "--plan-seeds",
+        "2",
+        "--resamples",
+        "200",
+        "--plan-seed",
+        "7",
+        "--sweep-scales",
+        "0.2:1:2",
+    ];
     let mut args = vec!["demo", "--out", demo.to_str().unwrap(), "--quiet"];
     args.extend(small);
     let (success, _, stderr) = faultline(&args);
     assert!(success, "{stderr}");
-    assert!(stderr.contains("summary: reference ceiling") && stderr.contains("keyword (mse): ρ"), "{stderr}");
-    let line = stderr.lines().find_map(|l| l.strip_prefix("demo: reproduce: faultline ")).expect("a reproduce line");
+    assert!(
+        stderr.contains("summary: reference ceiling") && stderr.contains("keyword (mse): ρ"),
+        "{stderr}"
+    );
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("demo: reproduce: faultline "))
+        .expect("a reproduce line");
     let again = dir.path().join("again");
-    let words: Vec<&str> = line.split_whitespace().map(|w| if w == "REPORT_DIR" { again.to_str().unwrap() } else { w }).collect();
-    assert!(words.contains(&"--plan-seed") && words.contains(&"7") && words.contains(&"--sweep"), "{line}");
+    let words: Vec<&str> = line
+        .split_whitespace()
+        .map(|w| {
+            if w == "REPORT_DIR" {
+                again.to_str().unwrap()
+            } else {
+                w
+            }
+        })
+        .collect();
+    assert!(
+        words.contains(&"--plan-seed") && words.contains(&"7") && words.contains(&"--sweep"),
+        "{line}"
+    );
     let mut words = words;
     words.push("--quiet");
     ok(&words);
-    let read = |p: &Path| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(p.join("report.json")).unwrap()).unwrap() };
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p.join("report.json")).unwrap()).unwrap()
+    };
     let (a, b) = (read(&demo.join("report")), read(&again));
-    for key in ["detections", "rankings", "reference_ceiling", "sweep", "seeds"] {
+    for key in [
+        "detections",
+        "rankings",
+        "reference_ceiling",
+        "sweep",
+        "seeds",
+    ] {
         assert!(!a[key].is_null(), "{key} missing");
-        assert_eq!(a[key], b[key], "{key} differs between the demo and its reproduction");
+        assert_eq!(
+            a[key], b[key],
+            "{key} differs between the demo and its reproduction"
+        );
     }
-    let scores = |v: &serde_json::Value| -> Vec<(f64, f64)> { v["clips"].as_array().unwrap().iter().map(|c| (c["mse"].as_f64().unwrap(), c["mahalanobis"].as_f64().unwrap())).collect() };
+    let scores = |v: &serde_json::Value| -> Vec<(f64, f64)> {
+        v["clips"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["mse"].as_f64().unwrap(),
+                    c["mahalanobis"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
     assert_eq!(scores(&a), scores(&b));
 }
 
@@ -145,12 +334,31 @@ fn reference_faults_carry_their_metadata_and_per_clip_descriptions_reach_the_pla
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let d = data.to_str().unwrap();
-    ok(&["synth", "--machine", "fan,valve", "--count", "8", "--test-count", "4", "--seconds", "2", "--out", d, "--quiet"]);
+    ok(&[
+        "synth",
+        "--machine",
+        "fan,valve",
+        "--count",
+        "8",
+        "--test-count",
+        "4",
+        "--seconds",
+        "2",
+        "--out",
+        d,
+        "--quiet",
+    ]);
 
     // Both reference faults in both domains, each with a sidecar and a CSV row that say which
     // fault, how it sounds and how severe (on the scale's 0 … 12 dB, measured within 1 dB).
     let csv = std::fs::read_to_string(data.join("fan").join("attributes_00.csv")).unwrap();
-    assert!(csv.lines().next().unwrap().ends_with(",fault,severity_db,description"), "{csv}");
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",fault,severity_db,description"),
+        "{csv}"
+    );
     let mut seen = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(data.join("fan").join("test")).unwrap() {
         let p = entry.unwrap().path();
@@ -158,64 +366,162 @@ fn reference_faults_carry_their_metadata_and_per_clip_descriptions_reach_the_pla
         if !(name.ends_with(".wav") && name.contains("_anomaly_")) {
             continue;
         }
-        let r = faultline::offline::read_fault_record(&p).unwrap_or_else(|| panic!("{name}: no fault sidecar"));
-        assert!(["blade_imbalance", "bearing_wear"].contains(&r.fault.as_str()), "{r:?}");
-        assert!((0.0..=12.0).contains(&r.severity_db) && (r.measured_db - f64::from(r.severity_db)).abs() < 1.0, "{r:?}");
-        assert!(csv.lines().any(|l| l.contains(&name) && l.contains(&r.fault) && l.contains(&r.description)), "{name}");
+        let r = faultline::offline::read_fault_record(&p)
+            .unwrap_or_else(|| panic!("{name}: no fault sidecar"));
+        assert!(
+            ["blade_imbalance", "bearing_wear"].contains(&r.fault.as_str()),
+            "{r:?}"
+        );
+        assert!(
+            (0.0..=12.0).contains(&r.severity_db)
+                && (r.measured_db - f64::from(r.severity_db)).abs() < 1.0,
+            "{r:?}"
+        );
+        assert!(
+            csv.lines()
+                .any(|l| l.contains(&name) && l.contains(&r.fault) && l.contains(&r.description)),
+            "{name}"
+        );
         seen.insert((name.contains("_source_"), r.fault));
     }
     assert_eq!(seen.len(), 4, "both faults in both domains: {seen:?}");
 
     let model = dir.path().join("model.safetensors");
-    ok(&["train", "--data", d, "--out", model.to_str().unwrap(), "--epochs", "2", "--quiet"]);
+    ok(&[
+        "train",
+        "--data",
+        d,
+        "--out",
+        model.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--quiet",
+    ]);
 
     // premise → a table per score whose shares add up and whose intervals hold the point.
     let json_path = dir.path().join("premise.json");
-    let text = ok(&["premise", "--data", d, "--model", model.to_str().unwrap(), "--resamples", "100", "--json", json_path.to_str().unwrap()]);
+    let text = ok(&[
+        "premise",
+        "--data",
+        d,
+        "--model",
+        model.to_str().unwrap(),
+        "--resamples",
+        "100",
+        "--json",
+        json_path.to_str().unwrap(),
+    ]);
     assert!(text.contains("variance share: machine"), "{text}");
-    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
-    assert_eq!(p["functions"].as_array().unwrap().len(), faultline::catalog::CATALOG.len());
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(
+        p["functions"].as_array().unwrap().len(),
+        faultline::catalog::CATALOG.len()
+    );
     for s in p["scores"].as_array().unwrap() {
         let sh = &s["shares"];
-        let total = sh["machine"].as_f64().unwrap() + sh["function"].as_f64().unwrap() + sh["interaction"].as_f64().unwrap();
+        let total = sh["machine"].as_f64().unwrap()
+            + sh["function"].as_f64().unwrap()
+            + sh["interaction"].as_f64().unwrap();
         assert!((total - 1.0).abs() < 1e-9, "{s}");
         assert_eq!(s["auc"].as_array().unwrap().len(), 2);
-        assert!(s["auc"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap()).all(|a| (0.0..=1.0).contains(&a.as_f64().unwrap())));
+        assert!(s["auc"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r.as_array().unwrap())
+            .all(|a| (0.0..=1.0).contains(&a.as_f64().unwrap())));
     }
 
     // evaluate --describe per-clip → each normal clip is planned from the description of the
     // reference clip with its index and domain, and the report says so.
     let report = dir.path().join("report");
-    ok(&["evaluate", "--data", d, "--out", report.to_str().unwrap(), "--model", model.to_str().unwrap(), "--planner", "keyword", "--plan-seeds", "1", "--resamples", "100", "--describe", "per-clip", "--machines", "valve", "--quiet"]);
-    let rendered = report.join("anomalies").join("keyword").join("seed_0").join("valve");
+    ok(&[
+        "evaluate",
+        "--data",
+        d,
+        "--out",
+        report.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--planner",
+        "keyword",
+        "--plan-seeds",
+        "1",
+        "--resamples",
+        "100",
+        "--describe",
+        "per-clip",
+        "--machines",
+        "valve",
+        "--quiet",
+    ]);
+    let rendered = report
+        .join("anomalies")
+        .join("keyword")
+        .join("seed_0")
+        .join("valve");
     let mut checked = 0;
     for entry in std::fs::read_dir(&rendered).unwrap() {
         let p = entry.unwrap().path();
         if p.extension().is_some_and(|e| e == "json") && p.file_name().unwrap() != "manifest.json" {
-            let side: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            let side: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
             let source = std::path::PathBuf::from(side["source"].as_str().unwrap());
-            let normal = faultline::dataset::ClipName::parse(source.file_name().unwrap().to_str().unwrap()).unwrap();
+            let normal =
+                faultline::dataset::ClipName::parse(source.file_name().unwrap().to_str().unwrap())
+                    .unwrap();
             let reference = std::fs::read_dir(data.join("valve").join("test"))
                 .unwrap()
                 .map(|e| e.unwrap().path())
-                .find(|r| faultline::dataset::ClipName::parse(r.file_name().unwrap().to_str().unwrap()).is_some_and(|c| c.anomaly && c.index == normal.index && c.domain == normal.domain))
+                .find(|r| {
+                    faultline::dataset::ClipName::parse(r.file_name().unwrap().to_str().unwrap())
+                        .is_some_and(|c| {
+                            c.anomaly && c.index == normal.index && c.domain == normal.domain
+                        })
+                })
                 .unwrap();
-            let description = faultline::offline::read_fault_record(&reference).unwrap().description;
-            assert!(side["plan"]["caption"].as_str().unwrap().contains(&description), "{side}");
+            let description = faultline::offline::read_fault_record(&reference)
+                .unwrap()
+                .description;
+            assert!(
+                side["plan"]["caption"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&description),
+                "{side}"
+            );
             checked += 1;
         }
     }
     assert_eq!(checked, 4);
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
     assert_eq!(json["describe"], "per-clip");
-    assert!(std::fs::read_to_string(report.join("report.md")).unwrap().contains("fault descriptions per reference clip"));
+    assert!(std::fs::read_to_string(report.join("report.md"))
+        .unwrap()
+        .contains("fault descriptions per reference clip"));
 }
 
 #[test]
 fn a_dcase_2020_layout_is_read_as_it_ships() {
     let dir = tempfile::tempdir().unwrap();
     let synth = dir.path().join("synth");
-    ok(&["synth", "--machine", "fan,valve", "--count", "6", "--test-count", "4", "--seconds", "2", "--out", synth.to_str().unwrap(), "--quiet"]);
+    ok(&[
+        "synth",
+        "--machine",
+        "fan,valve",
+        "--count",
+        "6",
+        "--test-count",
+        "4",
+        "--seconds",
+        "2",
+        "--out",
+        synth.to_str().unwrap(),
+        "--quiet",
+    ]);
     // The same clips under DCASE 2020 Task 2 names: <machine>/<split>/<label>_id_00_<8 digits>.wav.
     let data = dir.path().join("dcase2020");
     for machine in ["fan", "valve"] {
@@ -224,25 +530,66 @@ fn a_dcase_2020_layout_is_read_as_it_ships() {
             std::fs::create_dir_all(&to).unwrap();
             for e in std::fs::read_dir(synth.join(machine).join(split)).unwrap() {
                 let p = e.unwrap().path();
-                let Some(c) = faultline::dataset::ClipName::parse(p.file_name().unwrap().to_str().unwrap()) else { continue };
-                let name = format!("{}_id_00_{:08}.wav", if c.anomaly { "anomaly" } else { "normal" }, c.index);
+                let Some(c) =
+                    faultline::dataset::ClipName::parse(p.file_name().unwrap().to_str().unwrap())
+                else {
+                    continue;
+                };
+                let name = format!(
+                    "{}_id_00_{:08}.wav",
+                    if c.anomaly { "anomaly" } else { "normal" },
+                    c.index
+                );
                 std::fs::copy(&p, to.join(name)).unwrap();
             }
         }
     }
     let d = data.to_str().unwrap();
     let report = dir.path().join("report");
-    ok(&["evaluate", "--data", d, "--out", report.to_str().unwrap(), "--epochs", "2", "--planner", "keyword", "--plan-seeds", "1", "--resamples", "100", "--quiet"]);
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    ok(&[
+        "evaluate",
+        "--data",
+        d,
+        "--out",
+        report.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--planner",
+        "keyword",
+        "--plan-seeds",
+        "1",
+        "--resamples",
+        "100",
+        "--quiet",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
     assert_eq!(json["model"]["clips"], 12, "6 training clips a machine");
     for d in json["detections"].as_array().unwrap() {
-        assert_eq!((d["normals"].as_u64(), d["anomalies"].as_u64()), (Some(4), Some(4)), "{d}");
+        assert_eq!(
+            (d["normals"].as_u64(), d["anomalies"].as_u64()),
+            (Some(4), Some(4)),
+            "{d}"
+        );
     }
-    let rendered: Vec<String> = std::fs::read_dir(report.join("anomalies").join("keyword").join("seed_0").join("fan"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".wav"))
-        .collect();
+    let rendered: Vec<String> = std::fs::read_dir(
+        report
+            .join("anomalies")
+            .join("keyword")
+            .join("seed_0")
+            .join("fan"),
+    )
+    .unwrap()
+    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    .filter(|n| n.ends_with(".wav"))
+    .collect();
     assert_eq!(rendered.len(), 4);
-    assert!(rendered.iter().all(|n| n.starts_with("anomaly_id_00_") && n.len() == "anomaly_id_00_00000000.wav".len()), "{rendered:?}");
+    assert!(
+        rendered
+            .iter()
+            .all(|n| n.starts_with("anomaly_id_00_")
+                && n.len() == "anomaly_id_00_00000000.wav".len()),
+        "{rendered:?}"
+    );
 }

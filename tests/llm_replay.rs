@@ -23,7 +23,10 @@ fn serve(replies: Vec<Reply>) -> Server {
     let (tx, rx) = std::sync::mpsc::channel();
     let log = seen.clone();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
@@ -61,7 +64,10 @@ fn serve(replies: Vec<Reply>) -> Server {
         });
     });
     let addr = rx.recv().unwrap();
-    Server { url: format!("http://{addr}"), seen }
+    Server {
+        url: format!("http://{addr}"),
+        seen,
+    }
 }
 
 fn tool_reply(calls: Value) -> String {
@@ -82,7 +88,12 @@ fn plan(server: &Server, cache: Option<std::path::PathBuf>) -> FaultPlan {
         cache_dir: cache,
         ..LlmConfig::default()
     };
-    let req = PlanRequest { machine: "fan".into(), attributes: vec![("rpm".into(), "1200".into())], fault: "squeaking bearing".into(), seed: 4 };
+    let req = PlanRequest {
+        machine: "fan".into(),
+        attributes: vec![("rpm".into(), "1200".into())],
+        fault: "squeaking bearing".into(),
+        seed: 4,
+    };
     let plan = LlmPlanner::new(cfg).unwrap().plan(&req).unwrap();
     // Whatever happened, the plan is valid.
     FaultPlan::from_json(&plan.to_json()).unwrap()
@@ -98,17 +109,37 @@ fn functions(p: &FaultPlan) -> Vec<&str> {
 
 #[test]
 fn a_good_reply_becomes_the_plan_and_out_of_range_values_are_clamped() {
-    let s = serve(vec![Reply(200, tool_reply(json!([call("squeak", json!({"intensity": 3, "frequency_hz": 2500})), call("knock", json!({"intensity": 0.4}))])), 0)]);
+    let s = serve(vec![Reply(
+        200,
+        tool_reply(json!([
+            call("squeak", json!({"intensity": 3, "frequency_hz": 2500})),
+            call("knock", json!({"intensity": 0.4}))
+        ])),
+        0,
+    )]);
     let p = plan(&s, None);
     assert_eq!(functions(&p), ["squeak", "knock"]);
-    assert_eq!((p.provenance.planner.as_str(), p.provenance.model.as_deref()), ("llm", Some("replay")));
+    assert_eq!(
+        (p.provenance.planner.as_str(), p.provenance.model.as_deref()),
+        ("llm", Some("replay"))
+    );
     let n = notes(&p);
-    assert!(n.contains("call[0].arguments.intensity: 3 clamped to 1"), "{n}");
-    assert!(n.contains("call[1].arguments.rate_hz: missing, default"), "{n}");
+    assert!(
+        n.contains("call[0].arguments.intensity: 3 clamped to 1"),
+        "{n}"
+    );
+    assert!(
+        n.contains("call[1].arguments.rate_hz: missing, default"),
+        "{n}"
+    );
     // The request carried the catalog as tools and the caption.
     let request = &s.seen.lock().unwrap()[0];
     assert!(request.starts_with("POST /v1/chat/completions"));
-    assert!(request.contains("\"tools\"") && request.contains("amplitude_modulation") && request.contains("fault: squeaking bearing"));
+    assert!(
+        request.contains("\"tools\"")
+            && request.contains("amplitude_modulation")
+            && request.contains("fault: squeaking bearing")
+    );
 }
 
 #[test]
@@ -116,14 +147,28 @@ fn server_errors_retry_then_fall_back_to_keywords() {
     let s = serve(vec![Reply(500, "{\"error\": \"boom\"}".into(), 0)]);
     let p = plan(&s, None);
     assert_eq!(s.seen.lock().unwrap().len(), 3, "one try and two retries");
-    assert_eq!(functions(&p), ["squeak", "knock"], "keyword plan for 'squeaking bearing'");
+    assert_eq!(
+        functions(&p),
+        ["squeak", "knock"],
+        "keyword plan for 'squeaking bearing'"
+    );
     let n = notes(&p);
-    assert!(n.contains("fallback: keyword planner") && n.contains("HTTP 500"), "{n}");
+    assert!(
+        n.contains("fallback: keyword planner") && n.contains("HTTP 500"),
+        "{n}"
+    );
 }
 
 #[test]
 fn a_429_is_retried_and_the_next_reply_used() {
-    let s = serve(vec![Reply(429, "{\"error\": \"rate\"}".into(), 0), Reply(200, tool_reply(json!([call("hum", json!({"intensity": 0.5}))])), 0)]);
+    let s = serve(vec![
+        Reply(429, "{\"error\": \"rate\"}".into(), 0),
+        Reply(
+            200,
+            tool_reply(json!([call("hum", json!({"intensity": 0.5}))])),
+            0,
+        ),
+    ]);
     let p = plan(&s, None);
     assert_eq!(functions(&p), ["hum"]);
     assert!(notes(&p).contains("attempt 1: HTTP 429"), "{}", notes(&p));
@@ -132,16 +177,35 @@ fn a_429_is_retried_and_the_next_reply_used() {
 #[test]
 fn timeouts_garbage_and_empty_replies_fall_back_with_the_reason() {
     for (reply, reason) in [
-        (Reply(200, tool_reply(json!([call("hum", json!({}))])), 3000), "timed out"),
+        (
+            Reply(200, tool_reply(json!([call("hum", json!({}))])), 3000),
+            "timed out",
+        ),
         (Reply(200, "this is not json {".into(), 0), "not JSON"),
-        (Reply(200, tool_reply(json!([])), 0), "no function call in the reply"),
-        (Reply(200, tool_reply(json!([call("explode", json!({"intensity": 1}))])), 0), "no usable function call"),
-        (Reply(200, json!({"unexpected": true}).to_string(), 0), "no choices[0].message"),
+        (
+            Reply(200, tool_reply(json!([])), 0),
+            "no function call in the reply",
+        ),
+        (
+            Reply(
+                200,
+                tool_reply(json!([call("explode", json!({"intensity": 1}))])),
+                0,
+            ),
+            "no usable function call",
+        ),
+        (
+            Reply(200, json!({"unexpected": true}).to_string(), 0),
+            "no choices[0].message",
+        ),
     ] {
         let s = serve(vec![reply]);
         let p = plan(&s, None);
         let n = notes(&p);
-        assert!(n.contains("fallback: keyword planner") && n.contains(reason), "{reason}: {n}");
+        assert!(
+            n.contains("fallback: keyword planner") && n.contains(reason),
+            "{reason}: {n}"
+        );
         assert!(!p.steps.is_empty());
     }
 }
@@ -155,24 +219,40 @@ fn unknown_functions_are_dropped_and_object_arguments_accepted() {
     let p = plan(&serve(vec![Reply(200, tool_reply(calls), 0)]), None);
     assert_eq!(functions(&p), ["rattle"]);
     let n = notes(&p);
-    assert!(n.contains("dropped: call[0].function: unknown function \"explode\"") && n.contains("as an object"), "{n}");
+    assert!(
+        n.contains("dropped: call[0].function: unknown function \"explode\"")
+            && n.contains("as an object"),
+        "{n}"
+    );
 }
 
 #[test]
 fn replies_are_cached_and_the_key_is_sent_but_never_written() {
     std::env::set_var("FAULTLINE_TEST_KEY", "sk-test-secret-123");
     let dir = tempfile::tempdir().unwrap();
-    let s = serve(vec![Reply(200, tool_reply(json!([call("squeak", json!({"intensity": 0.5}))])), 0)]);
+    let s = serve(vec![Reply(
+        200,
+        tool_reply(json!([call("squeak", json!({"intensity": 0.5}))])),
+        0,
+    )]);
     let first = plan(&s, Some(dir.path().to_path_buf()));
     let second = plan(&s, Some(dir.path().to_path_buf()));
-    assert_eq!(s.seen.lock().unwrap().len(), 1, "second plan came from the cache");
+    assert_eq!(
+        s.seen.lock().unwrap().len(),
+        1,
+        "second plan came from the cache"
+    );
     assert_eq!(first.steps, second.steps);
     assert!(notes(&second).contains("reply from the on-disk cache"));
-    assert!(s.seen.lock().unwrap()[0].to_ascii_lowercase().contains("authorization: bearer sk-test-secret-123"));
+    assert!(s.seen.lock().unwrap()[0]
+        .to_ascii_lowercase()
+        .contains("authorization: bearer sk-test-secret-123"));
     for text in [first.to_json(), second.to_json()] {
         assert!(!text.contains("sk-test-secret"));
     }
     for e in std::fs::read_dir(dir.path()).unwrap() {
-        assert!(!std::fs::read_to_string(e.unwrap().path()).unwrap().contains("sk-test-secret"));
+        assert!(!std::fs::read_to_string(e.unwrap().path())
+            .unwrap()
+            .contains("sk-test-secret"));
     }
 }

@@ -29,10 +29,16 @@ fn python() -> Option<PathBuf> {
 #[test]
 fn plans_for_several_machines_through_a_real_server() {
     let Some(python) = python() else {
-        eprintln!("skipped: no Python environment (run `cargo xtask test`, or set FAULTLINE_TEST_PYTHON)");
+        eprintln!(
+            "skipped: no Python environment (run `cargo xtask test`, or set FAULTLINE_TEST_PYTHON)"
+        );
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/llm/serve.py");
     let log = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new(&python)
@@ -49,7 +55,10 @@ fn plans_for_several_machines_through_a_real_server() {
     if !line.starts_with("ready") {
         let err = std::fs::read_to_string(log.path()).unwrap_or_default();
         let tail: Vec<&str> = err.lines().rev().take(15).collect();
-        panic!("server did not start: {line:?}\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+        panic!(
+            "server did not start: {line:?}\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
     }
 
     let cfg = LlmConfig {
@@ -64,14 +73,28 @@ fn plans_for_several_machines_through_a_real_server() {
     let planner = LlmPlanner::new(cfg).unwrap();
     let mut from_llm = 0;
     let mut changed = 0;
-    for (machine, fault) in [("fan", "squeaking bearing"), ("pump", "cavitation"), ("valve", "loose cover rattling"), ("gearbox", "cracked tooth")] {
-        let req = PlanRequest { machine: machine.into(), attributes: vec![], fault: fault.into(), seed: 1 };
+    for (machine, fault) in [
+        ("fan", "squeaking bearing"),
+        ("pump", "cavitation"),
+        ("valve", "loose cover rattling"),
+        ("gearbox", "cracked tooth"),
+    ] {
+        let req = PlanRequest {
+            machine: machine.into(),
+            attributes: vec![],
+            fault: fault.into(),
+            seed: 1,
+        };
         let plan = planner.plan(&req).unwrap();
-        let reparsed = FaultPlan::from_json(&plan.to_json()).expect("every plan validates strictly");
+        let reparsed =
+            FaultPlan::from_json(&plan.to_json()).expect("every plan validates strictly");
         assert_eq!(reparsed.provenance.planner, "llm");
         assert!(!plan.steps.is_empty() && plan.steps.len() <= 3);
         let notes = plan.provenance.notes.join("\n");
-        eprintln!("{machine} / {fault}: {:?}\n{notes}\n", plan.steps.iter().map(|s| &s.function).collect::<Vec<_>>());
+        eprintln!(
+            "{machine} / {fault}: {:?}\n{notes}\n",
+            plan.steps.iter().map(|s| &s.function).collect::<Vec<_>>()
+        );
         if !notes.contains("fallback:") {
             from_llm += 1;
         }
@@ -79,6 +102,12 @@ fn plans_for_several_machines_through_a_real_server() {
             changed += 1;
         }
     }
-    assert!(from_llm >= 2, "the server's tool calls were used for only {from_llm} of 4 plans");
-    assert!(changed >= 1, "no validation change recorded: the tiny model's values all in range?");
+    assert!(
+        from_llm >= 2,
+        "the server's tool calls were used for only {from_llm} of 4 plans"
+    );
+    assert!(
+        changed >= 1,
+        "no validation change recorded: the tiny model's values all in range?"
+    );
 }

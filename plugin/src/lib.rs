@@ -4,8 +4,9 @@
 
 mod editor;
 mod params;
+pub mod presets;
 
-pub use params::{FaultlineParams, EDITOR_SIZE};
+pub use params::{EDITOR_SIZE, FaultlineParams};
 
 use faultline::engine::{self, AnalysisConfig, EngineHandle, Processor};
 use nice_plug::prelude::*;
@@ -27,18 +28,26 @@ impl DefaultPlanner {
     fn spawn(params: Arc<FaultlineParams>, engine: &EngineHandle) -> Self {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
-        let thread = std::thread::Builder::new().name("faultline-default-plan".into()).spawn(move || {
-            while !flag.load(std::sync::atomic::Ordering::Acquire) {
-                if params.plan.requested.load(std::sync::atomic::Ordering::Acquire) {
-                    params.plan.make_default(params.plan.requested_machine());
+        let thread = std::thread::Builder::new()
+            .name("faultline-default-plan".into())
+            .spawn(move || {
+                while !flag.load(std::sync::atomic::Ordering::Acquire) {
+                    if params
+                        .plan
+                        .requested
+                        .load(std::sync::atomic::Ordering::Acquire)
+                    {
+                        params.plan.make_default(params.plan.requested_machine());
+                    }
+                    std::thread::park_timeout(std::time::Duration::from_millis(100));
                 }
-                std::thread::park_timeout(std::time::Duration::from_millis(100));
-            }
-        });
+            });
         let thread = thread
             .map_err(|e| {
                 nice_log!("Faultline: no default-plan thread: {e}");
-                engine.report_error(format!("default plans are off: cannot start their thread: {e}"));
+                engine.report_error(format!(
+                    "default plans are off: cannot start their thread: {e}"
+                ));
             })
             .ok();
         Self { thread, stop }
@@ -80,8 +89,20 @@ impl Default for Faultline {
         let (processor, engine) = engine::start(AnalysisConfig::default());
         let engine = Arc::new(engine);
         let params = Arc::new(FaultlineParams::new(engine.clone()));
+        // A new instance holds the default machine's default plan (keyword, seeded), so Fault on
+        // plays at once and a host's tests with parameters alone exercise the fault DSP; a
+        // project's state replaces it.
+        params.plan.make_default(params.machine());
         let planner = DefaultPlanner::spawn(params.clone(), &engine);
-        Self { params, engine, processor, fault_was_on: false, was_playing: false, next_pos: None, planner }
+        Self {
+            params,
+            engine,
+            processor,
+            fault_was_on: false,
+            was_playing: false,
+            next_pos: None,
+            planner,
+        }
     }
 }
 
@@ -96,18 +117,25 @@ impl Faultline {
         c.set_machine(self.params.machine.value().max(0) as usize);
     }
 
-    /// Restarts the fault chains (their random streams, phases and filter memory) when the host
-    /// transport starts playing or jumps, so two bounces of the same range from the same start
-    /// are sample-identical however long the plugin ran before. Allocation-free.
+    /// Locks the faults to the host's timeline: when the transport starts playing or jumps, the
+    /// chains seek to the song position (samples since the song start), so every random stream
+    /// and phase is a function of the plan's seed and the position (`dsp` module doc, "Timeline
+    /// lock"). Two bounces of a range are sample-identical, and one started at bar 5 matches the
+    /// same range of one from bar 1 once the chain's filter memory has passed. A host that
+    /// starts without a position restarts at 0; one that never plays runs free. Allocation-free.
     fn follow_transport(&mut self, transport: &Transport, samples: usize) {
         let pos = transport.pos_samples();
         // Positions from a seconds timeline are rounded: allow a sample of slack.
         let jumped = matches!((pos, self.next_pos), (Some(p), Some(e)) if (p - e).abs() > 1);
         if transport.playing && (!self.was_playing || jumped) {
-            self.processor.reset();
+            self.processor.seek(pos.unwrap_or(0));
         }
         self.was_playing = transport.playing;
-        self.next_pos = if transport.playing { pos.map(|p| p + samples as i64) } else { None };
+        self.next_pos = if transport.playing {
+            pos.map(|p| p + samples as i64)
+        } else {
+            None
+        };
     }
 
     /// Makes sure the engine holds the saved plan and model before the processor is prepared
@@ -129,8 +157,16 @@ impl Plugin for Faultline {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
-        AudioIOLayout { main_input_channels: NonZeroU32::new(2), main_output_channels: NonZeroU32::new(2), ..AudioIOLayout::const_default() },
-        AudioIOLayout { main_input_channels: NonZeroU32::new(1), main_output_channels: NonZeroU32::new(1), ..AudioIOLayout::const_default() },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
     ];
 
     type SysExMessage = ();
@@ -141,18 +177,30 @@ impl Plugin for Faultline {
         self.params.clone()
     }
 
-
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        Some(editor::FaultlineEditor::new(self.params.clone(), self.engine.clone()))
+        Some(editor::FaultlineEditor::new(
+            self.params.clone(),
+            self.engine.clone(),
+        ))
     }
 
-    fn activate(&mut self, layout: &AudioIOLayout, buffer_config: &BufferConfig, _context: &mut impl ActivateContext<Self>) -> bool {
+    fn activate(
+        &mut self,
+        layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
         self.fault_was_on = false;
         (self.was_playing, self.next_pos) = (false, None);
         self.restore_state();
         self.sync_controls();
         let channels = layout.main_output_channels.map_or(2, NonZeroU32::get) as usize;
-        match self.engine.prepare_processor(&mut self.processor, buffer_config.sample_rate, buffer_config.max_buffer_size as usize, channels) {
+        match self.engine.prepare_processor(
+            &mut self.processor,
+            buffer_config.sample_rate,
+            buffer_config.max_buffer_size as usize,
+            channels,
+        ) {
             Ok(()) => true,
             Err(e) => {
                 nice_log!("Faultline: cannot activate: {e:#}");
@@ -166,7 +214,12 @@ impl Plugin for Faultline {
         self.processor.reset();
     }
 
-    fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
         self.sync_controls();
         self.follow_transport(context.transport(), buffer.samples());
         // Fault turning on with no plan (or a default plan for another machine): the plan is
@@ -186,15 +239,26 @@ impl Plugin for Faultline {
 
 impl ClapPlugin for Faultline {
     const CLAP_ID: &'static str = "audio.faultline.faultline";
-    const CLAP_DESCRIPTION: Option<&'static str> = Some("Plausible machine faults on live audio, and how hard an autoencoder finds them");
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Plausible machine faults on live audio, and how hard an autoencoder finds them");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect, ClapFeature::Stereo, ClapFeature::Mono, ClapFeature::Distortion, ClapFeature::Analyzer];
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+        ClapFeature::Distortion,
+        ClapFeature::Analyzer,
+    ];
 }
 
 impl Vst3Plugin for Faultline {
     const VST3_CLASS_ID: [u8; 16] = *b"FaultlineFaults1";
-    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Distortion, Vst3SubCategory::Analyzer];
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[
+        Vst3SubCategory::Fx,
+        Vst3SubCategory::Distortion,
+        Vst3SubCategory::Analyzer,
+    ];
 }
 
 nice_export_clap!(Faultline);

@@ -49,9 +49,25 @@ pub struct FaultlineParams {
 impl FaultlineParams {
     pub fn new(engine: Arc<EngineHandle>) -> Self {
         Self {
-            machine: IntParam::new("Machine", 0, IntRange::Linear { min: 0, max: MachineType::ALL.len() as i32 - 1 })
-                .with_value_to_string(Arc::new(|v| MachineType::ALL[v.clamp(0, MachineType::ALL.len() as i32 - 1) as usize].name().to_string()))
-                .with_string_to_value(Arc::new(|s| MachineType::ALL.iter().position(|m| m.name().eq_ignore_ascii_case(s.trim())).map(|i| i as i32))),
+            machine: IntParam::new(
+                "Machine",
+                0,
+                IntRange::Linear {
+                    min: 0,
+                    max: MachineType::ALL.len() as i32 - 1,
+                },
+            )
+            .with_value_to_string(Arc::new(|v| {
+                MachineType::ALL[v.clamp(0, MachineType::ALL.len() as i32 - 1) as usize]
+                    .name()
+                    .to_string()
+            }))
+            .with_string_to_value(Arc::new(|s| {
+                MachineType::ALL
+                    .iter()
+                    .position(|m| m.name().eq_ignore_ascii_case(s.trim()))
+                    .map(|i| i as i32)
+            })),
             fault_on: BoolParam::new("Fault on", false),
             intensity: FloatParam::new("Intensity", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
                 .with_unit(" %")
@@ -62,12 +78,40 @@ impl FaultlineParams {
                 .with_value_to_string(formatters::v2s_f32_percentage(0))
                 .with_string_to_value(formatters::s2v_f32_percentage()),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
-            score_mode: IntParam::new("Score", 0, IntRange::Linear { min: 0, max: ScoreKind::ALL.len() as i32 - 1 })
-                .with_value_to_string(Arc::new(|v| ScoreKind::ALL[v.clamp(0, 1) as usize].name().to_string()))
-                .with_string_to_value(Arc::new(|s| ScoreKind::ALL.iter().position(|k| k.name().eq_ignore_ascii_case(s.trim())).map(|i| i as i32))),
-            plan: PlanState { engine: engine.clone(), plan: Mutex::new(None), present: AtomicBool::new(false), default_for: AtomicI32::new(DEFAULT_NONE), requested: AtomicBool::new(false), requested_for: AtomicI32::new(0) },
-            model_path: ModelState { engine: engine.clone(), path: Mutex::new(None), loaded: Mutex::new(None) },
-            book: BookState { engine, restored: Mutex::new(None) },
+            score_mode: IntParam::new(
+                "Score",
+                0,
+                IntRange::Linear {
+                    min: 0,
+                    max: ScoreKind::ALL.len() as i32 - 1,
+                },
+            )
+            .with_value_to_string(Arc::new(|v| {
+                ScoreKind::ALL[v.clamp(0, 1) as usize].name().to_string()
+            }))
+            .with_string_to_value(Arc::new(|s| {
+                ScoreKind::ALL
+                    .iter()
+                    .position(|k| k.name().eq_ignore_ascii_case(s.trim()))
+                    .map(|i| i as i32)
+            })),
+            plan: PlanState {
+                engine: engine.clone(),
+                plan: Mutex::new(None),
+                present: AtomicBool::new(false),
+                default_for: AtomicI32::new(DEFAULT_NONE),
+                requested: AtomicBool::new(false),
+                requested_for: AtomicI32::new(0),
+            },
+            model_path: ModelState {
+                engine: engine.clone(),
+                path: Mutex::new(None),
+                loaded: Mutex::new(None),
+            },
+            book: BookState {
+                engine,
+                restored: Mutex::new(None),
+            },
             editor_size: Mutex::new(EDITOR_SIZE),
         }
     }
@@ -77,7 +121,10 @@ impl FaultlineParams {
     }
 
     pub fn machine(&self) -> MachineType {
-        MachineType::ALL[self.machine.value().clamp(0, MachineType::ALL.len() as i32 - 1) as usize]
+        MachineType::ALL[self
+            .machine
+            .value()
+            .clamp(0, MachineType::ALL.len() as i32 - 1) as usize]
     }
 }
 
@@ -104,7 +151,7 @@ pub struct PlanState {
 pub const DEFAULT_NONE: i32 = -1;
 
 /// The provenance note of a plan the plugin made itself.
-pub const DEFAULT_PLAN_NOTE: &str = "default plan: Fault on with no plan, so the plugin planned the machine's typical faults with the keyword planner";
+pub const DEFAULT_PLAN_NOTE: &str = "default plan: no plan was given, so the plugin planned the machine's typical faults with the keyword planner";
 
 impl PlanState {
     /// The plan as saved.
@@ -130,7 +177,11 @@ impl PlanState {
     /// just turned on), or a default plan for another machine does.
     fn default_fits(&self, machine: i32, no_plan_counts: bool) -> bool {
         let default_for = self.default_for.load(Ordering::Acquire);
-        if self.present.load(Ordering::Acquire) { default_for != DEFAULT_NONE && default_for != machine } else { no_plan_counts }
+        if self.present.load(Ordering::Acquire) {
+            default_for != DEFAULT_NONE && default_for != machine
+        } else {
+            no_plan_counts
+        }
     }
 
     /// Asks for a default plan for machine index `machine` (audio thread; allocation-free).
@@ -141,26 +192,41 @@ impl PlanState {
 
     /// The machine the pending request is for.
     pub fn requested_machine(&self) -> MachineType {
-        MachineType::ALL[self.requested_for.load(Ordering::Acquire).clamp(0, MachineType::ALL.len() as i32 - 1) as usize]
+        MachineType::ALL[self
+            .requested_for
+            .load(Ordering::Acquire)
+            .clamp(0, MachineType::ALL.len() as i32 - 1) as usize]
     }
 
     /// Makes and plays the default plan for `machine`: its typical faults through the keyword
     /// planner, seeded by the machine, with the provenance saying why. Runs on the plugin's
     /// default-plan thread. A user's plan made meanwhile wins.
     pub fn make_default(&self, machine: MachineType) {
-        let index = MachineType::ALL.iter().position(|m| *m == machine).unwrap_or(0) as i32;
+        let index = MachineType::ALL
+            .iter()
+            .position(|m| *m == machine)
+            .unwrap_or(0) as i32;
         // Still wanted: no user plan arrived since the request.
         if self.default_fits(index, true) {
-            let request = faultline::plan::PlanRequest { machine: machine.name().into(), attributes: vec![], fault: machine.typical_fault().into(), seed: index as u64 };
+            let request = faultline::plan::PlanRequest {
+                machine: machine.name().into(),
+                attributes: vec![],
+                fault: machine.typical_fault().into(),
+                seed: index as u64,
+            };
             match faultline::plan::planner_by_name("keyword").and_then(|p| p.plan(&request)) {
                 Ok(mut plan) => {
                     plan.provenance.notes.insert(0, DEFAULT_PLAN_NOTE.into());
                     match self.engine.set_plan(plan.clone()) {
                         Ok(()) => self.record(Some(plan), index),
-                        Err(e) => self.engine.report_error(format!("cannot play the default plan: {e:#}")),
+                        Err(e) => self
+                            .engine
+                            .report_error(format!("cannot play the default plan: {e:#}")),
                     }
                 }
-                Err(e) => self.engine.report_error(format!("cannot make the default plan: {e:#}")),
+                Err(e) => self
+                    .engine
+                    .report_error(format!("cannot make the default plan: {e:#}")),
             }
         }
         self.requested.store(false, Ordering::Release);
@@ -172,15 +238,28 @@ impl<'a> PersistentField<'a, Option<FaultPlan>> for PlanState {
         // A loaded plan is the project's own: it does not follow Machine, even one the plugin
         // once made by default (its provenance still says so).
         let default_for = match &new_value {
-            Some(p) if p.provenance.notes.first().is_some_and(|n| n == DEFAULT_PLAN_NOTE) => {
-                MachineType::ALL.iter().position(|m| m.name() == p.machine).map_or(DEFAULT_NONE, |i| i as i32)
+            Some(p)
+                if p.provenance
+                    .notes
+                    .first()
+                    .is_some_and(|n| n == DEFAULT_PLAN_NOTE) =>
+            {
+                MachineType::ALL
+                    .iter()
+                    .position(|m| m.name() == p.machine)
+                    .map_or(DEFAULT_NONE, |i| i as i32)
             }
             _ => DEFAULT_NONE,
         };
         self.record(new_value.clone(), default_for);
         let applied = match new_value {
-            Some(plan) => self.engine.set_plan(plan).map_err(|e| format!("the loaded plan cannot be used, audio passes through: {e:#}")),
-            None => self.engine.clear_plan().map_err(|e| format!("cannot return to dry: {e:#}")),
+            Some(plan) => self.engine.set_plan(plan).map_err(|e| {
+                format!("the loaded plan cannot be used, audio passes through: {e:#}")
+            }),
+            None => self
+                .engine
+                .clear_plan()
+                .map_err(|e| format!("cannot return to dry: {e:#}")),
         };
         if let Err(message) = applied {
             // A plan that does not build must not leave the previous one playing.
@@ -226,7 +305,8 @@ impl ModelState {
                 && let Err(e) = self.engine.load_model(p)
             {
                 nice_log!("Faultline: cannot load the model {}: {e:#}", p.display());
-                self.engine.report_error(format!("cannot load the saved model: {e:#}"));
+                self.engine
+                    .report_error(format!("cannot load the saved model: {e:#}"));
             }
             *loaded = path;
         }

@@ -5,11 +5,33 @@
 use super::{FaultSpec, ParamKind::*, ParamSpec, ResolvedStep};
 use crate::dsp::*;
 
-const fn param(name: &'static str, unit: &'static str, min: f32, max: f32, default: f32, description: &'static str) -> ParamSpec {
-    ParamSpec { name, unit, min, max, default, kind: Float, description }
+const fn param(
+    name: &'static str,
+    unit: &'static str,
+    min: f32,
+    max: f32,
+    default: f32,
+    description: &'static str,
+) -> ParamSpec {
+    ParamSpec {
+        name,
+        unit,
+        min,
+        max,
+        default,
+        kind: Float,
+        description,
+    }
 }
 
-const LEVEL: ParamSpec = param("level_db", "dB", -40.0, 24.0, -6.0, "Level of the added fault sound at intensity 1, relative to the machine's running RMS.");
+const LEVEL: ParamSpec = param(
+    "level_db",
+    "dB",
+    -40.0,
+    24.0,
+    -6.0,
+    "Level of the added fault sound at intensity 1, relative to the machine's running RMS.",
+);
 
 fn additive<S: Source + 'static>(s: &ResolvedStep, source: S) -> Box<dyn Transform> {
     Box::new(Additive::new(source, s.get("level_db"), s.intensity()))
@@ -60,7 +82,7 @@ pub static CATALOG: &[FaultSpec] = &[
             param("rate_hz", "Hz", 0.5, 300.0, 12.0, "Impacts per second (the defect frequency)."),
             param("resonance_hz", "Hz", 100.0, 8000.0, 1800.0, "Structural resonance excited by each impact."),
             param("decay_ms", "ms", 1.0, 100.0, 15.0, "Ring time of each impact (to 1/e)."),
-            param("jitter_pct", "%", 0.0, 30.0, 3.0, "Random spread of each period."),
+            param("jitter_pct", "%", 0.0, 30.0, 3.0, "Random spread of each impact about its period's grid."),
             ParamSpec { default: 6.5, ..LEVEL },
         ],
         build: |s, seed| {
@@ -158,7 +180,7 @@ pub static CATALOG: &[FaultSpec] = &[
         fault: "intermittency: sticking valve, slipping clutch, intermittent contact",
         description: "Cuts the sound out for moments at random (Poisson events), with short ramps.",
         params: &[
-            param("rate_hz", "Hz", 0.1, 20.0, 2.0, "Mean dropouts per second."),
+            param("rate_hz", "Hz", 0.1, 20.0, 1.5, "Mean dropout starts per second (Poisson; overlapping ones merge)."),
             param("duration_ms", "ms", 5.0, 1000.0, 170.0, "Length of one dropout."),
             param("depth_db", "dB", 0.0, 60.0, 60.0, "Attenuation during a dropout at intensity 1."),
         ],

@@ -6,7 +6,13 @@ pub use crate::features::level::*;
 use crate::machine::MachineType;
 
 /// One function at its defaults and `intensity`, run over a normal clip of `machine`.
-pub fn apply(spec: &'static FaultSpec, intensity: f32, x: &[f32], sample_rate: u32, seed: u64) -> Vec<f32> {
+pub fn apply(
+    spec: &'static FaultSpec,
+    intensity: f32,
+    x: &[f32],
+    sample_rate: u32,
+    seed: u64,
+) -> Vec<f32> {
     let mut step = ResolvedStep::defaults(spec);
     step.set_intensity(intensity);
     let mut chain = build_chain(&[step], seed);
@@ -19,7 +25,12 @@ pub fn apply(spec: &'static FaultSpec, intensity: f32, x: &[f32], sample_rate: u
 
 /// Fault level and largest band change (dB) of one function on each machine's normal sound
 /// (middle attributes, `seconds` long, seed `seed`).
-pub fn on_machines(spec: &'static FaultSpec, intensity: f32, seconds: f32, seed: u64) -> Vec<(MachineType, f64, f64)> {
+pub fn on_machines(
+    spec: &'static FaultSpec,
+    intensity: f32,
+    seconds: f32,
+    seed: u64,
+) -> Vec<(MachineType, f64, f64)> {
     let sr = crate::synth::DEFAULT_SAMPLE_RATE;
     MachineType::ALL
         .iter()
@@ -27,7 +38,11 @@ pub fn on_machines(spec: &'static FaultSpec, intensity: f32, seconds: f32, seed:
             let x = crate::synth::normal_clip(m, seconds, sr, seed);
             let y = apply(spec, intensity, &x, sr, seed);
             let (fx, fy) = (Frames::of(&x, sr), Frames::of(&y, sr));
-            (m, level_of_change(fx.change_db(&fy)), fx.max_band_change_db(&fy))
+            (
+                m,
+                level_of_change(fx.change_db(&fy)),
+                fx.max_band_change_db(&fy),
+            )
         })
         .collect()
 }
@@ -39,6 +54,9 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
 }
-

@@ -44,7 +44,14 @@ pub const INTENSITY: ParamSpec = ParamSpec {
 /// Parameters that set a function's level at intensity 1 on the severity scale: the catalog's
 /// defaults are calibrated so intensity alone sets the level (README, "Severity scale"), and
 /// planners that draw on the scale (keyword, random) leave these at their defaults.
-pub const LEVEL_PARAMS: &[&str] = &["level_db", "semitones", "depth_cents", "gain_db", "depth_db", "drive_db"];
+pub const LEVEL_PARAMS: &[&str] = &[
+    "level_db",
+    "semitones",
+    "depth_cents",
+    "gain_db",
+    "depth_db",
+    "drive_db",
+];
 
 /// Builds the DSP transform from resolved arguments and a seed.
 pub type Builder = fn(&ResolvedStep, u64) -> Box<dyn Transform>;
@@ -71,8 +78,16 @@ impl FaultSpec {
     pub fn tool(&self) -> Value {
         let mut properties = serde_json::Map::new();
         for p in self.all_params() {
-            let unit = if p.unit.is_empty() { String::new() } else { format!(" [{}]", p.unit) };
-            let ty = if p.kind == ParamKind::Int { "integer" } else { "number" };
+            let unit = if p.unit.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", p.unit)
+            };
+            let ty = if p.kind == ParamKind::Int {
+                "integer"
+            } else {
+                "number"
+            };
             properties.insert(
                 p.name.to_string(),
                 json!({
@@ -121,7 +136,12 @@ pub fn build_chain(steps: &[ResolvedStep], seed: u64) -> FaultChain {
         steps
             .iter()
             .enumerate()
-            .map(|(i, s)| ((s.spec.build)(s, derive_seed(seed, i as u64)), s.intensity()))
+            .map(|(i, s)| {
+                (
+                    (s.spec.build)(s, derive_seed(seed, i as u64)),
+                    s.intensity(),
+                )
+            })
             .collect(),
     )
 }

@@ -7,15 +7,38 @@ use serde_json::{Map, Value};
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CatalogError {
     #[error("{at}.function: unknown function \"{name}\"; allowed: {allowed}")]
-    UnknownFunction { at: String, name: String, allowed: String },
+    UnknownFunction {
+        at: String,
+        name: String,
+        allowed: String,
+    },
     #[error("{at}.arguments.{param}: missing; expected {expected}")]
-    Missing { at: String, param: String, expected: String },
+    Missing {
+        at: String,
+        param: String,
+        expected: String,
+    },
     #[error("{at}.arguments.{param}: {value} is out of range; allowed {expected}")]
-    OutOfRange { at: String, param: String, value: String, expected: String },
+    OutOfRange {
+        at: String,
+        param: String,
+        value: String,
+        expected: String,
+    },
     #[error("{at}.arguments.{param}: {value} is not a {kind}; expected {expected}")]
-    WrongType { at: String, param: String, value: String, kind: &'static str, expected: String },
+    WrongType {
+        at: String,
+        param: String,
+        value: String,
+        kind: &'static str,
+        expected: String,
+    },
     #[error("{at}.arguments.{param}: unknown argument; allowed: {allowed}")]
-    UnknownArgument { at: String, param: String, allowed: String },
+    UnknownArgument {
+        at: String,
+        param: String,
+        allowed: String,
+    },
 }
 
 /// A catalog function with every parameter given a valid value (intensity first).
@@ -28,7 +51,10 @@ pub struct ResolvedStep {
 impl ResolvedStep {
     /// All defaults.
     pub fn defaults(spec: &'static FaultSpec) -> Self {
-        Self { spec, values: spec.all_params().map(|p| p.default).collect() }
+        Self {
+            spec,
+            values: spec.all_params().map(|p| p.default).collect(),
+        }
     }
 
     pub fn intensity(&self) -> f32 {
@@ -64,8 +90,16 @@ impl ResolvedStep {
 }
 
 fn expected(p: &ParamSpec) -> String {
-    let kind = if p.kind == ParamKind::Int { "an integer" } else { "a number" };
-    let unit = if p.unit.is_empty() { String::new() } else { format!(" {}", p.unit) };
+    let kind = if p.kind == ParamKind::Int {
+        "an integer"
+    } else {
+        "a number"
+    };
+    let unit = if p.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", p.unit)
+    };
     format!("{kind} from {} to {}{unit}", p.min, p.max)
 }
 
@@ -88,13 +122,24 @@ fn as_number(v: &Value) -> Option<f64> {
 }
 
 /// Checks a plan step exactly: every argument present, typed and in range, nothing unknown.
-pub fn resolve_strict(at: &str, function: &str, arguments: &Map<String, Value>) -> Result<ResolvedStep, CatalogError> {
+pub fn resolve_strict(
+    at: &str,
+    function: &str,
+    arguments: &Map<String, Value>,
+) -> Result<ResolvedStep, CatalogError> {
     let spec = lookup(at, function)?;
-    if let Some(extra) = arguments.keys().find(|k| !spec.all_params().any(|p| p.name == k.as_str())) {
+    if let Some(extra) = arguments
+        .keys()
+        .find(|k| !spec.all_params().any(|p| p.name == k.as_str()))
+    {
         return Err(CatalogError::UnknownArgument {
             at: at.to_string(),
             param: extra.clone(),
-            allowed: spec.all_params().map(|p| p.name).collect::<Vec<_>>().join(", "),
+            allowed: spec
+                .all_params()
+                .map(|p| p.name)
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     let mut values = Vec::new();
@@ -108,7 +153,11 @@ pub fn resolve_strict(at: &str, function: &str, arguments: &Map<String, Value>) 
             Value::Number(n) => n.as_f64().filter(|x| x.is_finite()),
             _ => None,
         };
-        let kind = if p.kind == ParamKind::Int { "integer" } else { "number" };
+        let kind = if p.kind == ParamKind::Int {
+            "integer"
+        } else {
+            "number"
+        };
         let wrong = || CatalogError::WrongType {
             at: at.to_string(),
             param: p.name.to_string(),
@@ -149,19 +198,28 @@ pub fn resolve_lenient(
             return None;
         }
     };
-    for k in arguments.keys().filter(|k| !spec.all_params().any(|p| p.name == k.as_str())) {
+    for k in arguments
+        .keys()
+        .filter(|k| !spec.all_params().any(|p| p.name == k.as_str()))
+    {
         warnings.push(format!("{at}.arguments.{k}: unknown argument ignored"));
     }
     let values = spec
         .all_params()
         .map(|p| match arguments.get(p.name) {
             None => {
-                warnings.push(format!("{at}.arguments.{}: missing, default {} used", p.name, p.default));
+                warnings.push(format!(
+                    "{at}.arguments.{}: missing, default {} used",
+                    p.name, p.default
+                ));
                 p.default
             }
             Some(raw) => match as_number(raw) {
                 None => {
-                    warnings.push(format!("{at}.arguments.{}: {raw} is not a number, default {} used", p.name, p.default));
+                    warnings.push(format!(
+                        "{at}.arguments.{}: {raw} is not a number, default {} used",
+                        p.name, p.default
+                    ));
                     p.default
                 }
                 Some(x) => {
@@ -170,7 +228,11 @@ pub fn resolve_lenient(
                         v = v.round();
                     }
                     if v != x {
-                        warnings.push(format!("{at}.arguments.{}: {x} clamped to {v} ({})", p.name, expected(p)));
+                        warnings.push(format!(
+                            "{at}.arguments.{}: {x} clamped to {v} ({})",
+                            p.name,
+                            expected(p)
+                        ));
                     }
                     v as f32
                 }

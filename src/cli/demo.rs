@@ -30,7 +30,15 @@ pub struct Demo {
 /// demo's own folder under its output).
 fn dataset(d: &Demo, seed: u64, quiet: bool) -> anyhow::Result<PathBuf> {
     let data = d.out.join("data");
-    let cfg = SynthSetConfig { machines: MachineType::ALL.to_vec(), count: d.count, test_count: Some(d.test_count), seed, sample_rate: 16_000, seconds: d.seconds, quiet };
+    let cfg = SynthSetConfig {
+        machines: MachineType::ALL.to_vec(),
+        count: d.count,
+        test_count: Some(d.test_count),
+        seed,
+        sample_rate: 16_000,
+        seconds: d.seconds,
+        quiet,
+    };
     let s = match offline::synth_set(&cfg, &data) {
         Ok(s) => s,
         Err(e) if data.exists() => {
@@ -40,21 +48,42 @@ fn dataset(d: &Demo, seed: u64, quiet: bool) -> anyhow::Result<PathBuf> {
         }
         Err(e) => return Err(e),
     };
-    eprintln!("demo: dataset in {} ({} clips written, {} reused; seed {seed})", data.display(), s.written, s.skipped);
+    eprintln!(
+        "demo: dataset in {} ({} clips written, {} reused; seed {seed})",
+        data.display(),
+        s.written,
+        s.skipped
+    );
     Ok(data)
 }
 
 pub fn run(d: &Demo, args: &EvalArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     // The demo sweeps severity by default (it fits the time goal; BENCHMARKS.md).
-    let args = &EvalArgs { sweep: !args.no_sweep, ..args.clone() };
-    anyhow::ensure!(d.count > 0 && d.test_count >= 2, "--count must be at least 1 and --test-count at least 2");
+    let args = &EvalArgs {
+        sweep: !args.no_sweep,
+        ..args.clone()
+    };
+    anyhow::ensure!(
+        d.count > 0 && d.test_count >= 2,
+        "--count must be at least 1 and --test-count at least 2"
+    );
     let data = dataset(d, args.seed, args.quiet)?;
-    let cfg = args.config(data.clone(), d.out.join("report"), d.epochs, None, crate::plan::llm::LlmConfig::default());
+    let cfg = args.config(
+        data.clone(),
+        d.out.join("report"),
+        d.epochs,
+        None,
+        crate::plan::llm::LlmConfig::default(),
+    );
     let result = eval::evaluate(&cfg)?;
     let report = crate::report::write_report(&result, &cfg.out)?;
     eprint!("{}", crate::report::summary_text(&result));
-    eprintln!("demo: reproduce: faultline evaluate --data {} --out REPORT_DIR {}", shown(&data), args.reproduce(&cfg));
+    eprintln!(
+        "demo: reproduce: faultline evaluate --data {} --out REPORT_DIR {}",
+        shown(&data),
+        args.reproduce(&cfg)
+    );
     eprintln!("demo: done in {:.0} s", start.elapsed().as_secs_f64());
     println!("{}", report.display());
     Ok(())

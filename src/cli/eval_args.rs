@@ -59,9 +59,16 @@ pub struct Ladder(pub Vec<f32>, pub String);
 
 fn parse_ladder(text: &str) -> Result<Ladder, String> {
     let parts: Vec<&str> = text.split(':').collect();
-    let bad = || format!("\"{text}\": expected LO:HI:N with 0 < LO < HI ≤ 1 and N ≥ 2, e.g. 0.03:1:6");
-    let [lo, hi, n] = parts[..] else { return Err(bad()) };
-    let (lo, hi, n): (f32, f32, usize) = (lo.parse().map_err(|_| bad())?, hi.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    let bad =
+        || format!("\"{text}\": expected LO:HI:N with 0 < LO < HI ≤ 1 and N ≥ 2, e.g. 0.03:1:6");
+    let [lo, hi, n] = parts[..] else {
+        return Err(bad());
+    };
+    let (lo, hi, n): (f32, f32, usize) = (
+        lo.parse().map_err(|_| bad())?,
+        hi.parse().map_err(|_| bad())?,
+        n.parse().map_err(|_| bad())?,
+    );
     if !(lo > 0.0 && lo < hi && hi <= 1.0 && (2..=32).contains(&n)) {
         return Err(bad());
     }
@@ -70,12 +77,32 @@ fn parse_ladder(text: &str) -> Result<Ladder, String> {
 
 impl EvalArgs {
     pub fn planners(&self) -> Vec<String> {
-        self.planner.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+        self.planner
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
     }
 
-    pub fn config(&self, data: PathBuf, out: PathBuf, epochs: usize, model: Option<PathBuf>, llm: crate::plan::llm::LlmConfig) -> EvaluateConfig {
+    pub fn config(
+        &self,
+        data: PathBuf,
+        out: PathBuf,
+        epochs: usize,
+        model: Option<PathBuf>,
+        llm: crate::plan::llm::LlmConfig,
+    ) -> EvaluateConfig {
         EvaluateConfig {
-            machines: self.machines.as_deref().map(|m| m.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default(),
+            machines: self
+                .machines
+                .as_deref()
+                .map(|m| {
+                    m.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             data,
             out,
             planners: self.planners(),
@@ -84,14 +111,25 @@ impl EvalArgs {
             train: crate::detect::TrainConfig {
                 epochs,
                 seed: self.seed,
-                threads: self.threads.map_or_else(crate::detect::default_threads, |t| t as usize),
+                threads: self
+                    .threads
+                    .map_or_else(crate::detect::default_threads, |t| t as usize),
                 ..crate::detect::TrainConfig::default()
             },
             model,
             plan_seed: self.plan_seed,
             plan_seeds: self.plan_seeds,
-            stats: StatsConfig { resamples: self.resamples, level: self.ci, seed: self.seed, ..StatsConfig::default() },
-            sweep: if self.sweep { self.sweep_scales.0.clone() } else { Vec::new() },
+            stats: StatsConfig {
+                resamples: self.resamples,
+                level: self.ci,
+                seed: self.seed,
+                ..StatsConfig::default()
+            },
+            sweep: if self.sweep {
+                self.sweep_scales.0.clone()
+            } else {
+                Vec::new()
+            },
             quiet: self.quiet,
             llm,
         }

@@ -17,7 +17,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "faultline", version, about = "Plausible machine faults from normal sound, and how hard they are to detect")]
+#[command(
+    name = "faultline",
+    version,
+    about = "Plausible machine faults from normal sound, and how hard they are to detect"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -333,7 +337,11 @@ impl From<ScoreArg> for ScoreKind {
 
 fn machine_list(data: &std::path::Path, given: Option<&str>) -> anyhow::Result<Vec<String>> {
     match given {
-        Some(list) => Ok(list.split(',').map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect()),
+        Some(list) => Ok(list
+            .split(',')
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty())
+            .collect()),
         None => eval::machines_in(data),
     }
 }
@@ -342,21 +350,26 @@ fn parse_machines(text: &str) -> anyhow::Result<Vec<MachineType>> {
     if text == "all" {
         return Ok(MachineType::ALL.to_vec());
     }
-    text.split(',').map(|m| m.trim().parse::<MachineType>().map_err(Into::into)).collect()
+    text.split(',')
+        .map(|m| m.trim().parse::<MachineType>().map_err(Into::into))
+        .collect()
 }
 
 fn parse_attrs(text: &str) -> anyhow::Result<Vec<(String, String)>> {
     text.split(',')
         .filter(|p| !p.trim().is_empty())
         .map(|p| {
-            let (k, v) = p.split_once('=').with_context(|| format!("--attrs: \"{p}\" is not key=value"))?;
+            let (k, v) = p
+                .split_once('=')
+                .with_context(|| format!("--attrs: \"{p}\" is not key=value"))?;
             Ok((k.trim().to_string(), v.trim().to_string()))
         })
         .collect()
 }
 
 pub fn load_plan(path: &std::path::Path) -> anyhow::Result<FaultPlan> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read plan", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read plan", path.display()))?;
     FaultPlan::from_json(&text).with_context(|| format!("{}: invalid plan", path.display()))
 }
 
@@ -370,39 +383,116 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 for f in CATALOG {
                     println!("{:<22} {}", f.name, f.fault);
                     for p in f.all_params() {
-                        println!("    {:<16} {:>8} .. {:<8} default {:<8} {}", p.name, p.min, p.max, p.default, p.unit);
+                        println!(
+                            "    {:<16} {:>8} .. {:<8} default {:<8} {}",
+                            p.name, p.min, p.max, p.default, p.unit
+                        );
                     }
                 }
             }
         }
-        Command::Plan { machine, attrs, fault, planner, seed } => {
-            let request = PlanRequest { machine, attributes: parse_attrs(&attrs)?, fault, seed };
+        Command::Plan {
+            machine,
+            attrs,
+            fault,
+            planner,
+            seed,
+        } => {
+            let request = PlanRequest {
+                machine,
+                attributes: parse_attrs(&attrs)?,
+                fault,
+                seed,
+            };
             let plan = planner_with(&planner, &llm)?.plan(&request)?;
             println!("{}", plan.to_json());
         }
-        Command::Synth { machine, count, test_count, out, seed, seconds, sample_rate, quiet } => {
+        Command::Synth {
+            machine,
+            count,
+            test_count,
+            out,
+            seed,
+            seconds,
+            sample_rate,
+            quiet,
+        } => {
             anyhow::ensure!(count > 0, "--count must be at least 1");
-            anyhow::ensure!(test_count.is_none_or(|t| t >= 2), "--test-count must be at least 2 (an AUC needs clips of both classes)");
-            anyhow::ensure!((1.0..=600.0).contains(&seconds), "--seconds must be from 1 to 600");
-            anyhow::ensure!((8_000..=192_000).contains(&sample_rate), "--sample-rate must be from 8000 to 192000");
-            let cfg = SynthSetConfig { machines: parse_machines(&machine)?, count, test_count, seed, sample_rate, seconds, quiet };
+            anyhow::ensure!(
+                test_count.is_none_or(|t| t >= 2),
+                "--test-count must be at least 2 (an AUC needs clips of both classes)"
+            );
+            anyhow::ensure!(
+                (1.0..=600.0).contains(&seconds),
+                "--seconds must be from 1 to 600"
+            );
+            anyhow::ensure!(
+                (8_000..=192_000).contains(&sample_rate),
+                "--sample-rate must be from 8000 to 192000"
+            );
+            let cfg = SynthSetConfig {
+                machines: parse_machines(&machine)?,
+                count,
+                test_count,
+                seed,
+                sample_rate,
+                seconds,
+                quiet,
+            };
             let s = offline::synth_set(&cfg, &out)?;
-            eprintln!("synth: {} clips written, {} already there, in {}", s.written, s.skipped, out.display());
+            eprintln!(
+                "synth: {} clips written, {} already there, in {}",
+                s.written,
+                s.skipped,
+                out.display()
+            );
         }
-        Command::Render { input, out, plan, planner, fault, machine, seed, quiet } => {
+        Command::Render {
+            input,
+            out,
+            plan,
+            planner,
+            fault,
+            machine,
+            seed,
+            quiet,
+        } => {
             let source = match (plan, planner) {
                 (Some(path), _) => PlanSource::Fixed(load_plan(&path)?),
-                (None, Some(name)) => PlanSource::Planner { planner: planner_with(&name, &llm)?, fault: fault.unwrap_or_default(), seed },
-                (None, None) => anyhow::bail!("render needs --plan FILE or --planner NAME --fault TEXT"),
+                (None, Some(name)) => PlanSource::Planner {
+                    planner: planner_with(&name, &llm)?,
+                    fault: fault.unwrap_or_default(),
+                    seed,
+                },
+                (None, None) => {
+                    anyhow::bail!("render needs --plan FILE or --planner NAME --fault TEXT")
+                }
             };
             if let Some(m) = &machine {
                 m.parse::<MachineType>()?;
             }
             let s = offline::render_set(&input, &out, &source, machine.as_deref(), quiet)?;
-            eprintln!("render: {} clips written, {} already there; manifest {}", s.written, s.skipped, out.join("manifest.json").display());
+            eprintln!(
+                "render: {} clips written, {} already there; manifest {}",
+                s.written,
+                s.skipped,
+                out.join("manifest.json").display()
+            );
         }
-        Command::Train { data, machines, out, epochs, seed, threads, validation_split, quiet } => {
-            anyhow::ensure!((0.0..0.9).contains(&validation_split), "--validation-split {validation_split}: expected 0 ≤ share < 0.9");
+        Command::Train {
+            data,
+            machines,
+            out,
+            epochs,
+            seed,
+            threads,
+            validation_split,
+            quiet,
+        } => {
+            anyhow::ensure!(
+                (0.0..0.9).contains(&validation_split),
+                "--validation-split {validation_split}: expected 0 ≤ share < 0.9"
+            );
             let machines = machine_list(&data, machines.as_deref())?;
             let cfg = eval::EvaluateConfig {
                 data: data.clone(),
@@ -411,7 +501,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 planners: vec![],
                 fault: None,
                 describe: eval::Describe::Typical,
-                train: TrainConfig { epochs, seed, validation_split, threads: threads.map_or_else(default_threads, |t| t as usize), ..TrainConfig::default() },
+                train: TrainConfig {
+                    epochs,
+                    seed,
+                    validation_split,
+                    threads: threads.map_or_else(default_threads, |t| t as usize),
+                    ..TrainConfig::default()
+                },
                 model: None,
                 plan_seed: 0,
                 plan_seeds: 1,
@@ -436,7 +532,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 out.display()
             );
         }
-        Command::Score { model, data, machines, out, score } => {
+        Command::Score {
+            model,
+            data,
+            machines,
+            out,
+            score,
+        } => {
             let model = load_model(&model)?;
             let kind = ScoreKind::from(score);
             for m in machine_list(&data, machines.as_deref())? {
@@ -446,14 +548,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 let mut csv = String::new();
                 for (p, (mse, maha)) in paths.iter().zip(scores) {
                     let v = if kind == ScoreKind::Mse { mse } else { maha };
-                    csv.push_str(&format!("{},{v}\n", p.file_name().unwrap().to_string_lossy()));
+                    csv.push_str(&format!(
+                        "{},{v}\n",
+                        p.file_name().unwrap().to_string_lossy()
+                    ));
                 }
                 let file = out.join(format!("anomaly_score_{m}_section_00_test.csv"));
-                crate::dataset::write_atomic(&file, |f| std::io::Write::write_all(f, csv.as_bytes()))?;
+                crate::dataset::write_atomic(&file, |f| {
+                    std::io::Write::write_all(f, csv.as_bytes())
+                })?;
                 eprintln!("score: {} clips → {}", paths.len(), file.display());
             }
         }
-        Command::Evaluate { data, out, model, epochs, eval } => {
+        Command::Evaluate {
+            data,
+            out,
+            model,
+            epochs,
+            eval,
+        } => {
             let cfg = eval.config(data, out.clone(), epochs, model, llm.clone());
             let result = eval::evaluate(&cfg)?;
             let report = crate::report::write_report(&result, &out)?;
@@ -462,36 +575,95 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("{}", report.display());
         }
-        Command::Calibrate { data, model, out, target_auc, tolerance, planner, fault, machines, score, seed } => {
-            anyhow::ensure!((0.5..1.0).contains(&target_auc), "--target-auc must be from 0.5 to below 1");
+        Command::Calibrate {
+            data,
+            model,
+            out,
+            target_auc,
+            tolerance,
+            planner,
+            fault,
+            machines,
+            score,
+            seed,
+        } => {
+            anyhow::ensure!(
+                (0.5..1.0).contains(&target_auc),
+                "--target-auc must be from 0.5 to below 1"
+            );
             let model = load_model(&model)?;
             let mut table = String::from("| machine | scale | AUC | AUC at full intensity | within tolerance |\n|---|---:|---:|---:|---|\n");
             for m in machine_list(&data, machines.as_deref())? {
                 let (normal, _) = eval::test_clips(&data, &m)?;
                 let planner = planner_with(&planner, &llm)?;
-                let r = eval::calibrate(&model, &m, &normal, planner.as_ref(), fault.as_deref(), target_auc, tolerance, score.into(), seed)?;
+                let r = eval::calibrate(
+                    &model,
+                    &m,
+                    &normal,
+                    planner.as_ref(),
+                    fault.as_deref(),
+                    target_auc,
+                    tolerance,
+                    score.into(),
+                    seed,
+                )?;
                 for (i, plan) in r.plans.iter().enumerate() {
                     let path = out.join(&m).join(format!("plan_{i:04}.json"));
-                    crate::dataset::write_atomic(&path, |f| std::io::Write::write_all(f, plan.to_json().as_bytes()))?;
+                    crate::dataset::write_atomic(&path, |f| {
+                        std::io::Write::write_all(f, plan.to_json().as_bytes())
+                    })?;
                 }
-                table.push_str(&format!("| {m} | {:.3} | {:.3} | {:.3} | {} |\n", r.scale, r.auc, r.auc_at_full, if r.reached { "yes" } else { "no" }));
+                table.push_str(&format!(
+                    "| {m} | {:.3} | {:.3} | {:.3} | {} |\n",
+                    r.scale,
+                    r.auc,
+                    r.auc_at_full,
+                    if r.reached { "yes" } else { "no" }
+                ));
                 let summary = serde_json::to_string_pretty(&r)?;
-                crate::dataset::write_atomic(&out.join(&m).join("calibration.json"), |f| std::io::Write::write_all(f, summary.as_bytes()))?;
+                crate::dataset::write_atomic(&out.join(&m).join("calibration.json"), |f| {
+                    std::io::Write::write_all(f, summary.as_bytes())
+                })?;
             }
-            crate::dataset::write_atomic(&out.join("calibration.md"), |f| std::io::Write::write_all(f, table.as_bytes()))?;
+            crate::dataset::write_atomic(&out.join("calibration.md"), |f| {
+                std::io::Write::write_all(f, table.as_bytes())
+            })?;
             println!("{table}");
         }
-        Command::Premise { data, model, intensity, machines, epochs, resamples, seed, json } => {
-            anyhow::ensure!(intensity > 0.0 && intensity <= 1.0, "--intensity must be in (0, 1]");
+        Command::Premise {
+            data,
+            model,
+            intensity,
+            machines,
+            epochs,
+            resamples,
+            seed,
+            json,
+        } => {
+            anyhow::ensure!(
+                intensity > 0.0 && intensity <= 1.0,
+                "--intensity must be in (0, 1]"
+            );
             let machines = machine_list(&data, machines.as_deref())?;
             let model = match model {
                 Some(p) => load_model(&p)?,
-                None => eval::train_model(&data, &machines, &crate::detect::TrainConfig { epochs, seed, ..Default::default() }, |_| {})?,
+                None => eval::train_model(
+                    &data,
+                    &machines,
+                    &crate::detect::TrainConfig {
+                        epochs,
+                        seed,
+                        ..Default::default()
+                    },
+                    |_| {},
+                )?,
             };
             let r = eval::premise::premise(&model, &data, &machines, intensity, resamples, seed)?;
             if let Some(path) = json {
                 let text = serde_json::to_string_pretty(&r)?;
-                crate::dataset::write_atomic(&path, |f| std::io::Write::write_all(f, text.as_bytes()))?;
+                crate::dataset::write_atomic(&path, |f| {
+                    std::io::Write::write_all(f, text.as_bytes())
+                })?;
             }
             print!("{}", eval::premise::text(&r));
         }
@@ -530,7 +702,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 #[cfg(not(feature = "device"))]
                 anyhow::bail!("this build has no audio device support (the `device` feature)");
             }
-            anyhow::ensure!(window > 0.0 && hop > 0.0 && hop <= window, "--window and --hop must be positive, hop ≤ window");
+            anyhow::ensure!(
+                window > 0.0 && hop > 0.0 && hop <= window,
+                "--window and --hop must be positive, hop ≤ window"
+            );
             let plan_choice = match (fault, plan) {
                 (Some(text), None) => crate::monitor::PlanChoice::Fault { text, planner },
                 (None, Some(path)) => crate::monitor::PlanChoice::File(path),
@@ -556,16 +731,43 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 report_every: std::time::Duration::from_secs_f64(report_every.max(0.5)),
                 json,
                 quiet,
-                analysis: crate::engine::AnalysisConfig { window_s: window, hop_s: hop },
+                analysis: crate::engine::AnalysisConfig {
+                    window_s: window,
+                    hop_s: hop,
+                },
                 llm,
             };
             let outcome = crate::monitor::run(cfg)?;
-            eprintln!("monitor: {:.1} s of audio, {} windows; report: {}", outcome.seconds, outcome.windows, outcome.report.first().map_or(String::new(), |p| p.display().to_string()));
+            eprintln!(
+                "monitor: {:.1} s of audio, {} windows; report: {}",
+                outcome.seconds,
+                outcome.windows,
+                outcome
+                    .report
+                    .first()
+                    .map_or(String::new(), |p| p.display().to_string())
+            );
             if let Some(e) = outcome.error {
                 anyhow::bail!("the input stopped: {e} (the report was written)");
             }
         }
-        Command::Demo { out, count, test_count, seconds, epochs, eval } => demo::run(&demo::Demo { out, count, test_count, seconds, epochs }, &eval)?,
+        Command::Demo {
+            out,
+            count,
+            test_count,
+            seconds,
+            epochs,
+            eval,
+        } => demo::run(
+            &demo::Demo {
+                out,
+                count,
+                test_count,
+                seconds,
+                epochs,
+            },
+            &eval,
+        )?,
     }
     Ok(())
 }

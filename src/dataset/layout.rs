@@ -50,7 +50,12 @@ pub struct ClipName {
 impl ClipName {
     pub fn file_name(&self) -> String {
         if self.naming == Naming::Ids {
-            return format!("{}_id_{}_{:08}.wav", if self.anomaly { "anomaly" } else { "normal" }, self.section, self.index);
+            return format!(
+                "{}_id_{}_{:08}.wav",
+                if self.anomaly { "anomaly" } else { "normal" },
+                self.section,
+                self.index
+            );
         }
         let mut s = format!(
             "section_{}_{}_{}_{}_{:04}",
@@ -102,8 +107,20 @@ impl ClipName {
             _ => return None,
         };
         let index = parts[5].parse().ok()?;
-        let attributes = parts[6..].chunks(2).filter(|c| c.len() == 2).map(|c| (c[0].to_string(), c[1].to_string())).collect();
-        Some(Self { section: parts[1].into(), domain: parts[2].into(), split, anomaly, index, attributes, naming: Naming::Sections })
+        let attributes = parts[6..]
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (c[0].to_string(), c[1].to_string()))
+            .collect();
+        Some(Self {
+            section: parts[1].into(),
+            domain: parts[2].into(),
+            split,
+            anomaly,
+            index,
+            attributes,
+            naming: Naming::Sections,
+        })
     }
 }
 
@@ -111,9 +128,15 @@ impl ClipName {
 pub fn scan(root: &Path, machine: &str, split: Split) -> std::io::Result<Vec<(PathBuf, ClipName)>> {
     let dir = root.join(machine).join(split.name());
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))? {
+    for entry in std::fs::read_dir(&dir)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?
+    {
         let path = entry?.path();
-        if let Some(mut name) = path.file_name().and_then(|n| n.to_str()).and_then(ClipName::parse) {
+        if let Some(mut name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(ClipName::parse)
+        {
             if name.naming == Naming::Ids {
                 name.split = split;
             }
@@ -139,7 +162,11 @@ pub struct FaultColumns<'a> {
 /// `attributes_csv`, with `fault,severity_db,description` columns after the attribute pairs when
 /// `faults` is given (one entry per clip; empty fields for normal clips, the description quoted).
 /// DCASE readers take the `dNp,dNv` pairs by position and skip these.
-pub fn attributes_csv_with_faults(machine: &str, clips: &[ClipName], faults: Option<&[Option<FaultColumns<'_>>]>) -> String {
+pub fn attributes_csv_with_faults(
+    machine: &str,
+    clips: &[ClipName],
+    faults: Option<&[Option<FaultColumns<'_>>]>,
+) -> String {
     let width = clips.iter().map(|c| c.attributes.len()).max().unwrap_or(0);
     let mut s = String::from("file_name");
     for i in 1..=width {
@@ -158,7 +185,12 @@ pub fn attributes_csv_with_faults(machine: &str, clips: &[ClipName], faults: Opt
             // Short rows are padded so the fault columns line up.
             s.push_str(&",,".repeat(width - c.attributes.len()));
             match faults.get(i).and_then(Option::as_ref) {
-                Some(f) => s.push_str(&format!(",{},{:.2},\"{}\"", f.fault, f.severity_db, f.description.replace('"', "'"))),
+                Some(f) => s.push_str(&format!(
+                    ",{},{:.2},\"{}\"",
+                    f.fault,
+                    f.severity_db,
+                    f.description.replace('"', "'")
+                )),
                 None => s.push_str(",,,"),
             }
         }
@@ -174,12 +206,29 @@ mod tests {
     #[test]
     fn dcase_2020_names_parse_round_trip_and_take_the_folder_split() {
         let c = ClipName::parse("anomaly_id_02_00000117.wav").unwrap();
-        assert_eq!((c.section.as_str(), c.domain.as_str(), c.anomaly, c.index, c.naming), ("02", "source", true, 117, Naming::Ids));
+        assert_eq!(
+            (
+                c.section.as_str(),
+                c.domain.as_str(),
+                c.anomaly,
+                c.index,
+                c.naming
+            ),
+            ("02", "source", true, 117, Naming::Ids)
+        );
         assert_eq!(c.file_name(), "anomaly_id_02_00000117.wav");
-        let n = ClipName { anomaly: false, ..c };
+        let n = ClipName {
+            anomaly: false,
+            ..c
+        };
         assert_eq!(n.file_name(), "normal_id_02_00000117.wav");
         // The eval set's unlabeled names and near misses are not clips of a labeled set.
-        for bad in ["id_02_00000117.wav", "normal_id_2_00000117.wav", "normal_id_02_117.wav", "normal_id_02_0000011x.wav"] {
+        for bad in [
+            "id_02_00000117.wav",
+            "normal_id_2_00000117.wav",
+            "normal_id_02_117.wav",
+            "normal_id_02_0000011x.wav",
+        ] {
             assert!(ClipName::parse(bad).is_none(), "{bad}");
         }
         let dir = tempfile::tempdir().unwrap();
@@ -195,18 +244,32 @@ mod tests {
     fn dcase_names_round_trip() {
         let real = "section_00_source_train_normal_0042_rpm_1200_blades_4.wav";
         let c = ClipName::parse(real).unwrap();
-        assert_eq!((c.split, c.anomaly, c.index, c.domain.as_str()), (Split::Train, false, 42, "source"));
-        assert_eq!(c.attributes, vec![("rpm".into(), "1200".into()), ("blades".into(), "4".into())]);
+        assert_eq!(
+            (c.split, c.anomaly, c.index, c.domain.as_str()),
+            (Split::Train, false, 42, "source")
+        );
+        assert_eq!(
+            c.attributes,
+            vec![("rpm".into(), "1200".into()), ("blades".into(), "4".into())]
+        );
         assert_eq!(c.file_name(), real);
         // DCASE 2023 names with attributes such as "m-n_W" and no attributes at all.
-        assert!(ClipName::parse("section_00_target_test_anomaly_0003_m-n_W.wav").unwrap().anomaly);
-        assert!(ClipName::parse("section_00_source_test_normal_0001.wav").unwrap().attributes.is_empty());
+        assert!(
+            ClipName::parse("section_00_target_test_anomaly_0003_m-n_W.wav")
+                .unwrap()
+                .anomaly
+        );
+        assert!(ClipName::parse("section_00_source_test_normal_0001.wav")
+            .unwrap()
+            .attributes
+            .is_empty());
         assert!(ClipName::parse("notes.wav").is_none());
     }
 
     #[test]
     fn attributes_csv_has_dcase_columns() {
-        let c = ClipName::parse("section_00_source_train_normal_0000_rpm_900_blades_5.wav").unwrap();
+        let c =
+            ClipName::parse("section_00_source_train_normal_0000_rpm_900_blades_5.wav").unwrap();
         let csv = attributes_csv("fan", &[c]);
         assert_eq!(csv, "file_name,d1p,d1v,d2p,d2v\nfan/train/section_00_source_train_normal_0000_rpm_900_blades_5.wav,rpm,900,blades,5\n");
     }

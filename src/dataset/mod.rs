@@ -3,7 +3,9 @@
 mod layout;
 mod wav;
 
-pub use layout::{attributes_csv, attributes_csv_with_faults, scan, ClipName, FaultColumns, Naming, Split};
+pub use layout::{
+    attributes_csv, attributes_csv_with_faults, scan, ClipName, FaultColumns, Naming, Split,
+};
 pub use wav::{read_wav, write_wav_atomic, Audio, SampleFormat, WavError};
 
 use std::io::Write;
@@ -11,11 +13,17 @@ use std::path::Path;
 
 /// Writes a file through a temporary sibling and a rename, so a reader (or a rerun after
 /// Ctrl-C) never sees a half-written file.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>) -> std::io::Result<()> {
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         write(&mut f)?;

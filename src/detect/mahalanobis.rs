@@ -13,7 +13,11 @@ pub struct Mahalanobis {
 impl Mahalanobis {
     /// From training residuals (rows of `blocks × block_len`).
     pub fn fit(residuals: ArrayView2<f32>, block_len: usize) -> Self {
-        let blocks: Vec<&[f32]> = residuals.as_slice().expect("standard layout").chunks_exact(block_len).collect();
+        let blocks: Vec<&[f32]> = residuals
+            .as_slice()
+            .expect("standard layout")
+            .chunks_exact(block_len)
+            .collect();
         let n = blocks.len() as f64;
         let mut mean = vec![0.0f64; block_len];
         for b in &blocks {
@@ -22,7 +26,9 @@ impl Mahalanobis {
             }
         }
         // Unbiased covariance (np.cov): Σ (δ−μ)(δ−μ)ᵀ / (n−1), accumulated as a matrix product.
-        let centred = Array2::from_shape_fn((blocks.len(), block_len), |(i, j)| blocks[i][j] as f64 - mean[j]);
+        let centred = Array2::from_shape_fn((blocks.len(), block_len), |(i, j)| {
+            blocks[i][j] as f64 - mean[j]
+        });
         let cov = centred.t().dot(&centred) / (n - 1.0).max(1.0);
         let inv_cov = invert_spd(&cov);
         Self { cov, inv_cov }
@@ -36,7 +42,8 @@ impl Mahalanobis {
     pub fn score(&self, residuals: ArrayView2<f32>) -> f64 {
         let k = self.block_len();
         let data: Vec<f64> = residuals.iter().map(|v| *v as f64).collect();
-        let blocks = Array2::from_shape_vec((data.len() / k, k), data).expect("rows are whole blocks");
+        let blocks =
+            Array2::from_shape_vec((data.len() / k, k), data).expect("rows are whole blocks");
         let projected = blocks.dot(&self.inv_cov);
         (&projected * &blocks).sum() / blocks.nrows().max(1) as f64
     }
@@ -48,10 +55,17 @@ impl Mahalanobis {
         let k = self.block_len();
         let per_row = residuals.ncols() / k;
         let data: Vec<f64> = residuals.iter().map(|v| *v as f64).collect();
-        let blocks = Array2::from_shape_vec((data.len() / k, k), data).expect("rows are whole blocks");
+        let blocks =
+            Array2::from_shape_vec((data.len() / k, k), data).expect("rows are whole blocks");
         let projected = blocks.dot(&self.inv_cov);
-        let quad: Vec<f64> = (&projected * &blocks).rows().into_iter().map(|r| r.sum()).collect();
-        quad.chunks(per_row.max(1)).map(|c| c.iter().sum::<f64>() / c.len() as f64).collect()
+        let quad: Vec<f64> = (&projected * &blocks)
+            .rows()
+            .into_iter()
+            .map(|r| r.sum())
+            .collect();
+        quad.chunks(per_row.max(1))
+            .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+            .collect()
     }
 }
 
@@ -66,7 +80,9 @@ pub fn invert_spd(a: &Array2<f64>) -> Array2<f64> {
     }
     let mut inv = Array2::<f64>::eye(n);
     for col in 0..n {
-        let pivot = (col..n).max_by(|&x, &y| m[[x, col]].abs().total_cmp(&m[[y, col]].abs())).unwrap();
+        let pivot = (col..n)
+            .max_by(|&x, &y| m[[x, col]].abs().total_cmp(&m[[y, col]].abs()))
+            .unwrap();
         if pivot != col {
             for k in 0..n {
                 m.swap([col, k], [pivot, k]);
@@ -103,7 +119,9 @@ mod tests {
         let mut rng = Rng::new(1);
         let b = Array2::from_shape_fn((20, 8), |_| rng.gaussian() as f64);
         let a = b.t().dot(&b);
-        let err = (a.dot(&invert_spd(&a)) - Array2::<f64>::eye(8)).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let err = (a.dot(&invert_spd(&a)) - Array2::<f64>::eye(8))
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
         // Off by the 1e-6 ridge only.
         assert!(err < 2e-5, "{err}");
     }

@@ -67,7 +67,8 @@ impl Model {
     pub fn score(&self, vectors: ArrayView2<f32>) -> (f64, f64) {
         let recon = self.network.forward(vectors);
         let residual: Array2<f32> = &vectors - &recon;
-        let mse = residual.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / residual.len().max(1) as f64;
+        let mse = residual.iter().map(|v| (*v as f64).powi(2)).sum::<f64>()
+            / residual.len().max(1) as f64;
         (mse, self.mahalanobis.score(residual.view()))
     }
 
@@ -81,7 +82,12 @@ impl Model {
             .rows()
             .into_iter()
             .zip(maha)
-            .map(|(r, m)| (r.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / r.len().max(1) as f64, m))
+            .map(|(r, m)| {
+                (
+                    r.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / r.len().max(1) as f64,
+                    m,
+                )
+            })
             .collect()
     }
 
@@ -110,7 +116,10 @@ pub fn fit_model(
     let train_seconds = started.elapsed().as_secs_f32();
     // Residual statistics of the training data, in eval mode, for the Mahalanobis score.
     let mut residuals = Array2::<f32>::zeros(data.dim());
-    for (chunk, mut out) in data.axis_chunks_iter(Axis(0), 4096).zip(residuals.axis_chunks_iter_mut(Axis(0), 4096)) {
+    for (chunk, mut out) in data
+        .axis_chunks_iter(Axis(0), 4096)
+        .zip(residuals.axis_chunks_iter_mut(Axis(0), 4096))
+    {
         out.assign(&(&chunk - &network.forward(chunk)));
     }
     let mahalanobis = Mahalanobis::fit(residuals.view(), features.n_mels);
@@ -127,7 +136,12 @@ pub fn fit_model(
         train_seconds,
         threads: cfg.threads,
     };
-    Model { network, mahalanobis, features, provenance }
+    Model {
+        network,
+        mahalanobis,
+        features,
+        provenance,
+    }
 }
 
 /// An untrained but well-defined model (random weights, residual statistics of `audio` at
@@ -136,7 +150,13 @@ pub fn untrained_model(audio: &[f32], seed: u64) -> Model {
     let network = Autoencoder::new(&BASELINE_DIMS, seed);
     let features = FeatureConfig::default();
     let v = crate::features::LogMel::new(features.clone()).vectors(audio);
-    let data = Array2::from_shape_vec((v.len() / features.dims(), features.dims()), v).expect("whole vectors");
+    let data = Array2::from_shape_vec((v.len() / features.dims(), features.dims()), v)
+        .expect("whole vectors");
     let residual = &data - &network.forward(data.view());
-    Model { mahalanobis: Mahalanobis::fit(residual.view(), features.n_mels), network, features, provenance: Provenance::default() }
+    Model {
+        mahalanobis: Mahalanobis::fit(residual.view(), features.n_mels),
+        network,
+        features,
+        provenance: Provenance::default(),
+    }
 }

@@ -60,7 +60,10 @@ impl Autoencoder {
                 Layer { w, b, bn }
             })
             .collect();
-        Self { layers, batches_tracked: 0 }
+        Self {
+            layers,
+            batches_tracked: 0,
+        }
     }
 
     pub fn dims(&self) -> Vec<usize> {
@@ -79,9 +82,19 @@ impl Autoencoder {
             match &layer.bn {
                 Some(bn) => {
                     // ((z + b) − mean)·γ/√(var + ε) + β = z·scale + shift
-                    let scale = Zip::from(&bn.gamma).and(&bn.running_var).map_collect(|g, v| g / (v + BN_EPS).sqrt());
-                    let shift = Zip::from(&bn.beta).and(&bn.running_mean).and(&scale).and(&layer.b).map_collect(|beta, m, s, b| beta + (b - m) * s);
-                    affine_relu(z.view_mut(), scale.as_slice().expect("standard layout"), shift.as_slice().expect("standard layout"));
+                    let scale = Zip::from(&bn.gamma)
+                        .and(&bn.running_var)
+                        .map_collect(|g, v| g / (v + BN_EPS).sqrt());
+                    let shift = Zip::from(&bn.beta)
+                        .and(&bn.running_mean)
+                        .and(&scale)
+                        .and(&layer.b)
+                        .map_collect(|beta, m, s, b| beta + (b - m) * s);
+                    affine_relu(
+                        z.view_mut(),
+                        scale.as_slice().expect("standard layout"),
+                        shift.as_slice().expect("standard layout"),
+                    );
                 }
                 None => add_bias(z.view_mut(), &layer.b),
             }
@@ -94,7 +107,11 @@ impl Autoencoder {
     /// rows of every `team` member), everything `backward` needs kept in `ws`. The running
     /// statistics move in [`update_running_stats`](Self::update_running_stats), once per batch.
     pub fn forward_train(&self, ws: &mut Workspace, rows: usize, team: &Team, member: usize) {
-        assert!(rows <= ws.batch, "batch of {rows} rows in a workspace for {}", ws.batch);
+        assert!(
+            rows <= ws.batch,
+            "batch of {rows} rows in a workspace for {}",
+            ws.batch
+        );
         for (i, layer) in self.layers.iter().enumerate() {
             let (done, rest) = ws.acts.split_at_mut(i + 1);
             let mut z = rest[0].slice_mut(s![..rows, ..]);
@@ -102,8 +119,19 @@ impl Autoencoder {
             match &layer.bn {
                 Some(bn) => {
                     let stats = &mut ws.stats[i];
-                    batch_norm_relu(z, bn, ws.xhat[i].slice_mut(s![..rows, ..]), stats, team, member);
-                    stats.mean.iter_mut().zip(&layer.b).for_each(|(m, b)| *m += b);
+                    batch_norm_relu(
+                        z,
+                        bn,
+                        ws.xhat[i].slice_mut(s![..rows, ..]),
+                        stats,
+                        team,
+                        member,
+                    );
+                    stats
+                        .mean
+                        .iter_mut()
+                        .zip(&layer.b)
+                        .for_each(|(m, b)| *m += b);
                 }
                 None => add_bias(z.view_mut(), &layer.b),
             }
@@ -115,8 +143,12 @@ impl Autoencoder {
         for (layer, stats) in self.layers.iter_mut().zip(&ws.stats) {
             if let Some(bn) = &mut layer.bn {
                 let unbiased = stats.rows / (stats.rows - 1.0).max(1.0);
-                Zip::from(&mut bn.running_mean).and(&stats.mean).for_each(|r, m| *r += BN_MOMENTUM * (m - *r));
-                Zip::from(&mut bn.running_var).and(&stats.var).for_each(|r, v| *r += BN_MOMENTUM * ((*v as f64 * unbiased) as f32 - *r));
+                Zip::from(&mut bn.running_mean)
+                    .and(&stats.mean)
+                    .for_each(|r, m| *r += BN_MOMENTUM * (m - *r));
+                Zip::from(&mut bn.running_var)
+                    .and(&stats.var)
+                    .for_each(|r, v| *r += BN_MOMENTUM * ((*v as f64 * unbiased) as f32 - *r));
             }
         }
         self.batches_tracked += 1;
@@ -126,25 +158,52 @@ impl Autoencoder {
     /// respect to the output that `ws` holds (see [`Workspace::mse_gradient`]), after
     /// `forward_train` on the same rows. The team's shares add up to the batch's gradients.
     pub fn backward(&self, ws: &mut Workspace, rows: usize, team: &Team, member: usize) {
-        let Workspace { acts, xhat, stats, grad, grad_prev, grads, param_index, .. } = ws;
+        let Workspace {
+            acts,
+            xhat,
+            stats,
+            grad,
+            grad_prev,
+            grads,
+            param_index,
+            ..
+        } = ws;
         for (i, layer) in self.layers.iter().enumerate().rev() {
             let (fan_in, fan_out) = layer.w.dim();
-            let mut g = ArrayViewMut2::from_shape((rows, fan_out), &mut grad[..rows * fan_out]).expect("sized at creation");
+            let mut g = ArrayViewMut2::from_shape((rows, fan_out), &mut grad[..rows * fan_out])
+                .expect("sized at creation");
             let layer_grads = &mut grads[param_index[i]..];
             let (dw, db, norm) = match layer_grads {
-                [dw, db, dgamma, dbeta, ..] if layer.bn.is_some() => (dw, db, Some((dgamma, dbeta))),
+                [dw, db, dgamma, dbeta, ..] if layer.bn.is_some() => {
+                    (dw, db, Some((dgamma, dbeta)))
+                }
                 [dw, db, ..] => (dw, db, None),
                 _ => unreachable!("the workspace holds w and b gradients for every layer"),
             };
             if let (Some(bn), Some((dgamma, dbeta))) = (&layer.bn, norm) {
-                let (act, xhat) = (acts[i + 1].slice(s![..rows, ..]), xhat[i].slice(s![..rows, ..]));
-                batch_norm_relu_backward(g.view_mut(), act, xhat, &mut stats[i], &bn.gamma, (dgamma, dbeta), team, member);
+                let (act, xhat) = (
+                    acts[i + 1].slice(s![..rows, ..]),
+                    xhat[i].slice(s![..rows, ..]),
+                );
+                batch_norm_relu_backward(
+                    g.view_mut(),
+                    act,
+                    xhat,
+                    &mut stats[i],
+                    &bn.gamma,
+                    (dgamma, dbeta),
+                    team,
+                    member,
+                );
             }
             column_sums(g.view(), db);
-            let dw = ArrayViewMut2::from_shape((fan_in, fan_out), &mut dw[..]).expect("sized at creation");
+            let dw = ArrayViewMut2::from_shape((fan_in, fan_out), &mut dw[..])
+                .expect("sized at creation");
             matmul(acts[i].slice(s![..rows, ..]).t(), g.view(), dw);
             if i > 0 {
-                let prev = ArrayViewMut2::from_shape((rows, fan_in), &mut grad_prev[..rows * fan_in]).expect("sized at creation");
+                let prev =
+                    ArrayViewMut2::from_shape((rows, fan_in), &mut grad_prev[..rows * fan_in])
+                        .expect("sized at creation");
                 matmul(g.view(), layer.w.t(), prev);
                 std::mem::swap(grad, grad_prev);
             }
@@ -201,8 +260,22 @@ impl Workspace {
         let dims = model.dims();
         let widest = dims.iter().copied().max().unwrap_or(0);
         let acts = dims.iter().map(|&d| Array2::zeros((batch, d))).collect();
-        let xhat = model.layers.iter().map(|l| if l.bn.is_some() { Array2::zeros((batch, l.w.ncols())) } else { Array2::zeros((0, 0)) }).collect();
-        let stats = model.layers.iter().map(|l| BatchStats::new(l.w.ncols())).collect();
+        let xhat = model
+            .layers
+            .iter()
+            .map(|l| {
+                if l.bn.is_some() {
+                    Array2::zeros((batch, l.w.ncols()))
+                } else {
+                    Array2::zeros((0, 0))
+                }
+            })
+            .collect();
+        let stats = model
+            .layers
+            .iter()
+            .map(|l| BatchStats::new(l.w.ncols()))
+            .collect();
         let mut param_index = Vec::new();
         let mut grads = Vec::new();
         for l in &model.layers {
@@ -214,7 +287,17 @@ impl Workspace {
                 grads.push(vec![0.0; l.w.ncols()]);
             }
         }
-        Self { batch, acts, xhat, stats, grad: vec![0.0; batch * widest], grad_prev: vec![0.0; batch * widest], sse: 0.0, grads, param_index }
+        Self {
+            batch,
+            acts,
+            xhat,
+            stats,
+            grad: vec![0.0; batch * widest],
+            grad_prev: vec![0.0; batch * widest],
+            sse: 0.0,
+            grads,
+            param_index,
+        }
     }
 
     /// The input batch, `batch × input dims`: fill the first rows before `forward_train`.
@@ -224,7 +307,10 @@ impl Workspace {
 
     /// The network output of the last `forward_train`.
     pub fn output(&self, rows: usize) -> ArrayView2<'_, f32> {
-        self.acts.last().expect("at least the input").slice(s![..rows, ..])
+        self.acts
+            .last()
+            .expect("at least the input")
+            .slice(s![..rows, ..])
     }
 
     pub fn grads(&self) -> &Grads {
@@ -236,7 +322,12 @@ impl Workspace {
     /// `batch_rows` rows over the whole team.
     pub fn mse_gradient(&mut self, rows: usize, batch_rows: usize) -> f64 {
         let out = self.acts.last().expect("at least the input");
-        self.sse = squared_error_and_gradient(out.slice(s![..rows, ..]), self.acts[0].slice(s![..rows, ..]), &mut self.grad, batch_rows);
+        self.sse = squared_error_and_gradient(
+            out.slice(s![..rows, ..]),
+            self.acts[0].slice(s![..rows, ..]),
+            &mut self.grad,
+            batch_rows,
+        );
         self.sse
     }
 
@@ -247,11 +338,21 @@ impl Workspace {
 }
 
 #[multiversion::multiversion(targets("x86_64+avx+fma", "x86_64+avx"))]
-fn squared_error_and_gradient(out: ArrayView2<f32>, target: ArrayView2<f32>, grad: &mut [f32], batch_rows: usize) -> f64 {
+fn squared_error_and_gradient(
+    out: ArrayView2<f32>,
+    target: ArrayView2<f32>,
+    grad: &mut [f32],
+    batch_rows: usize,
+) -> f64 {
     let cols = out.ncols();
     let scale = 2.0 / (batch_rows * cols) as f32;
     let mut total = 0.0f64;
-    for ((o, x), g) in out.rows().into_iter().zip(target.rows()).zip(grad.chunks_exact_mut(cols)) {
+    for ((o, x), g) in out
+        .rows()
+        .into_iter()
+        .zip(target.rows())
+        .zip(grad.chunks_exact_mut(cols))
+    {
         let mut row_total = 0.0f32;
         for ((g, o), x) in g.iter_mut().zip(o).zip(x) {
             let d = o - x;
@@ -278,7 +379,14 @@ struct BatchStats {
 
 impl BatchStats {
     fn new(cols: usize) -> Self {
-        Self { rows: 0.0, mean: vec![0.0; cols], var: vec![0.0; cols], inv_std: vec![0.0; cols], sums: vec![0.0; 2 * cols + 1], scratch: vec![0.0; 3 * cols] }
+        Self {
+            rows: 0.0,
+            mean: vec![0.0; cols],
+            var: vec![0.0; cols],
+            inv_std: vec![0.0; cols],
+            sums: vec![0.0; 2 * cols + 1],
+            scratch: vec![0.0; 3 * cols],
+        }
     }
 }
 
@@ -287,7 +395,13 @@ impl BatchStats {
 /// here, one core).
 fn matmul(a: ArrayView2<f32>, b: ArrayView2<f32>, mut c: ArrayViewMut2<f32>) {
     let ((m, k), (k_b, n)) = (a.dim(), b.dim());
-    assert!(k == k_b && c.dim() == (m, n), "matmul shapes {:?} · {:?} → {:?}", a.dim(), b.dim(), c.dim());
+    assert!(
+        k == k_b && c.dim() == (m, n),
+        "matmul shapes {:?} · {:?} → {:?}",
+        a.dim(),
+        b.dim(),
+        c.dim()
+    );
     if m == 0 || n == 0 {
         return;
     }
@@ -301,11 +415,24 @@ fn matmul(a: ArrayView2<f32>, b: ArrayView2<f32>, mut c: ArrayViewMut2<f32>) {
     // `c` is a unique borrow, so it overlaps neither input. `read_dst` false: c = 1·a·b.
     unsafe {
         gemm::gemm(
-            m, n, k,
-            c.as_mut_ptr(), c_cs, c_rs, false,
-            a.as_ptr(), a_s[1], a_s[0],
-            b.as_ptr(), b_s[1], b_s[0],
-            0.0, 1.0, false, false, false,
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            c_cs,
+            c_rs,
+            false,
+            a.as_ptr(),
+            a_s[1],
+            a_s[0],
+            b.as_ptr(),
+            b_s[1],
+            b_s[0],
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
             gemm::Parallelism::None,
         );
     }
@@ -313,7 +440,9 @@ fn matmul(a: ArrayView2<f32>, b: ArrayView2<f32>, mut c: ArrayViewMut2<f32>) {
 
 /// The output layer's bias, added to every row.
 fn add_bias(mut z: ArrayViewMut2<f32>, bias: &Array1<f32>) {
-    z.rows_mut().into_iter().for_each(|mut row| row.iter_mut().zip(bias).for_each(|(v, b)| *v += b));
+    z.rows_mut()
+        .into_iter()
+        .for_each(|mut row| row.iter_mut().zip(bias).for_each(|(v, b)| *v += b));
 }
 
 /// `z = max(z·scale + shift, 0)` per column, in place.
@@ -331,7 +460,14 @@ fn affine_relu(mut z: ArrayViewMut2<f32>, scale: &[f32], shift: &[f32]) {
 /// bias is left out here: it only shifts the mean, which the caller adds it to. Sums are f64, so
 /// E[z²] − E[z]² keeps its digits.
 #[multiversion::multiversion(targets("x86_64+avx+fma", "x86_64+avx"))]
-fn batch_norm_relu(mut z: ArrayViewMut2<f32>, bn: &BatchNorm, mut xhat: ArrayViewMut2<f32>, stats: &mut BatchStats, team: &Team, member: usize) {
+fn batch_norm_relu(
+    mut z: ArrayViewMut2<f32>,
+    bn: &BatchNorm,
+    mut xhat: ArrayViewMut2<f32>,
+    stats: &mut BatchStats,
+    team: &Team,
+    member: usize,
+) {
     let cols = z.ncols();
     let (sum, rest) = stats.sums.split_at_mut(cols);
     let (sum_sq, count) = rest.split_at_mut(cols);
@@ -355,10 +491,23 @@ fn batch_norm_relu(mut z: ArrayViewMut2<f32>, bn: &BatchNorm, mut xhat: ArrayVie
         stats.var[c] = var as f32;
         stats.inv_std[c] = (1.0 / (var + f64::from(BN_EPS)).sqrt()) as f32;
     }
-    let (gamma, beta) = (bn.gamma.as_slice().expect("standard layout"), bn.beta.as_slice().expect("standard layout"));
+    let (gamma, beta) = (
+        bn.gamma.as_slice().expect("standard layout"),
+        bn.beta.as_slice().expect("standard layout"),
+    );
     for (mut row, mut xrow) in z.rows_mut().into_iter().zip(xhat.rows_mut()) {
-        let (row, xrow) = (row.as_slice_mut().expect("rows contiguous"), xrow.as_slice_mut().expect("rows contiguous"));
-        for (((((v, x), m), s), g), b) in row.iter_mut().zip(xrow).zip(&stats.mean).zip(&stats.inv_std).zip(gamma).zip(beta) {
+        let (row, xrow) = (
+            row.as_slice_mut().expect("rows contiguous"),
+            xrow.as_slice_mut().expect("rows contiguous"),
+        );
+        for (((((v, x), m), s), g), b) in row
+            .iter_mut()
+            .zip(xrow)
+            .zip(&stats.mean)
+            .zip(&stats.inv_std)
+            .zip(gamma)
+            .zip(beta)
+        {
             *x = (*v - m) * s;
             *v = (*x * g + b).max(0.0);
         }
@@ -387,16 +536,32 @@ fn batch_norm_relu_backward(
     dg_sum.fill(0.0);
     db_sum.fill(0.0);
     for ((mut grow, arow), xrow) in g.rows_mut().into_iter().zip(act.rows()).zip(xhat.rows()) {
-        let (grow, arow, xrow) = (grow.as_slice_mut().expect("rows contiguous"), arow.as_slice().expect("rows contiguous"), xrow.as_slice().expect("rows contiguous"));
-        for ((((gv, a), x), dg), db) in grow.iter_mut().zip(arow).zip(xrow).zip(dg_sum.iter_mut()).zip(db_sum.iter_mut()) {
+        let (grow, arow, xrow) = (
+            grow.as_slice_mut().expect("rows contiguous"),
+            arow.as_slice().expect("rows contiguous"),
+            xrow.as_slice().expect("rows contiguous"),
+        );
+        for ((((gv, a), x), dg), db) in grow
+            .iter_mut()
+            .zip(arow)
+            .zip(xrow)
+            .zip(dg_sum.iter_mut())
+            .zip(db_sum.iter_mut())
+        {
             // ReLU: only where the activation was positive.
             *gv = if *a > 0.0 { *gv } else { 0.0 };
             *dg += f64::from(*gv * x);
             *db += f64::from(*gv);
         }
     }
-    dgamma.iter_mut().zip(&stats.sums[..cols]).for_each(|(d, s)| *d = *s as f32);
-    dbeta.iter_mut().zip(&stats.sums[cols..2 * cols]).for_each(|(d, s)| *d = *s as f32);
+    dgamma
+        .iter_mut()
+        .zip(&stats.sums[..cols])
+        .for_each(|(d, s)| *d = *s as f32);
+    dbeta
+        .iter_mut()
+        .zip(&stats.sums[cols..2 * cols])
+        .for_each(|(d, s)| *d = *s as f32);
     team.all_sum(member, &mut stats.sums[..2 * cols]);
     // Per column: scale = inv_std·γ, and the two batch means.
     let n = stats.rows;
@@ -408,8 +573,17 @@ fn batch_norm_relu_backward(
         mean_db[c] = (stats.sums[cols + c] / n) as f32;
     }
     for (mut grow, xrow) in g.rows_mut().into_iter().zip(xhat.rows()) {
-        let (grow, xrow) = (grow.as_slice_mut().expect("rows contiguous"), xrow.as_slice().expect("rows contiguous"));
-        for ((((gv, x), k), mg), mb) in grow.iter_mut().zip(xrow).zip(&*scale).zip(&*mean_dg).zip(&*mean_db) {
+        let (grow, xrow) = (
+            grow.as_slice_mut().expect("rows contiguous"),
+            xrow.as_slice().expect("rows contiguous"),
+        );
+        for ((((gv, x), k), mg), mb) in grow
+            .iter_mut()
+            .zip(xrow)
+            .zip(&*scale)
+            .zip(&*mean_dg)
+            .zip(&*mean_db)
+        {
             *gv = k * (*gv - mb - x * mg);
         }
     }
@@ -434,14 +608,25 @@ pub struct Adam {
 impl Adam {
     pub fn new(model: &mut Autoencoder, lr: f32) -> Self {
         let sizes: Vec<usize> = model.params_mut().iter().map(|p| p.len()).collect();
-        Self { lr, step: 0, m: sizes.iter().map(|&n| vec![0.0; n]).collect(), v: sizes.iter().map(|&n| vec![0.0; n]).collect() }
+        Self {
+            lr,
+            step: 0,
+            m: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+            v: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+        }
     }
 
     pub fn step(&mut self, model: &mut Autoencoder, grads: &Grads) {
         self.step += 1;
         let (c1, c2) = (1.0 - B1.powi(self.step), 1.0 - B2.powi(self.step));
         let (step, inv_c2) = (self.lr / c1, 1.0 / c2);
-        for (((p, g), m), v) in model.params_mut().into_iter().zip(grads).zip(&mut self.m).zip(&mut self.v) {
+        for (((p, g), m), v) in model
+            .params_mut()
+            .into_iter()
+            .zip(grads)
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
             adam_update(p, g, m, v, step, inv_c2);
         }
     }
@@ -495,7 +680,10 @@ mod tests {
                 minus.params_mut()[p_index][k] -= h;
                 let numeric = (loss_of(&plus, &x) - loss_of(&minus, &x)) / (2.0 * h as f64);
                 let analytic = g[k] as f64;
-                assert!((numeric - analytic).abs() <= 2e-3 + 0.03 * numeric.abs(), "param {p_index}[{k}]: {analytic} vs {numeric}");
+                assert!(
+                    (numeric - analytic).abs() <= 2e-3 + 0.03 * numeric.abs(),
+                    "param {p_index}[{k}]: {analytic} vs {numeric}"
+                );
                 checked += 1;
             }
         }
@@ -520,7 +708,9 @@ mod tests {
                         s.spawn(move || {
                             let rows = 23 * m / members..23 * (m + 1) / members;
                             let mut ws = Workspace::new(model, 12);
-                            ws.input_mut().slice_mut(s![..rows.len(), ..]).assign(&x.slice(s![rows.clone(), ..]));
+                            ws.input_mut()
+                                .slice_mut(s![..rows.len(), ..])
+                                .assign(&x.slice(s![rows.clone(), ..]));
                             model.forward_train(&mut ws, rows.len(), team, m);
                             ws.mse_gradient(rows.len(), 23);
                             model.backward(&mut ws, rows.len(), team, m);
@@ -534,14 +724,31 @@ mod tests {
                 let scale = want.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
                 for (j, w) in want.iter().enumerate() {
                     let got: f32 = shares.iter().map(|ws| ws.grads()[k][j]).sum();
-                    assert!((got - w).abs() <= 1e-5 * scale, "{members} members, tensor {k}[{j}]: {got} vs {w}");
+                    assert!(
+                        (got - w).abs() <= 1e-5 * scale,
+                        "{members} members, tensor {k}[{j}]: {got} vs {w}"
+                    );
                 }
             }
             for ws in &shares {
-                for ((a, b), _) in ws.stats.iter().zip(&whole.stats).zip(&model.layers).filter(|(_, l)| l.bn.is_some()) {
+                for ((a, b), _) in ws
+                    .stats
+                    .iter()
+                    .zip(&whole.stats)
+                    .zip(&model.layers)
+                    .filter(|(_, l)| l.bn.is_some())
+                {
                     assert_eq!(a.rows, 23.0);
-                    let worst = a.mean.iter().zip(&b.mean).chain(a.var.iter().zip(&b.var)).fold(0.0f32, |m, (p, q)| m.max((p - q).abs()));
-                    assert!(worst < 1e-5, "{members} members: batch statistics differ by {worst}");
+                    let worst = a
+                        .mean
+                        .iter()
+                        .zip(&b.mean)
+                        .chain(a.var.iter().zip(&b.var))
+                        .fold(0.0f32, |m, (p, q)| m.max((p - q).abs()));
+                    assert!(
+                        worst < 1e-5,
+                        "{members} members: batch statistics differ by {worst}"
+                    );
                 }
             }
         }
@@ -563,7 +770,9 @@ mod tests {
         let (_, ws) = train_pass(&mut model.clone(), &x);
         let train_out = ws.output(64).to_owned();
         let eval_out = model.forward(x.view());
-        let worst = (&train_out - &eval_out).iter().fold(0.0f32, |a, b| a.max(b.abs()));
+        let worst = (&train_out - &eval_out)
+            .iter()
+            .fold(0.0f32, |a, b| a.max(b.abs()));
         assert!(worst < 0.05, "{worst}");
         assert_eq!(model.batches_tracked, 2000);
     }
@@ -572,7 +781,9 @@ mod tests {
     fn training_lowers_the_loss() {
         let mut model = Autoencoder::new(&[16, 8, 4, 8, 16], 5);
         let mut rng = Rng::new(6);
-        let x = Array2::from_shape_fn((256, 16), |(i, j)| ((i % 4) as f32 * 0.5 + j as f32 * 0.1).sin() + 0.05 * rng.bipolar());
+        let x = Array2::from_shape_fn((256, 16), |(i, j)| {
+            ((i % 4) as f32 * 0.5 + j as f32 * 0.1).sin() + 0.05 * rng.bipolar()
+        });
         let mut adam = Adam::new(&mut model, 1e-2);
         let first = loss_of(&model, &x);
         let mut ws = Workspace::new(&model, 256);

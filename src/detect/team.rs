@@ -19,7 +19,12 @@ pub struct Team {
 impl Team {
     pub fn new(size: usize) -> Self {
         let size = size.max(1);
-        Self { size, arrived: AtomicUsize::new(0), generation: AtomicUsize::new(0), slots: (0..size).map(|_| Mutex::new(Vec::new())).collect() }
+        Self {
+            size,
+            arrived: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+            slots: (0..size).map(|_| Mutex::new(Vec::new())).collect(),
+        }
     }
 
     /// Returns once every member has called it.
@@ -51,7 +56,9 @@ impl Team {
             return;
         }
         {
-            let mut slot = self.slots[member].lock().expect("no member panics holding a slot");
+            let mut slot = self.slots[member]
+                .lock()
+                .expect("no member panics holding a slot");
             slot.clear();
             slot.extend_from_slice(values);
         }
@@ -59,7 +66,10 @@ impl Team {
         values.fill(0.0);
         for slot in &self.slots {
             let slot = slot.lock().expect("no member panics holding a slot");
-            values.iter_mut().zip(slot.iter()).for_each(|(v, s)| *v += s);
+            values
+                .iter_mut()
+                .zip(slot.iter())
+                .for_each(|(v, s)| *v += s);
         }
         self.wait();
     }

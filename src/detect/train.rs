@@ -10,9 +10,9 @@
 
 use super::network::{mse_loss, Adam, Autoencoder, Workspace};
 use super::team::Team;
-use std::sync::RwLock;
 use crate::dsp::Rng;
 use ndarray::{ArrayView2, Axis};
+use std::sync::RwLock;
 
 #[derive(Clone, Debug)]
 pub struct TrainConfig {
@@ -27,7 +27,14 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { epochs: 100, batch_size: 256, learning_rate: 1e-3, validation_split: 0.1, seed: 0, threads: default_threads() }
+        Self {
+            epochs: 100,
+            batch_size: 256,
+            learning_rate: 1e-3,
+            validation_split: 0.1,
+            seed: 0,
+            threads: default_threads(),
+        }
     }
 }
 
@@ -65,10 +72,16 @@ pub fn eval_loss(model: &Autoencoder, x: ArrayView2<f32>) -> f32 {
 }
 
 /// Trains `model` on `data` (rows = vectors); calls `on_epoch` after each epoch.
-pub fn train(model: &mut Autoencoder, data: ArrayView2<f32>, cfg: &TrainConfig, mut on_epoch: impl FnMut(EpochReport)) -> Vec<EpochReport> {
+pub fn train(
+    model: &mut Autoencoder,
+    data: ArrayView2<f32>,
+    cfg: &TrainConfig,
+    mut on_epoch: impl FnMut(EpochReport),
+) -> Vec<EpochReport> {
     let mut rng = Rng::new(cfg.seed);
     let order = shuffled(data.nrows(), &mut rng);
-    let n_val = ((data.nrows() as f32 * cfg.validation_split) as usize).min(data.nrows().saturating_sub(2));
+    let n_val =
+        ((data.nrows() as f32 * cfg.validation_split) as usize).min(data.nrows().saturating_sub(2));
     let val = data.select(Axis(0), &order[..n_val]);
     let members = cfg.threads.clamp(1, (cfg.batch_size / 2).max(1));
     let shared = Shared {
@@ -76,18 +89,28 @@ pub fn train(model: &mut Autoencoder, data: ArrayView2<f32>, cfg: &TrainConfig, 
         train_idx: &order[n_val..],
         batch_size: cfg.batch_size,
         // Each epoch's batch order, drawn up front so every member walks the same batches.
-        epoch_orders: (0..cfg.epochs).map(|_| shuffled(order.len() - n_val, &mut rng)).collect(),
+        epoch_orders: (0..cfg.epochs)
+            .map(|_| shuffled(order.len() - n_val, &mut rng))
+            .collect(),
         team: Team::new(members),
-        workspaces: (0..members).map(|_| RwLock::new(Workspace::new(model, cfg.batch_size.div_ceil(members)))).collect(),
+        workspaces: (0..members)
+            .map(|_| RwLock::new(Workspace::new(model, cfg.batch_size.div_ceil(members))))
+            .collect(),
     };
     let mut history = Vec::with_capacity(cfg.epochs);
     std::thread::scope(|scope| {
         for member in 1..members {
             let (shared, mut replica) = (&shared, model.clone());
-            scope.spawn(move || shared.run_member(member, &mut replica, cfg.learning_rate, |_, _, _| {}));
+            scope.spawn(move || {
+                shared.run_member(member, &mut replica, cfg.learning_rate, |_, _, _| {})
+            });
         }
         shared.run_member(0, model, cfg.learning_rate, |epoch, net, loss| {
-            let report = EpochReport { epoch: epoch + 1, loss, val_loss: eval_loss(net, val.view()) };
+            let report = EpochReport {
+                epoch: epoch + 1,
+                loss,
+                val_loss: eval_loss(net, val.view()),
+            };
             on_epoch(report);
             history.push(report);
         });
@@ -108,17 +131,32 @@ struct Shared<'a> {
 impl Shared<'_> {
     /// One member's whole training run on its replica `net`; `epoch_end` gets the epoch index,
     /// the network and the epoch's mean training loss.
-    fn run_member(&self, member: usize, net: &mut Autoencoder, learning_rate: f32, mut epoch_end: impl FnMut(usize, &Autoencoder, f32)) {
+    fn run_member(
+        &self,
+        member: usize,
+        net: &mut Autoencoder,
+        learning_rate: f32,
+        mut epoch_end: impl FnMut(usize, &Autoencoder, f32),
+    ) {
         let (team, members) = (&self.team, self.workspaces.len());
         let mut adam = Adam::new(net, learning_rate);
-        let mut grads = self.workspaces[member].read().expect("no member panicked").grads().clone();
+        let mut grads = self.workspaces[member]
+            .read()
+            .expect("no member panicked")
+            .grads()
+            .clone();
         for (epoch, order) in self.epoch_orders.iter().enumerate() {
             let (mut sse, mut count) = (0.0f64, 0usize);
             for chunk in batches(order, self.batch_size) {
                 let rows = member_rows(chunk.len(), members, member);
                 {
                     let mut ws = self.workspaces[member].write().expect("no member panicked");
-                    for (mut row, &k) in ws.input_mut().rows_mut().into_iter().zip(&chunk[rows.clone()]) {
+                    for (mut row, &k) in ws
+                        .input_mut()
+                        .rows_mut()
+                        .into_iter()
+                        .zip(&chunk[rows.clone()])
+                    {
                         row.assign(&self.data.row(self.train_idx[k]));
                     }
                     net.forward_train(&mut ws, rows.len(), team, member);
@@ -129,18 +167,30 @@ impl Shared<'_> {
                 for (i, ws) in self.workspaces.iter().enumerate() {
                     let ws = ws.read().expect("no member panicked");
                     if i == 0 {
-                        grads.iter_mut().zip(ws.grads()).for_each(|(g, w)| g.copy_from_slice(w));
+                        grads
+                            .iter_mut()
+                            .zip(ws.grads())
+                            .for_each(|(g, w)| g.copy_from_slice(w));
                     } else {
-                        grads.iter_mut().zip(ws.grads()).for_each(|(g, w)| g.iter_mut().zip(w).for_each(|(a, b)| *a += b));
+                        grads
+                            .iter_mut()
+                            .zip(ws.grads())
+                            .for_each(|(g, w)| g.iter_mut().zip(w).for_each(|(a, b)| *a += b));
                     }
                     sse += ws.last_sse();
                 }
                 team.wait(); // everyone has read them: workspaces free for the next batch
-                net.update_running_stats(&self.workspaces[member].read().expect("no member panicked"));
+                net.update_running_stats(
+                    &self.workspaces[member].read().expect("no member panicked"),
+                );
                 adam.step(net, &grads);
                 count += chunk.len();
             }
-            epoch_end(epoch, net, (sse / (count.max(1) * self.data.ncols()) as f64) as f32);
+            epoch_end(
+                epoch,
+                net,
+                (sse / (count.max(1) * self.data.ncols()) as f64) as f32,
+            );
         }
     }
 }
@@ -163,13 +213,20 @@ mod tests {
 
     fn data() -> Array2<f32> {
         let mut rng = Rng::new(4);
-        Array2::from_shape_fn((1100, 640), |(i, j)| ((i % 7) as f32 * 0.3 + j as f32 * 0.01).sin() + 0.1 * rng.bipolar())
+        Array2::from_shape_fn((1100, 640), |(i, j)| {
+            ((i % 7) as f32 * 0.3 + j as f32 * 0.01).sin() + 0.1 * rng.bipolar()
+        })
     }
 
     fn trained(threads: usize, learning_rate: f32) -> (Autoencoder, Vec<EpochReport>) {
         let x = data();
         let mut net = Autoencoder::new(&BASELINE_DIMS, 1);
-        let cfg = TrainConfig { epochs: 3, threads, learning_rate, ..TrainConfig::default() };
+        let cfg = TrainConfig {
+            epochs: 3,
+            threads,
+            learning_rate,
+            ..TrainConfig::default()
+        };
         let history = train(&mut net, x.view(), &cfg, |_| {});
         (net, history)
     }
@@ -185,7 +242,11 @@ mod tests {
         for threads in [2, 3] {
             let (team, h) = trained(threads, 1e-7);
             for (a, b) in h1.iter().zip(&h) {
-                assert!((a.loss / b.loss - 1.0).abs() < 1e-5 && (a.val_loss / b.val_loss - 1.0).abs() < 1e-5, "{threads} threads: {a:?} vs {b:?}");
+                assert!(
+                    (a.loss / b.loss - 1.0).abs() < 1e-5
+                        && (a.val_loss / b.val_loss - 1.0).abs() < 1e-5,
+                    "{threads} threads: {a:?} vs {b:?}"
+                );
             }
             assert_eq!(team.batches_tracked, one.batches_tracked);
         }

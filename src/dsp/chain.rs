@@ -17,12 +17,19 @@ pub fn sanitize(x: f32) -> f32 {
     // Branch-free (`&`, selects), so loops over whole buffers vectorise: NaN fails both tests.
     let magnitude = x.abs();
     let keep = (INPUT_FLOOR..=f32::MAX).contains(&magnitude);
-    if keep { x.clamp(-INPUT_LIMIT, INPUT_LIMIT) } else { 0.0 }
+    if keep {
+        x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
+    } else {
+        0.0
+    }
 }
 
 struct Step {
     transform: Box<dyn Transform>,
     intensity: f32,
+    /// Skipped (intensity 0) since the last block it ran: it seeks back to the timeline when it
+    /// runs again, so a fault faded out and in stays on the timeline.
+    paused: bool,
 }
 
 /// An ordered set of transforms, each with its own intensity, that runs in place.
@@ -35,11 +42,20 @@ pub struct FaultChain {
     channels: usize,
     intensity_scale: f32,
     uses_level: bool,
+    /// Timeline position of the next sample.
+    position: i64,
 }
 
 impl FaultChain {
     pub fn new(steps: Vec<(Box<dyn Transform>, f32)>) -> Self {
-        let steps = steps.into_iter().map(|(transform, intensity)| Step { transform, intensity }).collect();
+        let steps = steps
+            .into_iter()
+            .map(|(transform, intensity)| Step {
+                transform,
+                intensity,
+                paused: false,
+            })
+            .collect();
         Self {
             steps,
             level: LevelFollower::new(48_000.0),
@@ -49,6 +65,7 @@ impl FaultChain {
             channels: 0,
             intensity_scale: 1.0,
             uses_level: false,
+            position: 0,
         }
     }
 
@@ -92,22 +109,40 @@ impl FaultChain {
         self.level_buf = vec![0.0; max_block];
         for s in &mut self.steps {
             s.transform.prepare(sample_rate, max_block, channels);
-            s.transform.set_intensity(s.intensity * self.intensity_scale);
+            s.transform
+                .set_intensity(s.intensity * self.intensity_scale);
         }
         self.uses_level = self.steps.iter().any(|s| s.transform.uses_level());
     }
 
     /// Back to the just-prepared state: the same input then gives the same output.
     pub fn reset(&mut self) {
+        self.seek(0);
+    }
+
+    /// Every step where it would be at sample `position` of the timeline (`dsp` module doc,
+    /// "Timeline lock"); the level follower and the filters start empty. Allocation-free: a
+    /// host's transport jump calls this on the audio thread.
+    pub fn seek(&mut self, position: i64) {
         self.level.reset();
-        self.steps.iter_mut().for_each(|s| s.transform.reset());
+        self.position = position;
+        for s in &mut self.steps {
+            s.transform.seek(position);
+            s.paused = false;
+        }
+    }
+
+    /// Timeline position of the next sample.
+    pub fn position(&self) -> i64 {
+        self.position
     }
 
     /// Scales every step's intensity (a live "amount" control). Allocation-free.
     pub fn set_intensity_scale(&mut self, scale: f32) {
         self.intensity_scale = scale.clamp(0.0, 1.0);
         for s in &mut self.steps {
-            s.transform.set_intensity(s.intensity * self.intensity_scale);
+            s.transform
+                .set_intensity(s.intensity * self.intensity_scale);
         }
     }
 
@@ -121,7 +156,9 @@ impl FaultChain {
         assert!(self.is_prepared(), "FaultChain::process before prepare");
         let used = channels.len().min(self.channels);
         let channels = &mut channels[..used];
-        let Some(len) = channels.iter().map(|c| c.len()).min() else { return };
+        let Some(len) = channels.iter().map(|c| c.len()).min() else {
+            return;
+        };
         for ch in channels.iter_mut() {
             for x in ch[..len].iter_mut() {
                 *x = sanitize(*x);
@@ -141,9 +178,16 @@ impl FaultChain {
             let mut block = Block::new(channels, start, n);
             for s in &mut self.steps {
                 if s.intensity * self.intensity_scale > 0.0 {
+                    if s.paused {
+                        s.transform.seek(self.position);
+                        s.paused = false;
+                    }
                     s.transform.process(&mut block, level);
+                } else {
+                    s.paused = true;
                 }
             }
+            self.position += n as i64;
             start += n;
         }
         for ch in channels.iter_mut() {
@@ -159,7 +203,11 @@ impl FaultChain {
 
     /// Samples the output lags the input by, summed over the steps that run.
     pub fn latency(&self) -> usize {
-        self.steps.iter().filter(|s| s.intensity * self.intensity_scale > 0.0).map(|s| s.transform.latency()).sum()
+        self.steps
+            .iter()
+            .filter(|s| s.intensity * self.intensity_scale > 0.0)
+            .map(|s| s.transform.latency())
+            .sum()
     }
 
     /// Processes whole clips with the latency taken out: each channel runs on `latency` more
@@ -170,7 +218,11 @@ impl FaultChain {
         let lag = self.latency();
         for ch in channels.iter_mut() {
             let n = ch.len();
-            ch.extend((0..lag).map(|k| if n > k + 1 { ch[n - 2 - k] } else { 0.0 }).collect::<Vec<_>>());
+            ch.extend(
+                (0..lag)
+                    .map(|k| if n > k + 1 { ch[n - 2 - k] } else { 0.0 })
+                    .collect::<Vec<_>>(),
+            );
         }
         let mut refs: Vec<&mut [f32]> = channels.iter_mut().map(|c| c.as_mut_slice()).collect();
         self.process(&mut refs);

@@ -27,7 +27,12 @@ pub struct Damping {
 
 impl Damping {
     pub fn new(p: DampingParams, intensity: f32) -> Self {
-        Self { p, intensity, sr: 48_000.0, filters: Vec::new() }
+        Self {
+            p,
+            intensity,
+            sr: 48_000.0,
+            filters: Vec::new(),
+        }
     }
 
     /// The corner in force at the current intensity.
@@ -45,7 +50,10 @@ impl Damping {
     pub fn sections(&self) -> [BiquadCoefs; 2] {
         let (fc, half) = (self.effective_cutoff(), 0.5 * self.cut_db());
         // A second corner half an octave up steepens the slope without moving the half-way point far.
-        [BiquadCoefs::high_shelf(fc, half, f64::from(self.sr)), BiquadCoefs::high_shelf(fc * 1.5, half, f64::from(self.sr))]
+        [
+            BiquadCoefs::high_shelf(fc, half, f64::from(self.sr)),
+            BiquadCoefs::high_shelf(fc * 1.5, half, f64::from(self.sr)),
+        ]
     }
 }
 
@@ -55,14 +63,17 @@ impl Transform for Damping {
         self.filters = vec![BlockedCascade::new(self.sections()); channels];
     }
 
-    fn reset(&mut self) {
+    /// Filters only: their memory starts empty, nothing depends on the position.
+    fn seek(&mut self, _position: i64) {
         self.filters.iter_mut().for_each(BlockedCascade::reset);
     }
 
     fn set_intensity(&mut self, intensity: f32) {
         self.intensity = intensity;
         let sections = self.sections();
-        let Some((first, rest)) = self.filters.split_first_mut() else { return };
+        let Some((first, rest)) = self.filters.split_first_mut() else {
+            return;
+        };
         first.set_coefs(sections);
         // The block matrices are built once and copied: channels differ only in state.
         rest.iter_mut().for_each(|f| f.copy_coefs_from(first));
@@ -82,7 +93,10 @@ mod tests {
     use crate::dsp::FaultChain;
 
     fn params() -> DampingParams {
-        DampingParams { cutoff_hz: 1000.0, depth_db: 30.0 }
+        DampingParams {
+            cutoff_hz: 1000.0,
+            depth_db: 30.0,
+        }
     }
 
     fn gain_db(freq: f32, intensity: f32, sr: f32) -> f32 {
@@ -99,7 +113,10 @@ mod tests {
     fn designed_db(freq: f64, intensity: f32, sr: f32) -> f64 {
         let mut d = Damping::new(params(), intensity);
         d.prepare(sr, 64, 1);
-        d.sections().iter().map(|s| 20.0 * s.magnitude(freq, f64::from(sr)).log10()).sum()
+        d.sections()
+            .iter()
+            .map(|s| 20.0 * s.magnitude(freq, f64::from(sr)).log10())
+            .sum()
     }
 
     #[test]
@@ -107,7 +124,10 @@ mod tests {
         let sr = 16_000.0;
         for f in [100.0, 500.0, 3000.0, 6000.0, 7500.0] {
             let got = f64::from(gain_db(f, 1.0, sr));
-            assert!((got - designed_db(f64::from(f), 1.0, sr)).abs() < 0.1, "{f} Hz: {got}");
+            assert!(
+                (got - designed_db(f64::from(f), 1.0, sr)).abs() < 0.1,
+                "{f} Hz: {got}"
+            );
         }
         assert!(gain_db(100.0, 1.0, sr).abs() < 1.0);
         for f in [4000.0, 7000.0, 7900.0] {
@@ -131,6 +151,9 @@ mod tests {
         assert!((last_fc - 1000.0).abs() < 1e-6 && (last_cut + 30.0).abs() < 1e-9);
         // At intensity 0.02 even the band edge moves by less than 0.1 dB, as designed.
         let g = gain_db(7900.0, 0.02, 16_000.0);
-        assert!(g.abs() < 0.1 && (f64::from(g) - designed_db(7900.0, 0.02, 16_000.0)).abs() < 0.005, "{g}");
+        assert!(
+            g.abs() < 0.1 && (f64::from(g) - designed_db(7900.0, 0.02, 16_000.0)).abs() < 0.005,
+            "{g}"
+        );
     }
 }

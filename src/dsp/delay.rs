@@ -14,7 +14,11 @@ impl DelayLine {
     /// Allocates room for delays up to `max_delay` samples (plus interpolation margin).
     pub fn with_capacity(max_delay: usize) -> Self {
         let len = (max_delay + 4).next_power_of_two();
-        Self { buf: vec![0.0; 2 * len], mask: len - 1, write: 0 }
+        Self {
+            buf: vec![0.0; 2 * len],
+            mask: len - 1,
+            write: 0,
+        }
     }
 
     pub fn reset(&mut self) {
@@ -46,7 +50,9 @@ impl DelayLine {
         // Samples at delays whole+2, whole+1, whole, whole-1 (oldest first); interpolate between
         // `whole` and `whole + 1`.
         let base = self.write.wrapping_sub(whole + 2) & self.mask;
-        let [y2, y1, y0, ym1] = self.buf[base..base + 4] else { unreachable!("slice of 4") };
+        let [y2, y1, y0, ym1] = self.buf[base..base + 4] else {
+            unreachable!("slice of 4")
+        };
         let c1 = 0.5 * (y1 - ym1);
         let c2 = ym1 - 2.5 * y0 + 2.0 * y1 - 0.5 * y2;
         let c3 = 0.5 * (y2 - ym1) + 1.5 * (y0 - y1);
@@ -100,10 +106,17 @@ mod tests {
     #[test]
     fn allpass_tap_is_exact_at_integer_delays_and_flat_with_the_right_phase_between() {
         let sr = 16_000.0f64;
-        for (delay, freq) in [(3.0f32, 7900.0f64), (3.3, 1000.0), (2.7, 7200.0), (5.5, 7900.0)] {
+        for (delay, freq) in [
+            (3.0f32, 7900.0f64),
+            (3.3, 1000.0),
+            (2.7, 7200.0),
+            (5.5, 7900.0),
+        ] {
             let mut line = DelayLine::with_capacity(16);
             let mut tap = AllpassTap::default();
-            let x: Vec<f32> = (0..4000).map(|n| (std::f64::consts::TAU * freq * n as f64 / sr).sin() as f32).collect();
+            let x: Vec<f32> = (0..4000)
+                .map(|n| (std::f64::consts::TAU * freq * n as f64 / sr).sin() as f32)
+                .collect();
             let y: Vec<f32> = x
                 .iter()
                 .map(|&v| {
@@ -116,14 +129,24 @@ mod tests {
             let rms = |v: &[f32]| (v.iter().map(|a| a * a).sum::<f32>() / v.len() as f32).sqrt();
             // 3200 samples: whole beat periods of each tone against the sampling grid.
             let gain = rms(&y[800..]) / rms(&x[800..]);
-            assert!((gain - 1.0).abs() < 1e-3, "delay {delay} at {freq} Hz: gain {gain}");
+            assert!(
+                (gain - 1.0).abs() < 1e-3,
+                "delay {delay} at {freq} Hz: gain {gain}"
+            );
             if delay.fract() == 0.0 {
-                assert!(y[100..].iter().zip(&x[100 - delay as usize..]).all(|(a, b)| (a - b).abs() < 1e-6));
+                assert!(y[100..]
+                    .iter()
+                    .zip(&x[100 - delay as usize..])
+                    .all(|(a, b)| (a - b).abs() < 1e-6));
             } else if freq < 2000.0 {
                 // Low frequencies are delayed by the whole delay (the allpass's phase delay).
                 let lag = delay as f64;
-                let want = |n: usize| (std::f64::consts::TAU * freq * (n as f64 - lag) / sr).sin() as f32;
-                assert!((1000..1100).all(|n| (y[n] - want(n)).abs() < 0.01), "delay {delay}");
+                let want =
+                    |n: usize| (std::f64::consts::TAU * freq * (n as f64 - lag) / sr).sin() as f32;
+                assert!(
+                    (1000..1100).all(|n| (y[n] - want(n)).abs() < 0.01),
+                    "delay {delay}"
+                );
             }
         }
     }

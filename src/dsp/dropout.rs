@@ -3,11 +3,11 @@
 //! set time, with 2 ms ramps so the cuts do not click. The dip's depth in dB is
 //! depth_db × `scale_law(intensity)`, the severity scale's law, so faint dropouts fade to nothing.
 
-use super::{db_to_gain, samples, GainCurve, Rng};
+use super::{db_to_gain, discard, samples, GainCurve, Rng, Segments};
 
 #[derive(Clone, Copy, Debug)]
 pub struct DropoutParams {
-    /// Mean dropouts per second.
+    /// Mean dropout starts per second (Poisson; one starting during another extends it).
     pub rate_hz: f32,
     /// Length of one dropout, ms.
     pub duration_ms: f32,
@@ -20,6 +20,10 @@ pub struct Dropout {
     seed: u64,
     rng: Rng,
     sr: f32,
+    segments: Segments,
+    /// Timeline position of the next sample and the next segment boundary.
+    t: i64,
+    boundary: i64,
     gain: f32,
     step: f32,
     hold: usize,
@@ -28,7 +32,19 @@ pub struct Dropout {
 
 impl Dropout {
     pub fn new(p: DropoutParams, seed: u64) -> Self {
-        Self { p, seed, rng: Rng::new(seed), sr: 48_000.0, gain: 1.0, step: 0.0, hold: 0, until_next: 0.0 }
+        Self {
+            p,
+            seed,
+            rng: Rng::new(seed),
+            sr: 48_000.0,
+            segments: Segments::new(48_000.0),
+            t: 0,
+            boundary: 0,
+            gain: 1.0,
+            step: 0.0,
+            hold: 0,
+            until_next: 0.0,
+        }
     }
 
     fn mean_gap(&self) -> f32 {
@@ -40,23 +56,36 @@ impl GainCurve for Dropout {
     fn prepare(&mut self, sample_rate: f32) {
         self.sr = sample_rate;
         self.step = 1.0 / samples(0.002, sample_rate) as f32;
-        self.reset();
+        self.segments = Segments::new(sample_rate);
+        self.seek(0, 0.0);
     }
 
-    fn reset(&mut self) {
-        self.rng = Rng::new(self.seed);
+    /// Dropout starts restart from the segment's own seed at each boundary (Poisson: no
+    /// memory); one may still be holding from the segment before, so a seek replays from the
+    /// start of the previous segment (a dropout lasts at most 1 s, a segment 4 s).
+    fn seek(&mut self, position: i64, intensity: f32) {
         self.gain = 1.0;
         self.hold = 0;
-        self.until_next = self.rng.exponential(self.mean_gap());
+        self.t = self.segments.start_of(position) - self.segments.len;
+        self.boundary = self.t;
+        let n = position - self.t;
+        discard(n, |buf| self.fill(buf, intensity));
     }
 
     fn fill(&mut self, gains: &mut [f32], intensity: f32) {
         let low = db_to_gain(-self.p.depth_db * super::scale_law(intensity));
         for g in gains.iter_mut() {
+            if self.t == self.boundary {
+                self.rng = Rng::new(self.segments.seed(self.seed, self.t));
+                self.until_next = self.rng.exponential(self.mean_gap());
+                self.boundary += self.segments.len;
+            }
+            self.t += 1;
             self.until_next -= 1.0;
             if self.until_next <= 0.0 {
-                self.hold = samples(self.p.duration_ms / 1000.0, self.sr);
-                self.until_next += self.rng.exponential(self.mean_gap()) + self.hold as f32;
+                // Starts are Poisson; one arriving during a dropout extends it.
+                self.hold = self.hold.max(samples(self.p.duration_ms / 1000.0, self.sr));
+                self.until_next += self.rng.exponential(self.mean_gap());
             }
             let target = if self.hold > 0 {
                 self.hold -= 1;
@@ -79,7 +108,11 @@ mod tests {
     #[test]
     fn dropouts_have_the_set_depth_length_and_rate() {
         let sr = 16_000.0;
-        let p = DropoutParams { rate_hz: 2.0, duration_ms: 50.0, depth_db: 40.0 };
+        let p = DropoutParams {
+            rate_hz: 2.0,
+            duration_ms: 50.0,
+            depth_db: 40.0,
+        };
         let mut d = Dropout::new(p, 11);
         d.prepare(sr);
         let secs = 60.0;
@@ -100,13 +133,22 @@ mod tests {
                 run = 0;
             }
         }
-        // A dropout blocks the next arrival for its own length.
-        let expected = secs / (1.0 / 2.0 + 0.05);
+        // Starts are Poisson at 2 Hz; one within 50 ms of the last extends it, so separate
+        // dropouts come at λ·e^(−λd) and a fraction e^(−λd) of them last exactly 50 ms.
+        let (rate, d) = (2.0f32, 0.05f32);
+        let expected = secs * rate * (-rate * d).exp();
         let n = segments.len() as f32;
-        assert!((n - expected).abs() < 3.0 * expected.sqrt(), "{n} dropouts, expected ~{expected}");
-        // Held 50 ms (800 samples), less the ≤ 2 ms ramp down.
-        for s in segments {
-            assert!((768..=800).contains(&s), "segment of {s} samples");
-        }
+        assert!(
+            (n - expected).abs() < 3.0 * expected.sqrt(),
+            "{n} dropouts, expected ~{expected}"
+        );
+        // Held 50 ms (800 samples) or longer when merged, less the ≤ 2 ms ramp down.
+        assert!(segments.iter().all(|&s| s >= 768), "{segments:?}");
+        let single = segments.iter().filter(|&&s| s <= 800).count() as f32;
+        let want = n * (-rate * d).exp();
+        assert!(
+            (single - want).abs() < 3.0 * (n * 0.1f32).sqrt() + 1.0,
+            "{single} single of {n}, want ~{want}"
+        );
     }
 }

@@ -16,10 +16,22 @@ pub struct BiquadCoefs {
 }
 
 impl BiquadCoefs {
-    pub const IDENTITY: Self = Self { b0: 1.0, b1: 0.0, b2: 0.0, a1: 0.0, a2: 0.0 };
+    pub const IDENTITY: Self = Self {
+        b0: 1.0,
+        b1: 0.0,
+        b2: 0.0,
+        a1: 0.0,
+        a2: 0.0,
+    };
 
     fn normalise(b: [f64; 3], a: [f64; 3]) -> Self {
-        Self { b0: b[0] / a[0], b1: b[1] / a[0], b2: b[2] / a[0], a1: a[1] / a[0], a2: a[2] / a[0] }
+        Self {
+            b0: b[0] / a[0],
+            b1: b[1] / a[0],
+            b2: b[2] / a[0],
+            a1: a[1] / a[0],
+            a2: a[2] / a[0],
+        }
     }
 
     fn omega(freq: f64, sample_rate: f64) -> (f64, f64) {
@@ -32,7 +44,10 @@ impl BiquadCoefs {
         let (cos, sin) = Self::omega(freq, sample_rate);
         let alpha = sin / (2.0 * q);
         let b1 = 1.0 - cos;
-        Self::normalise([b1 / 2.0, b1, b1 / 2.0], [1.0 + alpha, -2.0 * cos, 1.0 - alpha])
+        Self::normalise(
+            [b1 / 2.0, b1, b1 / 2.0],
+            [1.0 + alpha, -2.0 * cos, 1.0 - alpha],
+        )
     }
 
     /// Second-order high-pass with the given Q.
@@ -40,7 +55,10 @@ impl BiquadCoefs {
         let (cos, sin) = Self::omega(freq, sample_rate);
         let alpha = sin / (2.0 * q);
         let b1 = 1.0 + cos;
-        Self::normalise([b1 / 2.0, -b1, b1 / 2.0], [1.0 + alpha, -2.0 * cos, 1.0 - alpha])
+        Self::normalise(
+            [b1 / 2.0, -b1, b1 / 2.0],
+            [1.0 + alpha, -2.0 * cos, 1.0 - alpha],
+        )
     }
 
     /// Band-pass with 0 dB gain at the centre.
@@ -73,7 +91,11 @@ impl BiquadCoefs {
                 -2.0 * a * ((a - 1.0) + (a + 1.0) * cos),
                 a * ((a + 1.0) + (a - 1.0) * cos - two_sqrt_a_alpha),
             ],
-            [(a + 1.0) - (a - 1.0) * cos + two_sqrt_a_alpha, 2.0 * ((a - 1.0) - (a + 1.0) * cos), (a + 1.0) - (a - 1.0) * cos - two_sqrt_a_alpha],
+            [
+                (a + 1.0) - (a - 1.0) * cos + two_sqrt_a_alpha,
+                2.0 * ((a - 1.0) - (a + 1.0) * cos),
+                (a + 1.0) - (a - 1.0) * cos - two_sqrt_a_alpha,
+            ],
         )
     }
 
@@ -82,8 +104,14 @@ impl BiquadCoefs {
         let w = 2.0 * PI * freq / sample_rate;
         let z1 = (w.cos(), -w.sin());
         let z2 = ((2.0 * w).cos(), -(2.0 * w).sin());
-        let num = (self.b0 + self.b1 * z1.0 + self.b2 * z2.0, self.b1 * z1.1 + self.b2 * z2.1);
-        let den = (1.0 + self.a1 * z1.0 + self.a2 * z2.0, self.a1 * z1.1 + self.a2 * z2.1);
+        let num = (
+            self.b0 + self.b1 * z1.0 + self.b2 * z2.0,
+            self.b1 * z1.1 + self.b2 * z2.1,
+        );
+        let den = (
+            1.0 + self.a1 * z1.0 + self.a2 * z2.0,
+            self.a1 * z1.1 + self.a2 * z2.1,
+        );
         (num.0.hypot(num.1)) / (den.0.hypot(den.1))
     }
 }
@@ -110,7 +138,11 @@ impl Default for Biquad {
 
 impl Biquad {
     pub fn new(coefs: BiquadCoefs) -> Self {
-        Self { coefs, x: [0.0; 2], y: [0.0; 2] }
+        Self {
+            coefs,
+            x: [0.0; 2],
+            y: [0.0; 2],
+        }
     }
 
     pub fn coefs(&self) -> BiquadCoefs {
@@ -155,7 +187,14 @@ pub struct LookaheadBiquad {
 
 impl LookaheadBiquad {
     pub fn new(coefs: BiquadCoefs) -> Self {
-        let mut b = Self { coefs, c2: 0.0, c4: 0.0, x: [0.0; 2], u: [0.0; 2], y: [0.0; 4] };
+        let mut b = Self {
+            coefs,
+            c2: 0.0,
+            c4: 0.0,
+            x: [0.0; 2],
+            u: [0.0; 2],
+            y: [0.0; 4],
+        };
         b.set_coefs(coefs);
         b
     }
@@ -173,7 +212,8 @@ impl LookaheadBiquad {
     /// Filters a buffer in place.
     pub fn process(&mut self, buf: &mut [f32]) {
         let c = self.coefs;
-        let ([mut x1, mut x2], [mut u1, mut u2], [mut y1, mut y2, mut y3, mut y4]) = (self.x, self.u, self.y);
+        let ([mut x1, mut x2], [mut u1, mut u2], [mut y1, mut y2, mut y3, mut y4]) =
+            (self.x, self.u, self.y);
         for s in buf.iter_mut() {
             let x = *s as f64;
             let u = c.b0 * x + c.b1 * x1 + c.b2 * x2;
@@ -211,7 +251,11 @@ pub struct BlockedCascade {
 
 impl BlockedCascade {
     pub fn new(sections: [BiquadCoefs; 2]) -> Self {
-        let mut f = Self { sections, map: [[0.0; BLOCK + STATE]; STATE + BLOCK], state: [0.0; STATE] };
+        let mut f = Self {
+            sections,
+            map: [[0.0; BLOCK + STATE]; STATE + BLOCK],
+            state: [0.0; STATE],
+        };
         f.set_coefs(sections);
         f
     }
@@ -270,7 +314,11 @@ impl BlockedCascade {
 /// One block of [`BlockedCascade`]: the input columns first (they do not wait on the state), then
 /// the state columns.
 #[multiversion::multiversion(targets("x86_64+avx+fma", "x86_64+avx"))]
-fn apply_block(map: &[[f64; BLOCK + STATE]; STATE + BLOCK], state: &[f64; STATE], block: &mut [f32]) -> [f64; STATE] {
+fn apply_block(
+    map: &[[f64; BLOCK + STATE]; STATE + BLOCK],
+    state: &[f64; STATE],
+    block: &mut [f32],
+) -> [f64; STATE] {
     let mut acc = [0.0; BLOCK + STATE];
     for (column, &x) in map[STATE..].iter().zip(block.iter()) {
         let x = f64::from(x);
@@ -300,7 +348,13 @@ impl Resonator {
     pub fn new(freq: f64, decay_s: f64, sample_rate: f64) -> Self {
         let w = 2.0 * PI * clamp_freq(freq, sample_rate) / sample_rate;
         let r = (-1.0 / (decay_s.max(1e-5) * sample_rate)).exp();
-        Self { c1: 2.0 * r * w.cos(), c2: -r * r, gain: w.sin(), y1: 0.0, y2: 0.0 }
+        Self {
+            c1: 2.0 * r * w.cos(),
+            c2: -r * r,
+            gain: w.sin(),
+            y1: 0.0,
+            y2: 0.0,
+        }
     }
 
     /// Retunes without clearing the ringing (rattling parts differ from hit to hit).
@@ -328,7 +382,7 @@ impl Resonator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dsp::testutil::{sine, rms};
+    use crate::dsp::testutil::{rms, sine};
 
     fn measured_gain(coefs: BiquadCoefs, freq: f32, sr: f32) -> f64 {
         let mut bq = Biquad::new(coefs);
@@ -345,7 +399,10 @@ mod tests {
         for f in [200.0, 1000.0, 2000.0, 8000.0] {
             let want = c.magnitude(f as f64, sr as f64);
             let got = measured_gain(c, f, sr);
-            assert!((20.0 * (got / want).log10()).abs() < 0.05, "{f} Hz: {got} vs {want}");
+            assert!(
+                (20.0 * (got / want).log10()).abs() < 0.05,
+                "{f} Hz: {got} vs {want}"
+            );
         }
         // Butterworth: -3.01 dB at the cutoff.
         assert!((20.0 * c.magnitude(1000.0, sr as f64).log10() + 3.01).abs() < 0.01);
@@ -355,7 +412,11 @@ mod tests {
     fn lookahead_form_matches_the_plain_biquad() {
         let sr = 48_000.0;
         let x = crate::dsp::testutil::noise(3, 0.5, 48_000);
-        for c in [BiquadCoefs::peaking(900.0, 8.0, 18.0, sr), BiquadCoefs::lowpass(40.0, 0.7, sr), BiquadCoefs::bandpass(20_000.0, 3.0, sr)] {
+        for c in [
+            BiquadCoefs::peaking(900.0, 8.0, 18.0, sr),
+            BiquadCoefs::lowpass(40.0, 0.7, sr),
+            BiquadCoefs::bandpass(20_000.0, 3.0, sr),
+        ] {
             let mut plain = Biquad::new(c);
             let want: Vec<f32> = x.iter().map(|&v| plain.tick(v)).collect();
             let mut fast = LookaheadBiquad::new(c);
@@ -363,7 +424,11 @@ mod tests {
             for block in got.chunks_mut(333) {
                 fast.process(block);
             }
-            let err = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            let err = want
+                .iter()
+                .zip(&got)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
             assert!(err < 1e-5, "max difference {err}");
         }
     }
@@ -373,7 +438,10 @@ mod tests {
         let x = crate::dsp::testutil::noise(5, 0.5, 48_000);
         let designs = [(1000.0, 48_000.0), (30.0, 192_000.0), (7000.0, 16_000.0)];
         for (fc, sr) in designs {
-            let sections = [BiquadCoefs::lowpass(fc, 0.54, sr), BiquadCoefs::lowpass(fc, 1.31, sr)];
+            let sections = [
+                BiquadCoefs::lowpass(fc, 0.54, sr),
+                BiquadCoefs::lowpass(fc, 1.31, sr),
+            ];
             let (mut a, mut b) = (Biquad::new(sections[0]), Biquad::new(sections[1]));
             let want: Vec<f32> = x.iter().map(|&v| b.tick(a.tick(v))).collect();
             let mut blocked = BlockedCascade::new(sections);
@@ -383,8 +451,15 @@ mod tests {
                 blocked.process(chunk);
             }
             let peak = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            let err = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-            assert!(err < 1e-5 * peak, "{fc} Hz at {sr}: max difference {err} (peak {peak})");
+            let err = want
+                .iter()
+                .zip(&got)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(
+                err < 1e-5 * peak,
+                "{fc} Hz at {sr}: max difference {err} (peak {peak})"
+            );
         }
     }
 
@@ -402,7 +477,9 @@ mod tests {
     fn resonator_rings_at_its_frequency_and_decays() {
         let sr = 16_000.0;
         let mut r = Resonator::new(1000.0, 0.01, sr);
-        let ir: Vec<f32> = (0..1600).map(|n| r.tick(if n == 0 { 1.0 } else { 0.0 })).collect();
+        let ir: Vec<f32> = (0..1600)
+            .map(|n| r.tick(if n == 0 { 1.0 } else { 0.0 }))
+            .collect();
         let w = 2.0 * std::f64::consts::PI * 1000.0 / sr;
         let rr = (-1.0f64 / (0.01 * sr)).exp();
         for (n, &y) in ir.iter().enumerate().take(400) {

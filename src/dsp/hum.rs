@@ -16,13 +16,14 @@ pub struct HumParams {
 }
 
 pub const MAX_HARMONICS: usize = 16;
-const RESYNC: u64 = 1024;
+const RESYNC: i64 = 1024;
 
 pub struct Hum {
     p: HumParams,
     seed: u64,
     sr: f32,
-    sample: u64,
+    /// Timeline position of the next sample.
+    sample: i64,
     s1: f32,
     c1: f32,
     amps: [f32; MAX_HARMONICS],
@@ -33,7 +34,17 @@ pub struct Hum {
 
 impl Hum {
     pub fn new(p: HumParams, seed: u64) -> Self {
-        Self { p, seed, sr: 48_000.0, sample: 0, s1: 0.0, c1: 1.0, amps: [0.0; MAX_HARMONICS], amps_sin: [0.0; MAX_HARMONICS], amps_cos: [0.0; MAX_HARMONICS] }
+        Self {
+            p,
+            seed,
+            sr: 48_000.0,
+            sample: 0,
+            s1: 0.0,
+            c1: 1.0,
+            amps: [0.0; MAX_HARMONICS],
+            amps_sin: [0.0; MAX_HARMONICS],
+            amps_cos: [0.0; MAX_HARMONICS],
+        }
     }
 
     /// Relative amplitude of harmonic k (1-based) before normalisation.
@@ -50,7 +61,11 @@ impl Source for Hum {
         let mut power = 0.0;
         for k in 0..MAX_HARMONICS {
             let audible = k < n && self.p.fundamental_hz * (k + 1) as f32 <= 0.45 * sample_rate;
-            self.amps[k] = if audible { Self::harmonic_gain(self.p.rolloff_db, k + 1) } else { 0.0 };
+            self.amps[k] = if audible {
+                Self::harmonic_gain(self.p.rolloff_db, k + 1)
+            } else {
+                0.0
+            };
             power += self.amps[k] * self.amps[k] / 2.0;
         }
         let norm = 1.0 / power.sqrt().max(1e-9);
@@ -60,24 +75,47 @@ impl Source for Hum {
             self.amps_sin[k] = self.amps[k] * sin_cycles(offset + 0.25);
             self.amps_cos[k] = self.amps[k] * sin_cycles(offset);
         }
-        self.reset();
+        self.seek(0);
     }
 
-    fn reset(&mut self) {
-        self.sample = 0;
+    /// The oscillator is resynchronised from the position every `RESYNC` samples and rotated in
+    /// between; a seek replays the rotations from the last resync so it lands on the same bits.
+    fn seek(&mut self, position: i64) {
+        let inc = f64::from(self.p.fundamental_hz) / f64::from(self.sr);
+        let (rot_s, rot_c) = (
+            (std::f64::consts::TAU * inc).sin() as f32,
+            (std::f64::consts::TAU * inc).cos() as f32,
+        );
+        self.sample = position - position.rem_euclid(RESYNC);
+        let phase = ((self.sample as f64 * inc).rem_euclid(1.0)) as f32;
+        (self.s1, self.c1) = (sin_cycles(phase), sin_cycles(phase + 0.25));
+        while self.sample < position {
+            (self.s1, self.c1) = (
+                self.s1 * rot_c + self.c1 * rot_s,
+                self.c1 * rot_c - self.s1 * rot_s,
+            );
+            self.sample += 1;
+        }
     }
 
     fn fill(&mut self, out: &mut [f32]) {
         let inc = f64::from(self.p.fundamental_hz) / f64::from(self.sr);
-        let n = self.amps.iter().rposition(|a| *a > 0.0).map_or(0, |i| i + 1);
-        let (rot_s, rot_c) = ((std::f64::consts::TAU * inc).sin() as f32, (std::f64::consts::TAU * inc).cos() as f32);
+        let n = self
+            .amps
+            .iter()
+            .rposition(|a| *a > 0.0)
+            .map_or(0, |i| i + 1);
+        let (rot_s, rot_c) = (
+            (std::f64::consts::TAU * inc).sin() as f32,
+            (std::f64::consts::TAU * inc).cos() as f32,
+        );
         for o in out.iter_mut() {
             // The fundamental's phasor turns by a fixed rotation each sample and is re-synced
             // from the exact phase every RESYNC samples (by sample count, so block sizes do
             // not matter). sin(kθ + φk) = sin kθ·cos φk + cos kθ·sin φk, with sin kθ, cos kθ
             // from the Chebyshev recursion: no sine evaluation per harmonic.
-            if self.sample.is_multiple_of(RESYNC) {
-                let phase = ((self.sample as f64 * inc).fract()) as f32;
+            if self.sample.rem_euclid(RESYNC) == 0 {
+                let phase = ((self.sample as f64 * inc).rem_euclid(1.0)) as f32;
                 (self.s1, self.c1) = (sin_cycles(phase), sin_cycles(phase + 0.25));
             }
             let (s1, c1) = (self.s1, self.c1);
@@ -103,7 +141,11 @@ mod tests {
     #[test]
     fn adds_the_harmonic_series_with_its_rolloff_at_unit_rms() {
         let sr = 16_000.0;
-        let p = HumParams { fundamental_hz: 100.0, harmonics: 5, rolloff_db: 6.0 };
+        let p = HumParams {
+            fundamental_hz: 100.0,
+            harmonics: 5,
+            rolloff_db: 6.0,
+        };
         let mut h = Hum::new(p, 1);
         h.prepare(sr);
         let mut out = vec![0.0; sr as usize]; // 1 s: bins are 1 Hz apart, harmonics on bins
@@ -114,7 +156,10 @@ mod tests {
         for k in 1..=5 {
             let rel_db = 20.0 * (s[100 * k] / base).log10();
             let want = -6.0 * (k as f32 - 1.0);
-            assert!((rel_db - want).abs() < 0.1, "harmonic {k}: {rel_db} dB, want {want}");
+            assert!(
+                (rel_db - want).abs() < 0.1,
+                "harmonic {k}: {rel_db} dB, want {want}"
+            );
         }
         // Nothing at the 6th harmonic or between harmonics.
         assert!(s[600] < base * 1e-3 && s[150] < base * 1e-3);

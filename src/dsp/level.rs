@@ -26,7 +26,13 @@ impl LevelFollower {
     pub fn new(sample_rate: f32) -> Self {
         // One 200 ms time constant: a true running mean power, so the level is an RMS.
         let coef = 1.0 - (-(DECIMATION as f32) / (0.2 * sample_rate)).exp();
-        Self { power: 0.0, coef, acc: 0.0, count: 0, level: LEVEL_FLOOR }
+        Self {
+            power: 0.0,
+            coef,
+            acc: 0.0,
+            count: 0,
+            level: LEVEL_FLOOR,
+        }
     }
 
     pub fn reset(&mut self) {

@@ -2,8 +2,20 @@
 //!
 //! Plain DSP — no plugin, plan or file types. Every transform follows the real-time shape:
 //! `prepare` allocates for a sample rate, block size and channel count; `process` works in place
-//! on any block up to that size without allocating; `reset` returns to the just-prepared state so
-//! a seed always gives the same samples. Multichannel audio shares timing: an impact, a dropout or
+//! on any block up to that size without allocating; `seek` puts it where it would be at a given
+//! sample of the timeline, so a seed and a position always give the same samples (`reset` is
+//! `seek(0)`).
+//!
+//! **Timeline lock.** Every random stream and phase is a function of the plan's seed and the
+//! position in samples, not of how long the transform has run: phases are computed from the
+//! position; periodic events (knock, squeak bursts) sit on a grid with jitter drawn per event
+//! index; Poisson events (rattle impacts, dropouts) and noise draw from a generator reseeded at
+//! every `SEGMENT_SECONDS` boundary of the timeline (the Poisson process is memoryless, so this
+//! changes nothing statistically). A seek rebuilds that state (fast-forwarding the event stream
+//! from the previous boundary where events can outlast one); only the memory of the filters and
+//! delay lines acting on the input (a few hundred ms at most) is not rebuilt. Renders of the
+//! same range are therefore sample-identical, and a render started anywhere matches the same
+//! range of one started earlier once that memory has passed. Multichannel audio shares timing: an impact, a dropout or
 //! a modulation phase happens at the same sample in every channel.
 
 mod amplitude_modulation;
@@ -59,7 +71,11 @@ pub struct Block<'a, 'b> {
 
 impl<'a, 'b> Block<'a, 'b> {
     pub fn new(channels: &'a mut [&'b mut [f32]], start: usize, len: usize) -> Self {
-        Self { channels, start, len }
+        Self {
+            channels,
+            start,
+            len,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -101,8 +117,14 @@ impl<'a, 'b> Block<'a, 'b> {
 pub trait Transform: Send {
     /// Allocates every buffer for this sample rate, largest block and channel count.
     fn prepare(&mut self, sample_rate: f32, max_block: usize, channels: usize);
+    /// Puts the transform where it would be at sample `position` of the timeline (see the
+    /// module doc, "Timeline lock"); the memory of filters on the input starts empty. Must not
+    /// allocate.
+    fn seek(&mut self, position: i64);
     /// Back to the state right after `prepare`: the same seed gives the same output again.
-    fn reset(&mut self);
+    fn reset(&mut self) {
+        self.seek(0);
+    }
     /// Severity in 0..1. The chain skips a transform at 0 (exact pass-through).
     fn set_intensity(&mut self, intensity: f32);
     /// Processes the block in place. `level[i]` is the machine's running RMS at frame i, the
@@ -122,7 +144,8 @@ pub trait Transform: Send {
 /// A fault that adds a sound of its own (squeak, rattle, knock, hum, noise).
 pub trait Source: Send {
     fn prepare(&mut self, sample_rate: f32);
-    fn reset(&mut self);
+    /// The state at sample `position` of the timeline (module doc, "Timeline lock").
+    fn seek(&mut self, position: i64);
     /// Writes the fault sound at unit reference level: `Additive` scales it by the machine level.
     fn fill(&mut self, out: &mut [f32]);
 }
@@ -137,7 +160,12 @@ pub struct Additive<S: Source> {
 
 impl<S: Source> Additive<S> {
     pub fn new(source: S, level_db: f32, intensity: f32) -> Self {
-        Self { source, gain: db_to_gain(level_db), intensity, scratch: Vec::new() }
+        Self {
+            source,
+            gain: db_to_gain(level_db),
+            intensity,
+            scratch: Vec::new(),
+        }
     }
 }
 
@@ -146,8 +174,8 @@ impl<S: Source> Transform for Additive<S> {
         self.source.prepare(sample_rate);
         self.scratch = vec![0.0; max_block];
     }
-    fn reset(&mut self) {
-        self.source.reset();
+    fn seek(&mut self, position: i64) {
+        self.source.seek(position);
     }
     fn set_intensity(&mut self, intensity: f32) {
         self.intensity = intensity;
@@ -169,7 +197,8 @@ impl<S: Source> Transform for Additive<S> {
 /// A fault that only changes gain over time (modulation, dropouts).
 pub trait GainCurve: Send {
     fn prepare(&mut self, sample_rate: f32);
-    fn reset(&mut self);
+    /// The state at sample `position` of the timeline at this intensity (module doc).
+    fn seek(&mut self, position: i64, intensity: f32);
     /// Writes the gain for each frame at this intensity (all ones at intensity 0).
     fn fill(&mut self, gains: &mut [f32], intensity: f32);
 }
@@ -183,7 +212,11 @@ pub struct Modulated<G: GainCurve> {
 
 impl<G: GainCurve> Modulated<G> {
     pub fn new(curve: G, intensity: f32) -> Self {
-        Self { curve, intensity, scratch: Vec::new() }
+        Self {
+            curve,
+            intensity,
+            scratch: Vec::new(),
+        }
     }
 }
 
@@ -192,8 +225,8 @@ impl<G: GainCurve> Transform for Modulated<G> {
         self.curve.prepare(sample_rate);
         self.scratch = vec![0.0; max_block];
     }
-    fn reset(&mut self) {
-        self.curve.reset();
+    fn seek(&mut self, position: i64) {
+        self.curve.seek(position, self.intensity);
     }
     fn set_intensity(&mut self, intensity: f32) {
         self.intensity = intensity;
@@ -226,6 +259,83 @@ pub fn scale_law(intensity: f32) -> f32 {
 
 pub fn db_to_gain(db: f32) -> f32 {
     10f32.powf(db / 20.0)
+}
+
+/// Length of the timeline's segments, s: random event streams restart from a seed of their own
+/// at every multiple of this (longer than any event, so a seek fast-forwards at most two).
+pub const SEGMENT_SECONDS: f32 = 4.0;
+
+/// The segment grid at a sample rate: its length in samples and the start of the segment
+/// holding `position`.
+#[derive(Clone, Copy, Debug)]
+pub struct Segments {
+    pub len: i64,
+}
+
+impl Segments {
+    pub fn new(sample_rate: f32) -> Self {
+        Self {
+            len: samples(SEGMENT_SECONDS, sample_rate) as i64,
+        }
+    }
+
+    pub fn start_of(&self, position: i64) -> i64 {
+        position.div_euclid(self.len) * self.len
+    }
+
+    /// The seed of the segment starting at `start`.
+    pub fn seed(&self, seed: u64, start: i64) -> u64 {
+        derive_seed(seed, start.div_euclid(self.len) as u64)
+    }
+}
+
+/// Runs `fill` over `n` samples into a stack buffer and drops them: a seek fast-forwarding a
+/// stream whose state depends on its recent events. Allocation-free.
+pub(crate) fn discard(n: i64, mut fill: impl FnMut(&mut [f32])) {
+    let mut buf = [0.0f32; 256];
+    let mut left = n.max(0) as usize;
+    while left > 0 {
+        let k = left.min(buf.len());
+        fill(&mut buf[..k]);
+        left -= k;
+    }
+}
+
+/// A low-frequency oscillator's phase as a 32-bit fraction of a turn: the phase at sample n is
+/// exactly `step · n` (wrapping), so it depends on the position alone — not on block sizes, not
+/// on float rounding piling up over a long timeline — and a seek lands on the same bits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FixedPhase {
+    step: u32,
+}
+
+impl FixedPhase {
+    const TURN: f64 = 4_294_967_296.0;
+
+    pub fn new(rate_hz: f32, sample_rate: f32) -> Self {
+        let cycles = (f64::from(rate_hz) / f64::from(sample_rate)).rem_euclid(1.0);
+        Self {
+            step: (cycles * Self::TURN).round() as u64 as u32,
+        }
+    }
+
+    /// The phase at sample `position`, as a turn fraction.
+    #[inline]
+    pub fn at(&self, position: i64) -> u32 {
+        self.step.wrapping_mul(position as u32)
+    }
+
+    /// One sample on.
+    #[inline]
+    pub fn next(&self, phase: u32) -> u32 {
+        phase.wrapping_add(self.step)
+    }
+
+    /// A turn fraction in cycles, [0, 1).
+    #[inline]
+    pub fn cycles(phase: u32) -> f32 {
+        (phase >> 8) as f32 * (1.0 / 16_777_216.0)
+    }
 }
 
 /// Samples in `seconds`, at least one.

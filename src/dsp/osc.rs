@@ -34,7 +34,8 @@ pub fn sin_cycles(phase: f32) -> f32 {
     // Taylor-derived minimax-like coefficients up to x^11 on [-π/2, π/2].
     x * (1.0
         + x2 * (-1.666_666_7e-1
-            + x2 * (8.333_333e-3 + x2 * (-1.984_127e-4 + x2 * (2.755_731_4e-6 + x2 * -2.505_210_8e-8)))))
+            + x2 * (8.333_333e-3
+                + x2 * (-1.984_127e-4 + x2 * (2.755_731_4e-6 + x2 * -2.505_210_8e-8)))))
 }
 
 /// Advances a phase in cycles by `inc`, wrapping into [0, 1).

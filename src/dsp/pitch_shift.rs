@@ -43,7 +43,7 @@ pub struct PitchShift {
     phase_step: u32,
     /// Width of a cross-fade, fraction of a turn (≤ 0.5).
     fade: f32,
-    /// Phase at reset.
+    /// Phase at position 0.
     start: u32,
     phase: u32,
     lines: Vec<DelayLine>,
@@ -53,7 +53,17 @@ pub struct PitchShift {
 
 impl PitchShift {
     pub fn new(p: PitchShiftParams, intensity: f32) -> Self {
-        Self { p, intensity, grain: 1, phase_step: 0, fade: 0.0, start: 0, phase: 0, lines: Vec::new(), taps: Vec::new() }
+        Self {
+            p,
+            intensity,
+            grain: 1,
+            phase_step: 0,
+            fade: 0.0,
+            start: 0,
+            phase: 0,
+            lines: Vec::new(),
+            taps: Vec::new(),
+        }
     }
 
     /// Frequency ratio at the current intensity.
@@ -71,7 +81,11 @@ impl PitchShift {
         self.fade = fade as f32;
         // A growing delay starts where tap a is fully in, at its shortest. A shrinking one
         // starts late enough that tap b (half a grain longer) has history when it takes over.
-        let start = if slope >= 0.0 { fade } else { fade + slope.abs() * (f64::from(MIN_DELAY) / f64::from(self.grain) + 0.5 + fade) };
+        let start = if slope >= 0.0 {
+            fade
+        } else {
+            fade + slope.abs() * (f64::from(MIN_DELAY) / f64::from(self.grain) + 0.5 + fade)
+        };
         self.start = (start.min(0.5) * TURN) as u32;
     }
 
@@ -86,7 +100,11 @@ impl PitchShift {
         if fade <= 0.0 {
             return 1.0;
         }
-        if p < 0.5 { ramp(p / fade) } else { 1.0 - ramp((p - 0.5) / fade) }
+        if p < 0.5 {
+            ramp(p / fade)
+        } else {
+            1.0 - ramp((p - 0.5) / fade)
+        }
     }
 }
 
@@ -94,14 +112,21 @@ impl Transform for PitchShift {
     fn prepare(&mut self, sample_rate: f32, _max_block: usize, channels: usize) {
         self.grain = samples(self.p.grain_ms / 1000.0, sample_rate).clamp(1, 1 << 24) as u32;
         let capacity = self.grain as usize + MIN_DELAY as usize + 4;
-        self.lines = (0..channels).map(|_| DelayLine::with_capacity(capacity)).collect();
+        self.lines = (0..channels)
+            .map(|_| DelayLine::with_capacity(capacity))
+            .collect();
         self.taps = vec![[AllpassTap::default(); 2]; channels];
         self.update_step();
         self.reset();
     }
 
-    fn reset(&mut self) {
-        self.phase = self.start;
+    /// The sweep's phase at `position` at the current shift (the phase of a shift that changed
+    /// along the way follows its history since the last seek). The delay lines start empty, so
+    /// the first grain after a seek away from 0 reads some silence.
+    fn seek(&mut self, position: i64) {
+        self.phase = self
+            .start
+            .wrapping_add(self.phase_step.wrapping_mul(position as u32));
         self.lines.iter_mut().for_each(DelayLine::reset);
         self.taps.iter_mut().flatten().for_each(AllpassTap::reset);
     }
@@ -116,7 +141,8 @@ impl Transform for PitchShift {
     }
 
     fn process(&mut self, block: &mut Block<'_, '_>, _level: &[f32]) {
-        let (grain, step, start, fade) = (self.grain as f32, self.phase_step, self.phase, self.fade);
+        let (grain, step, start, fade) =
+            (self.grain as f32, self.phase_step, self.phase, self.fade);
         const SCALE: f32 = 1.0 / TURN as f32;
         for c in 0..block.num_channels().min(self.lines.len()) {
             // Every channel replays the same phase path: shared timing.
@@ -147,7 +173,10 @@ mod tests {
 
     fn shifted_peak(freq: f32, semitones: f32, intensity: f32, sr: f32) -> f32 {
         let mut x = sine(freq, 0.5, sr, sr as usize * 2);
-        let p = PitchShiftParams { semitones, grain_ms: 50.0 };
+        let p = PitchShiftParams {
+            semitones,
+            grain_ms: 50.0,
+        };
         let mut chain = FaultChain::single(Box::new(PitchShift::new(p, intensity)), intensity);
         chain.prepare(sr, 512, 1);
         chain.process_mono(&mut x);
@@ -156,10 +185,17 @@ mod tests {
 
     #[test]
     fn moves_a_sine_by_the_ratio() {
-        for (f, st, i, sr) in [(1000.0, 3.0, 1.0, 16_000.0), (1000.0, -5.0, 1.0, 48_000.0), (800.0, 4.0, 0.5, 44_100.0)] {
+        for (f, st, i, sr) in [
+            (1000.0, 3.0, 1.0, 16_000.0),
+            (1000.0, -5.0, 1.0, 48_000.0),
+            (800.0, 4.0, 0.5, 44_100.0),
+        ] {
             let want = f * 2f32.powf(st * crate::dsp::scale_law(i) / 12.0);
             let got = shifted_peak(f, st, i, sr);
-            assert!((got / want - 1.0).abs() < 0.003, "{f} Hz {st} st × {i} @ {sr}: {got} vs {want}");
+            assert!(
+                (got / want - 1.0).abs() < 0.003,
+                "{f} Hz {st} st × {i} @ {sr}: {got} vs {want}"
+            );
         }
     }
 }

@@ -3,7 +3,7 @@
 //! part (its frequency varies a little from hit to hit, as the contact point moves).
 
 use super::filters::Resonator;
-use super::{Rng, Source};
+use super::{discard, Rng, Segments, Source};
 
 #[derive(Clone, Copy, Debug)]
 pub struct RattleParams {
@@ -20,38 +20,70 @@ pub struct Rattle {
     seed: u64,
     rng: Rng,
     sr: f32,
+    segments: Segments,
+    /// Timeline position of the next sample and the next segment boundary.
+    t: i64,
+    boundary: i64,
     until_next: f32,
     modes: [Resonator; 2],
 }
 
 impl Rattle {
     pub fn new(p: RattleParams, seed: u64) -> Self {
-        Self { p, seed, rng: Rng::new(seed), sr: 48_000.0, until_next: 0.0, modes: [Resonator::default(); 2] }
+        Self {
+            p,
+            seed,
+            rng: Rng::new(seed),
+            sr: 48_000.0,
+            segments: Segments::new(48_000.0),
+            t: 0,
+            boundary: 0,
+            until_next: 0.0,
+            modes: [Resonator::default(); 2],
+        }
+    }
+
+    fn mean_gap(&self) -> f32 {
+        self.sr / self.p.impact_rate_hz.max(1e-3)
     }
 }
 
 impl Source for Rattle {
     fn prepare(&mut self, sample_rate: f32) {
         self.sr = sample_rate;
-        self.reset();
+        self.segments = Segments::new(sample_rate);
+        self.seek(0);
     }
 
-    fn reset(&mut self) {
-        self.rng = Rng::new(self.seed);
+    /// Impacts restart from the segment's own seed at each boundary (a Poisson process has no
+    /// memory); a seek replays the segment's impacts up to `position`.
+    fn seek(&mut self, position: i64) {
         let decay = f64::from(self.p.decay_ms) / 1000.0;
         let f = f64::from(self.p.resonance_hz);
         let sr = f64::from(self.sr);
-        self.modes = [Resonator::new(f, decay, sr), Resonator::new(f * 1.62, decay * 0.6, sr)];
-        self.until_next = self.rng.exponential(self.sr / self.p.impact_rate_hz.max(1e-3));
+        self.modes = [
+            Resonator::new(f, decay, sr),
+            Resonator::new(f * 1.62, decay * 0.6, sr),
+        ];
+        self.t = self.segments.start_of(position);
+        self.boundary = self.t;
+        let n = position - self.t;
+        discard(n, |buf| self.fill(buf));
     }
 
     fn fill(&mut self, out: &mut [f32]) {
         let sr = f64::from(self.sr);
         for o in out.iter_mut() {
+            if self.t == self.boundary {
+                self.rng = Rng::new(self.segments.seed(self.seed, self.t));
+                self.until_next = self.rng.exponential(self.mean_gap());
+                self.boundary += self.segments.len;
+            }
+            self.t += 1;
             let mut hit = 0.0;
             self.until_next -= 1.0;
             if self.until_next <= 0.0 {
-                self.until_next += self.rng.exponential(self.sr / self.p.impact_rate_hz.max(1e-3));
+                self.until_next += self.rng.exponential(self.mean_gap());
                 hit = self.rng.range(0.3, 1.0);
                 let f = f64::from(self.p.resonance_hz * (1.0 + 0.12 * self.rng.bipolar()));
                 let decay = f64::from(self.p.decay_ms) / 1000.0;
@@ -85,7 +117,11 @@ mod tests {
     #[test]
     fn impacts_arrive_at_the_poisson_rate_and_ring_at_the_resonance() {
         let sr = 16_000.0;
-        let p = RattleParams { impact_rate_hz: 5.0, resonance_hz: 2500.0, decay_ms: 1.0 };
+        let p = RattleParams {
+            impact_rate_hz: 5.0,
+            resonance_hz: 2500.0,
+            decay_ms: 1.0,
+        };
         let mut r = Rattle::new(p, 5);
         r.prepare(sr);
         let secs = 40.0;
@@ -94,7 +130,10 @@ mod tests {
         // Impacts closer than the 5 ms dead time merge (Poisson: a fraction 1 − e^(−rate·5 ms)).
         let n = count_onsets(&out, 0.1, (0.005 * sr) as usize) as f32;
         let expected = 5.0 * secs * (-5.0f32 * 0.005).exp();
-        assert!((n - expected).abs() < 3.0 * expected.sqrt(), "{n} onsets, expected ~{expected}");
+        assert!(
+            (n - expected).abs() < 3.0 * expected.sqrt(),
+            "{n} onsets, expected ~{expected}"
+        );
         assert!(band_fraction(&out, sr, 1800.0, 4800.0) > 0.8);
     }
 }

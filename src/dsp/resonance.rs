@@ -24,12 +24,22 @@ pub struct Resonance {
 
 impl Resonance {
     pub fn new(p: ResonanceParams, intensity: f32) -> Self {
-        Self { p, intensity, sr: 48_000.0, filters: Vec::new() }
+        Self {
+            p,
+            intensity,
+            sr: 48_000.0,
+            filters: Vec::new(),
+        }
     }
 
     pub fn coefs(&self) -> BiquadCoefs {
         let gain = f64::from(self.p.gain_db * super::scale_law(self.intensity));
-        BiquadCoefs::peaking(f64::from(self.p.frequency_hz), f64::from(self.p.q), gain, f64::from(self.sr))
+        BiquadCoefs::peaking(
+            f64::from(self.p.frequency_hz),
+            f64::from(self.p.q),
+            gain,
+            f64::from(self.sr),
+        )
     }
 }
 
@@ -39,7 +49,8 @@ impl Transform for Resonance {
         self.filters = vec![LookaheadBiquad::new(self.coefs()); channels];
     }
 
-    fn reset(&mut self) {
+    /// Filters only: their memory starts empty, nothing depends on the position.
+    fn seek(&mut self, _position: i64) {
         self.filters.iter_mut().for_each(LookaheadBiquad::reset);
     }
 
@@ -64,7 +75,11 @@ mod tests {
 
     fn gain_db(freq: f32, intensity: f32) -> f32 {
         let sr = 48_000.0;
-        let p = ResonanceParams { frequency_hz: 900.0, q: 6.0, gain_db: 18.0 };
+        let p = ResonanceParams {
+            frequency_hz: 900.0,
+            q: 6.0,
+            gain_db: 18.0,
+        };
         let input = sine(freq, 0.1, sr, sr as usize);
         let mut out = input.clone();
         let mut chain = FaultChain::single(Box::new(Resonance::new(p, intensity)), intensity);
@@ -77,7 +92,11 @@ mod tests {
     fn boosts_its_mode_by_the_scale_law_and_leaves_far_bands() {
         assert!((gain_db(900.0, 1.0) - 18.0).abs() < 0.1);
         let want = 18.0 * crate::dsp::scale_law(0.5);
-        assert!((gain_db(900.0, 0.5) - want).abs() < 0.1, "{}", gain_db(900.0, 0.5));
+        assert!(
+            (gain_db(900.0, 0.5) - want).abs() < 0.1,
+            "{}",
+            gain_db(900.0, 0.5)
+        );
         assert!(gain_db(8000.0, 1.0).abs() < 0.3);
         assert!(gain_db(100.0, 1.0).abs() < 0.3);
     }

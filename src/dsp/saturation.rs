@@ -28,7 +28,13 @@ impl Saturation {
         // Slope of soft_tanh at the bias, so the small-signal gain is exactly 1.
         let b2 = bias * bias;
         let slope = (b2 - 9.0).powi(2) / (9.0 * (b2 + 3.0).powi(2));
-        Self { drive: 10f32.powf(p.drive_db / 20.0), bias, bias_out, slope, intensity }
+        Self {
+            drive: 10f32.powf(p.drive_db / 20.0),
+            bias,
+            bias_out,
+            slope,
+            intensity,
+        }
     }
 
     /// The curve on a level-normalised input u: slope 1 at u = 0.
@@ -50,7 +56,7 @@ pub fn soft_tanh(x: f32) -> f32 {
 impl Transform for Saturation {
     fn prepare(&mut self, _sample_rate: f32, _max_block: usize, _channels: usize) {}
 
-    fn reset(&mut self) {}
+    fn seek(&mut self, _position: i64) {}
 
     fn uses_level(&self) -> bool {
         true
@@ -82,7 +88,10 @@ mod tests {
     fn harmonics(intensity: f32, asymmetry: f32) -> (f32, f32) {
         let sr = 16_000.0;
         let mut x = sine(250.0, 0.4, sr, sr as usize * 2);
-        let p = SaturationParams { drive_db: 12.0, asymmetry };
+        let p = SaturationParams {
+            drive_db: 12.0,
+            asymmetry,
+        };
         let mut chain = FaultChain::single(Box::new(Saturation::new(p, intensity)), intensity);
         chain.prepare(sr, 100, 1);
         chain.process_mono(&mut x);

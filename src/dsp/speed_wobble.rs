@@ -7,8 +7,8 @@
 //! to an exact one-sample delay, instead of leaving a polynomial read's treble loss behind.
 
 use super::delay::{AllpassTap, DelayLine};
-use super::osc::{advance, sin_cycles};
-use super::{Block, Transform};
+use super::osc::sin_cycles;
+use super::{Block, FixedPhase, Transform};
 
 #[derive(Clone, Copy, Debug)]
 pub struct SpeedWobbleParams {
@@ -27,14 +27,23 @@ pub struct SpeedWobble {
     sr: f32,
     /// Sweep amplitude in samples at intensity 1.
     sweep: f32,
-    phase: f32,
+    /// Timeline position of the next sample.
+    position: i64,
     lines: Vec<DelayLine>,
     taps: Vec<AllpassTap>,
 }
 
 impl SpeedWobble {
     pub fn new(p: SpeedWobbleParams, intensity: f32) -> Self {
-        Self { p, intensity, sr: 48_000.0, sweep: 0.0, phase: 0.0, lines: Vec::new(), taps: Vec::new() }
+        Self {
+            p,
+            intensity,
+            sr: 48_000.0,
+            sweep: 0.0,
+            position: 0,
+            lines: Vec::new(),
+            taps: Vec::new(),
+        }
     }
 
     /// Delay amplitude A for a peak ratio deviation d at angular rate ω: d = A·ω.
@@ -49,13 +58,16 @@ impl Transform for SpeedWobble {
         self.sr = sample_rate;
         self.sweep = Self::sweep_for(self.p.depth_cents, self.p.rate_hz, sample_rate);
         let capacity = (2.0 * self.sweep) as usize + MIN_DELAY as usize + 4;
-        self.lines = (0..channels).map(|_| DelayLine::with_capacity(capacity)).collect();
+        self.lines = (0..channels)
+            .map(|_| DelayLine::with_capacity(capacity))
+            .collect();
         self.taps = vec![AllpassTap::default(); channels];
         self.reset();
     }
 
-    fn reset(&mut self) {
-        self.phase = 0.0;
+    /// The swing's phase follows the position; the delay lines start empty.
+    fn seek(&mut self, position: i64) {
+        self.position = position;
         self.lines.iter_mut().for_each(DelayLine::reset);
         self.taps.iter_mut().for_each(AllpassTap::reset);
     }
@@ -73,20 +85,19 @@ impl Transform for SpeedWobble {
         // Centred on one sample while the swing is under half a sample, so a faint wobble never
         // steps the allpass's integer part (each step is a tiny click at the top of the band).
         let centre = (MIN_DELAY + amp - 0.5).max(MIN_DELAY);
-        let inc = self.p.rate_hz / self.sr;
-        let start = self.phase;
-        let mut end = start;
+        // The swing's phase is a function of the position (`FixedPhase`).
+        let osc = FixedPhase::new(self.p.rate_hz, self.sr);
+        let start = osc.at(self.position);
         for c in 0..block.num_channels().min(self.lines.len()) {
             let mut phase = start;
             let (line, tap) = (&mut self.lines[c], &mut self.taps[c]);
             for x in block.channel(c).iter_mut() {
                 line.push(*x);
-                *x = tap.read(line, centre + amp * sin_cycles(phase));
-                advance(&mut phase, inc);
+                *x = tap.read(line, centre + amp * sin_cycles(FixedPhase::cycles(phase)));
+                phase = osc.next(phase);
             }
-            end = phase;
         }
-        self.phase = end;
+        self.position += block.len() as i64;
     }
 }
 
@@ -109,7 +120,10 @@ mod tests {
     fn frequency_swings_by_the_set_cents() {
         let sr = 48_000.0;
         let mut x = sine(1000.0, 0.5, sr, sr as usize * 3);
-        let p = SpeedWobbleParams { rate_hz: 2.0, depth_cents: 100.0 };
+        let p = SpeedWobbleParams {
+            rate_hz: 2.0,
+            depth_cents: 100.0,
+        };
         let mut chain = FaultChain::single(Box::new(SpeedWobble::new(p, 1.0)), 1.0);
         chain.prepare(sr, 480, 1);
         chain.process_mono(&mut x);

@@ -22,70 +22,130 @@ const HARMONICS: [f32; 3] = [1.0, 0.35, 0.12];
 pub struct Squeak {
     p: SqueakParams,
     seed: u64,
-    rng: Rng,
     sr: f32,
     norm: f32,
-    phase: f32,
+    /// Burst period and length in samples, jitter of a burst's start as a fraction of a period,
+    /// and the grid's offset (first burst after a random fraction of a period, so clips do not
+    /// all start squeaking at once).
+    period: f64,
     burst_len: usize,
+    jitter: f64,
+    offset: f64,
+    /// Timeline position of the next sample, the index of the next burst and its start.
+    t: i64,
+    next: i64,
+    next_start: i64,
+    phase: f32,
     pos: usize,
-    until_next: usize,
 }
 
 impl Squeak {
     pub fn new(p: SqueakParams, seed: u64) -> Self {
         let norm = 1.0 / (HARMONICS.iter().map(|a| a * a).sum::<f32>() / 2.0).sqrt();
-        Self { p, seed, rng: Rng::new(seed), sr: 48_000.0, norm, phase: 0.0, burst_len: 1, pos: usize::MAX, until_next: 0 }
+        let offset = f64::from(Rng::new(seed).uniform());
+        Self {
+            p,
+            seed,
+            sr: 48_000.0,
+            norm,
+            period: 1.0,
+            burst_len: 1,
+            jitter: 0.0,
+            offset,
+            t: 0,
+            next: 0,
+            next_start: 0,
+            phase: 0.0,
+            pos: usize::MAX,
+        }
     }
 
-    fn period(&self) -> f32 {
+    fn period_s(&self) -> f32 {
         1.0 / self.p.burst_rate_hz.max(1e-3)
+    }
+
+    /// Start of burst `k`: on the grid, moved by up to ±25 % of a period (less when bursts are
+    /// long, so two never overlap). A function of the seed and `k` only.
+    fn start(&self, k: i64) -> i64 {
+        let j = Rng::new(super::derive_seed(self.seed, k as u64)).bipolar();
+        ((k as f64 + self.offset + self.jitter * f64::from(j)) * self.period).floor() as i64
+    }
+
+    /// One sample of the burst in progress (0 between bursts).
+    #[inline]
+    fn tick(&mut self, glide: f32) -> f32 {
+        if self.pos >= self.burst_len {
+            return 0.0;
+        }
+        let t = self.pos as f32 / self.burst_len as f32;
+        self.pos += 1;
+        let bell = sin_cycles(0.5 * t); // sin(πt): 0 at both ends, 1 mid-burst
+        let freq = self.p.frequency_hz * (1.0 + glide * bell);
+        advance(&mut self.phase, freq / self.sr);
+        let nyquist_guard = 0.45 * self.sr;
+        let mut tone = 0.0;
+        for (k, a) in HARMONICS.iter().enumerate() {
+            if freq * (k + 1) as f32 <= nyquist_guard {
+                tone += a * sin_cycles(self.phase * (k + 1) as f32);
+            }
+        }
+        bell * bell * tone * self.norm
+    }
+
+    fn glide(&self) -> f32 {
+        // Frequency rises linearly with the bell to f·2^(cents/1200) mid-burst (no exp per sample).
+        2f32.powf(self.p.glide_cents / 1200.0) - 1.0
     }
 }
 
 impl Source for Squeak {
     fn prepare(&mut self, sample_rate: f32) {
         self.sr = sample_rate;
-        let len_s = (self.p.burst_ms / 1000.0).min(0.9 * self.period());
+        let len_s = (self.p.burst_ms / 1000.0).min(0.9 * self.period_s());
         self.burst_len = samples(len_s, sample_rate);
-        self.reset();
+        self.period = f64::from(self.period_s()) * f64::from(sample_rate);
+        self.jitter = (0.5 * (1.0 - self.burst_len as f64 / self.period)).clamp(0.0, 0.25);
+        self.seek(0);
     }
 
-    fn reset(&mut self) {
-        self.rng = Rng::new(self.seed);
-        self.phase = 0.0;
+    /// Finds the last burst that started at or before `position` and replays it up to there.
+    fn seek(&mut self, position: i64) {
+        let mut k = (position as f64 / self.period - self.offset).floor() as i64 + 1;
+        while self.start(k) > position {
+            k -= 1;
+        }
+        let begun = self.start(k);
+        self.t = begun;
+        self.next = k;
+        self.next_start = begun;
         self.pos = usize::MAX;
-        // First burst after a random fraction of a period, so clips do not all start squeaking.
-        self.until_next = samples(self.rng.uniform() * self.period(), self.sr);
+        let glide = self.glide();
+        while self.t < position {
+            self.step_clock();
+            self.tick(glide);
+        }
     }
 
     fn fill(&mut self, out: &mut [f32]) {
-        let nyquist_guard = 0.45 * self.sr;
-        // Frequency rises linearly with the bell to f·2^(cents/1200) mid-burst (no exp per sample).
-        let glide = 2f32.powf(self.p.glide_cents / 1200.0) - 1.0;
+        let glide = self.glide();
         for o in out.iter_mut() {
-            if self.until_next == 0 {
-                self.pos = 0;
-                let jitter = 1.0 + 0.25 * self.rng.bipolar();
-                self.until_next = samples(self.period() * jitter, self.sr).max(self.burst_len + 1);
-            }
-            self.until_next -= 1;
-            if self.pos >= self.burst_len {
-                *o = 0.0;
-                continue;
-            }
-            let t = self.pos as f32 / self.burst_len as f32;
-            self.pos += 1;
-            let bell = sin_cycles(0.5 * t); // sin(πt): 0 at both ends, 1 mid-burst
-            let freq = self.p.frequency_hz * (1.0 + glide * bell);
-            advance(&mut self.phase, freq / self.sr);
-            let mut tone = 0.0;
-            for (k, a) in HARMONICS.iter().enumerate() {
-                if freq * (k + 1) as f32 <= nyquist_guard {
-                    tone += a * sin_cycles(self.phase * (k + 1) as f32);
-                }
-            }
-            *o = bell * bell * tone * self.norm;
+            self.step_clock();
+            *o = self.tick(glide);
         }
+    }
+}
+
+impl Squeak {
+    /// Starts the next burst when its time comes; advances the clock one sample.
+    #[inline]
+    fn step_clock(&mut self) {
+        if self.t >= self.next_start {
+            self.pos = 0;
+            self.phase = 0.0;
+            self.next += 1;
+            self.next_start = self.start(self.next);
+        }
+        self.t += 1;
     }
 }
 
@@ -96,7 +156,12 @@ mod tests {
     use crate::dsp::{Additive, FaultChain};
 
     fn params(freq: f32) -> SqueakParams {
-        SqueakParams { frequency_hz: freq, burst_rate_hz: 4.0, burst_ms: 200.0, glide_cents: 0.0 }
+        SqueakParams {
+            frequency_hz: freq,
+            burst_rate_hz: 4.0,
+            burst_ms: 200.0,
+            glide_cents: 0.0,
+        }
     }
 
     #[test]
@@ -105,7 +170,10 @@ mod tests {
         for freq in [700.0, 2500.0, 5200.0] {
             let input = noise(1, 0.1, sr as usize * 4);
             let mut out = input.clone();
-            let mut chain = FaultChain::single(Box::new(Additive::new(Squeak::new(params(freq), 9), 0.0, 1.0)), 1.0);
+            let mut chain = FaultChain::single(
+                Box::new(Additive::new(Squeak::new(params(freq), 9), 0.0, 1.0)),
+                1.0,
+            );
             chain.prepare(sr, 512, 1);
             chain.process_mono(&mut out);
             let peak = peak_hz(&out, sr, 200.0, 7800.0);
@@ -125,6 +193,9 @@ mod tests {
         let mut out = vec![0.0; sr as usize * 4];
         s.fill(&mut out);
         let peak = peak_hz(&out, sr, 1000.0, 4000.0);
-        assert!(peak > 2000.0 && peak < 2000.0 * 2f32.powf(0.25) + 5.0, "{peak}");
+        assert!(
+            peak > 2000.0 && peak < 2000.0 * 2f32.powf(0.25) + 5.0,
+            "{peak}"
+        );
     }
 }

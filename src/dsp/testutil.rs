@@ -4,7 +4,9 @@
 use realfft::RealFftPlanner;
 
 pub fn sine(freq: f32, amp: f32, sr: f32, len: usize) -> Vec<f32> {
-    (0..len).map(|n| amp * (std::f64::consts::TAU * freq as f64 * n as f64 / sr as f64).sin() as f32).collect()
+    (0..len)
+        .map(|n| amp * (std::f64::consts::TAU * freq as f64 * n as f64 / sr as f64).sin() as f32)
+        .collect()
 }
 
 pub fn noise(seed: u64, amp: f32, len: usize) -> Vec<f32> {
@@ -40,7 +42,9 @@ pub fn peak_hz(x: &[f32], sr: f32, lo: f32, hi: f32) -> f32 {
     let s = spectrum(x);
     let bin = sr / x.len() as f32;
     let (a, b) = ((lo / bin) as usize, ((hi / bin) as usize).min(s.len() - 2));
-    let k = (a.max(1)..=b).max_by(|&i, &j| s[i].total_cmp(&s[j])).unwrap();
+    let k = (a.max(1)..=b)
+        .max_by(|&i, &j| s[i].total_cmp(&s[j]))
+        .unwrap();
     let (l, c, r) = (s[k - 1].ln(), s[k].ln(), s[k + 1].ln());
     let delta = 0.5 * (l - r) / (l - 2.0 * c + r);
     (k as f32 + delta) * bin

@@ -36,7 +36,10 @@ pub struct AnalysisConfig {
 
 impl Default for AnalysisConfig {
     fn default() -> Self {
-        Self { window_s: 1.0, hop_s: 0.5 }
+        Self {
+            window_s: 1.0,
+            hop_s: 0.5,
+        }
     }
 }
 
@@ -44,11 +47,18 @@ impl Default for AnalysisConfig {
 pub enum Command {
     SetModel(Arc<Model>),
     /// Collect this many seconds of normal (fault-off) audio, then train on it.
-    Learn { seconds: f64, train: TrainConfig },
+    Learn {
+        seconds: f64,
+        train: TrainConfig,
+    },
     CancelLearn,
     ClearBook,
     Subscribe(Sender<WindowScore>),
-    WriteReport { dir: PathBuf, extra: serde_json::Value, reply: Sender<std::io::Result<Vec<PathBuf>>> },
+    WriteReport {
+        dir: PathBuf,
+        extra: serde_json::Value,
+        reply: Sender<std::io::Result<Vec<PathBuf>>>,
+    },
     /// Replies once everything tapped before the request is analysed.
     Sync(Sender<()>),
     Stop,
@@ -101,7 +111,14 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
-    pub(super) fn new(shared: Arc<Shared>, tap: HeapCons<TapSample>, returned: HeapCons<Box<FaultChain>>, commands: Receiver<Command>, commands_tx: Sender<Command>, config: AnalysisConfig) -> Self {
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        tap: HeapCons<TapSample>,
+        returned: HeapCons<Box<FaultChain>>,
+        commands: Receiver<Command>,
+        commands_tx: Sender<Command>,
+        config: AnalysisConfig,
+    ) -> Self {
         let rate = shared.sample_rate();
         Self {
             stream: FeatureStream::new(FeatureConfig::default(), rate),
@@ -141,7 +158,10 @@ impl Analyzer {
     /// The thread body: waits for commands or audio until told to stop.
     pub(super) fn run(mut self) {
         while !self.stopped {
-            match self.commands.recv_timeout(std::time::Duration::from_millis(5)) {
+            match self
+                .commands
+                .recv_timeout(std::time::Duration::from_millis(5))
+            {
                 Ok(cmd) => self.handle(cmd),
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => self.stopped = true,
@@ -199,16 +219,26 @@ impl Analyzer {
         match cmd {
             Command::SetModel(model) => self.set_model(model),
             Command::Learn { seconds, train } => {
-                let frames_per_s = self.stream.config().sample_rate as f64 / self.stream.config().hop as f64;
+                let frames_per_s =
+                    self.stream.config().sample_rate as f64 / self.stream.config().hop as f64;
                 let target = ((seconds * frames_per_s) as usize).max(64);
-                self.learning = Some(Learning { target, data: Vec::new(), train, machines: Vec::new() });
+                self.learning = Some(Learning {
+                    target,
+                    data: Vec::new(),
+                    train,
+                    machines: Vec::new(),
+                });
                 self.shared.live.progress.store(0.0, Ordering::Relaxed);
                 self.shared.live.set_state(EngineState::Learning);
                 self.set_status(format!("learning normal: 0 of {seconds:.0} s"));
             }
             Command::CancelLearn => {
                 self.learning = None;
-                self.shared.live.set_state(if self.model.is_some() { EngineState::Scoring } else { EngineState::NoModel });
+                self.shared.live.set_state(if self.model.is_some() {
+                    EngineState::Scoring
+                } else {
+                    EngineState::NoModel
+                });
                 self.set_status("learning cancelled".into());
             }
             Command::ClearBook => {
@@ -217,7 +247,11 @@ impl Analyzer {
             }
             Command::Subscribe(tx) => self.subscribers.push(tx),
             Command::WriteReport { dir, extra, reply } => {
-                let _ = reply.send(self.book.write_report(&dir, &extra, self.shared.live.dropped()));
+                let _ = reply.send(self.book.write_report(
+                    &dir,
+                    &extra,
+                    self.shared.live.dropped(),
+                ));
             }
             Command::Sync(reply) => {
                 self.drain_tap();
@@ -276,7 +310,8 @@ impl Analyzer {
         for (k, s) in self.read_buf[a..b].iter().enumerate() {
             let tag = s.tag.label();
             if self.tags.back().is_none_or(|(_, t)| *t != tag) {
-                self.tags.push_back(((self.segment_samples + k as u64) as f64 * ratio, tag));
+                self.tags
+                    .push_back(((self.segment_samples + k as u64) as f64 * ratio, tag));
             }
             self.samples.push(s.value);
         }
@@ -298,7 +333,10 @@ impl Analyzer {
     /// network in batches: a matrix product over many rows costs little more than over one.
     fn score_due(&mut self, force: bool) {
         let window_end = self.next_window * self.hop_len() + self.window_len();
-        let due = self.batch_index.last().is_some_and(|&i| self.stream.vector_centre(i) >= window_end);
+        let due = self
+            .batch_index
+            .last()
+            .is_some_and(|&i| self.stream.vector_centre(i) >= window_end);
         if due || (force && !self.batch_index.is_empty()) {
             self.score_batch();
             self.emit_windows();
@@ -306,11 +344,15 @@ impl Analyzer {
     }
 
     fn window_len(&self) -> u64 {
-        (self.config.window_s * self.stream.config().sample_rate as f64).round().max(1.0) as u64
+        (self.config.window_s * self.stream.config().sample_rate as f64)
+            .round()
+            .max(1.0) as u64
     }
 
     fn hop_len(&self) -> u64 {
-        (self.config.hop_s * self.stream.config().sample_rate as f64).round().max(1.0) as u64
+        (self.config.hop_s * self.stream.config().sample_rate as f64)
+            .round()
+            .max(1.0) as u64
     }
 
     fn score_batch(&mut self) {
@@ -318,7 +360,11 @@ impl Analyzer {
             return;
         }
         let dims = self.stream.config().dims();
-        let rows = Array2::from_shape_vec((self.batch_index.len(), dims), std::mem::take(&mut self.batch)).expect("whole vectors");
+        let rows = Array2::from_shape_vec(
+            (self.batch_index.len(), dims),
+            std::mem::take(&mut self.batch),
+        )
+        .expect("whole vectors");
         if let Some(learning) = self.learning.as_mut() {
             for (row, &i) in rows.rows().into_iter().zip(&self.batch_index) {
                 let centre = self.stream.vector_centre(i) as f64;
@@ -335,7 +381,11 @@ impl Analyzer {
         let scores = self.model.as_ref().map(|m| m.score_rows(rows.view()));
         for (k, &i) in self.batch_index.iter().enumerate() {
             let (mse, mahalanobis) = scores.as_ref().map_or((f64::NAN, f64::NAN), |s| s[k]);
-            self.scored.push_back(VectorScore { centre: self.stream.vector_centre(i), mse, mahalanobis });
+            self.scored.push_back(VectorScore {
+                centre: self.stream.vector_centre(i),
+                mse,
+                mahalanobis,
+            });
         }
         self.batch = rows.into_raw_vec_and_offset().0;
         self.batch.clear();
@@ -345,7 +395,9 @@ impl Analyzer {
 
     fn advance_learning(&mut self) {
         let dims = self.stream.config().dims();
-        let Some(learning) = self.learning.as_ref() else { return };
+        let Some(learning) = self.learning.as_ref() else {
+            return;
+        };
         let have = learning.data.len() / dims;
         let progress = (have as f32 / learning.target as f32).min(1.0);
         self.shared.live.progress.store(progress, Ordering::Relaxed);
@@ -360,9 +412,14 @@ impl Analyzer {
         std::thread::Builder::new()
             .name("faultline-learn".into())
             .spawn(move || {
-                let data = Array2::from_shape_vec((learning.data.len() / dims, dims), learning.data).expect("whole vectors");
+                let data =
+                    Array2::from_shape_vec((learning.data.len() / dims, dims), learning.data)
+                        .expect("whole vectors");
                 let mut train = learning.train;
-                let steps_per_epoch = (data.nrows() as f32 * (1.0 - train.validation_split) / train.batch_size as f32).ceil().max(1.0) as usize;
+                let steps_per_epoch = (data.nrows() as f32 * (1.0 - train.validation_split)
+                    / train.batch_size as f32)
+                    .ceil()
+                    .max(1.0) as usize;
                 train.epochs = train.epochs.max(LEARN_MIN_STEPS.div_ceil(steps_per_epoch));
                 // One thread: a training team spins between meetings, on the core the audio
                 // thread may need.
@@ -370,8 +427,18 @@ impl Analyzer {
                 let epochs = train.epochs;
                 let machines = learning.machines.iter().map(|m| m.to_string()).collect();
                 let model = fit_model(data.view(), features, &train, machines, 0, |e| {
-                    shared.live.progress.store((e.epoch + 1) as f32 / epochs.max(1) as f32, Ordering::Relaxed);
-                    shared.live.with_detail(|d| d.status = format!("training: epoch {}/{epochs}, loss {:.2}, validation {:.2}", e.epoch + 1, e.loss, e.val_loss));
+                    shared.live.progress.store(
+                        (e.epoch + 1) as f32 / epochs.max(1) as f32,
+                        Ordering::Relaxed,
+                    );
+                    shared.live.with_detail(|d| {
+                        d.status = format!(
+                            "training: epoch {}/{epochs}, loss {:.2}, validation {:.2}",
+                            e.epoch + 1,
+                            e.loss,
+                            e.val_loss
+                        )
+                    });
                 });
                 let _ = commands.send(Command::SetModel(Arc::new(model)));
             })
@@ -382,7 +449,9 @@ impl Analyzer {
     fn emit_windows(&mut self) {
         let rate = self.stream.config().sample_rate as f64;
         let (len, hop) = (self.window_len(), self.hop_len());
-        let margin = (self.stream.config().frames / 2 * self.stream.config().hop + self.stream.config().n_fft / 2) as f64 + 64.0;
+        let margin = (self.stream.config().frames / 2 * self.stream.config().hop
+            + self.stream.config().n_fft / 2) as f64
+            + 64.0;
         while let Some(last) = self.scored.back() {
             let start = self.next_window * hop;
             let end = start + len;
@@ -390,7 +459,11 @@ impl Analyzer {
                 break;
             }
             let (mut n, mut mse, mut maha) = (0usize, 0.0, 0.0);
-            for v in self.scored.iter().filter(|v| v.centre >= start && v.centre < end) {
+            for v in self
+                .scored
+                .iter()
+                .filter(|v| v.centre >= start && v.centre < end)
+            {
                 n += 1;
                 mse += v.mse;
                 maha += v.mahalanobis;
@@ -412,10 +485,15 @@ impl Analyzer {
                         self.window_count += 1;
                         let w = self.book.add(w);
                         self.shared.live.latest_mse.store(w.mse, Ordering::Relaxed);
-                        self.shared.live.latest_mahalanobis.store(w.mahalanobis, Ordering::Relaxed);
+                        self.shared
+                            .live
+                            .latest_mahalanobis
+                            .store(w.mahalanobis, Ordering::Relaxed);
                         self.shared.live.windows.fetch_add(1, Ordering::Relaxed);
                         self.subscribers.retain(|s| s.send(w.clone()).is_ok());
-                        self.shared.live.with_detail(|d| push_history(&mut d.history, w));
+                        self.shared
+                            .live
+                            .with_detail(|d| push_history(&mut d.history, w));
                     }
                     None => self.book.discard(),
                 }
@@ -444,11 +522,18 @@ fn machine_name(tag: Tag) -> &'static str {
 
 /// The tag in force at feature-rate position `pos`.
 fn tag_at(tags: &VecDeque<(f64, Tag)>, pos: f64) -> Tag {
-    tags.iter().take_while(|(p, _)| *p <= pos).last().or(tags.front()).map_or(Tag::default(), |(_, t)| *t)
+    tags.iter()
+        .take_while(|(p, _)| *p <= pos)
+        .last()
+        .or(tags.front())
+        .map_or(Tag::default(), |(_, t)| *t)
 }
 
 /// The one tag over `[lo, hi)`, or `None` when it changes inside.
 fn label_of(tags: &VecDeque<(f64, Tag)>, lo: f64, hi: f64) -> Option<Tag> {
     let first = tag_at(tags, lo);
-    tags.iter().filter(|(p, _)| *p > lo && *p < hi).all(|(_, t)| *t == first).then_some(first)
+    tags.iter()
+        .filter(|(p, _)| *p > lo && *p < hi)
+        .all(|(_, t)| *t == first)
+        .then_some(first)
 }

@@ -50,7 +50,10 @@ impl Controls {
     }
 
     pub fn set_machine(&self, index: usize) {
-        self.machine.store(index.min(crate::machine::MachineType::ALL.len() - 1) as u8, Ordering::Relaxed);
+        self.machine.store(
+            index.min(crate::machine::MachineType::ALL.len() - 1) as u8,
+            Ordering::Relaxed,
+        );
     }
 
     /// The values in force now.
@@ -107,7 +110,13 @@ pub struct Ramp {
 
 impl Ramp {
     pub fn new(value: f32, length: u32) -> Self {
-        Self { current: value, target: value, step: 0.0, remaining: 0, length: length.max(1) }
+        Self {
+            current: value,
+            target: value,
+            step: 0.0,
+            remaining: 0,
+            length: length.max(1),
+        }
     }
 
     pub fn set_length(&mut self, length: u32) {

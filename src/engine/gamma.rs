@@ -32,8 +32,13 @@ impl Gamma {
         // best point of the profile likelihood.
         let profile = |t: f64| Self::fit_at(&x, min - sd * t.exp());
         let grid: Vec<f64> = (0..=68).map(|i| -12.0 + 0.25 * i as f64).collect();
-        let best = (0..grid.len()).max_by(|&a, &b| profile(grid[a]).1.total_cmp(&profile(grid[b]).1)).expect("non-empty grid");
-        let (mut lo, mut hi) = (grid[best.saturating_sub(1)], grid[(best + 1).min(grid.len() - 1)]);
+        let best = (0..grid.len())
+            .max_by(|&a, &b| profile(grid[a]).1.total_cmp(&profile(grid[b]).1))
+            .expect("non-empty grid");
+        let (mut lo, mut hi) = (
+            grid[best.saturating_sub(1)],
+            grid[(best + 1).min(grid.len() - 1)],
+        );
         let golden = 0.5 * (5f64.sqrt() - 1.0);
         let mut c = hi - golden * (hi - lo);
         let mut d = lo + golden * (hi - lo);
@@ -77,8 +82,16 @@ impl Gamma {
             a = next;
         }
         let scale = mean_y / a;
-        let ll = (a - 1.0) * n * mean_ln_y - n * mean_y / scale - n * a * scale.ln() - n * ln_gamma(a);
-        (Self { shape: a, loc, scale }, if ll.is_nan() { f64::NEG_INFINITY } else { ll })
+        let ll =
+            (a - 1.0) * n * mean_ln_y - n * mean_y / scale - n * a * scale.ln() - n * ln_gamma(a);
+        (
+            Self {
+                shape: a,
+                loc,
+                scale,
+            },
+            if ll.is_nan() { f64::NEG_INFINITY } else { ll },
+        )
     }
 
     /// Negative log-likelihood of `x` (scipy's `nnlf`).
@@ -147,7 +160,10 @@ pub fn ln_gamma(x: f64) -> f64 {
     }
     let x = x - 1.0;
     let t = x + 7.5;
-    let sum = C[1..].iter().enumerate().fold(C[0], |acc, (i, c)| acc + c / (x + i as f64 + 1.0));
+    let sum = C[1..]
+        .iter()
+        .enumerate()
+        .fold(C[0], |acc, (i, c)| acc + c / (x + i as f64 + 1.0));
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
 }
 
@@ -159,7 +175,9 @@ pub fn digamma(mut x: f64) -> f64 {
         x += 1.0;
     }
     let f = 1.0 / (x * x);
-    acc + x.ln() - 0.5 / x - f * (1.0 / 12.0 - f * (1.0 / 120.0 - f * (1.0 / 252.0 - f * (1.0 / 240.0 - f / 132.0))))
+    acc + x.ln()
+        - 0.5 / x
+        - f * (1.0 / 12.0 - f * (1.0 / 120.0 - f * (1.0 / 252.0 - f * (1.0 / 240.0 - f / 132.0))))
 }
 
 /// ψ′(x) likewise.
@@ -239,7 +257,11 @@ mod tests {
 
     #[test]
     fn ppf_inverts_cdf() {
-        let g = Gamma { shape: 2.5, loc: 1.0, scale: 3.0 };
+        let g = Gamma {
+            shape: 2.5,
+            loc: 1.0,
+            scale: 3.0,
+        };
         for q in [0.01, 0.5, 0.9, 0.999] {
             assert!((g.cdf(g.ppf(q)) - q).abs() < 1e-12, "{q}");
         }
@@ -249,23 +271,43 @@ mod tests {
     /// fit must be at least as likely as scipy's and give its threshold within 0.1 %.
     #[test]
     fn fit_matches_scipy() {
-        let fixture: serde_json::Value = serde_json::from_str(include_str!("../../tests/fixtures/gamma.json")).unwrap();
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/gamma.json")).unwrap();
         for case in fixture["cases"].as_array().unwrap() {
             let name = case["name"].as_str().unwrap();
-            let x: Vec<f64> = case["scores"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let x: Vec<f64> = case["scores"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
             let g = Gamma::fit(&x).unwrap();
             let ours = g.nll(&x);
             let theirs = case["nll"].as_f64().unwrap();
             let want = case["threshold"].as_f64().unwrap();
             let rel = (g.threshold() - want).abs() / want;
-            eprintln!("{name}: {g:?} nll {ours:.4} vs {theirs:.4}, threshold {:.4} vs {want:.4}", g.threshold());
+            eprintln!(
+                "{name}: {g:?} nll {ours:.4} vs {theirs:.4}, threshold {:.4} vs {want:.4}",
+                g.threshold()
+            );
             if case["shape"].as_f64().unwrap() < 1.0 {
                 // Shape < 1: the likelihood is unbounded as loc → min(x), so every optimizer
                 // stops somewhere near the spike; only the threshold is comparable.
-                assert!(rel < 0.05, "{name}: threshold {} vs scipy {want}", g.threshold());
+                assert!(
+                    rel < 0.05,
+                    "{name}: threshold {} vs scipy {want}",
+                    g.threshold()
+                );
             } else {
-                assert!(ours <= theirs + 1e-6 * theirs.abs(), "{name}: nll {ours} vs scipy {theirs}");
-                assert!(rel < 1e-3, "{name}: threshold {} vs scipy {want}", g.threshold());
+                assert!(
+                    ours <= theirs + 1e-6 * theirs.abs(),
+                    "{name}: nll {ours} vs scipy {theirs}"
+                );
+                assert!(
+                    rel < 1e-3,
+                    "{name}: threshold {} vs scipy {want}",
+                    g.threshold()
+                );
             }
         }
     }

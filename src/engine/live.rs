@@ -118,7 +118,10 @@ impl Live {
 
     /// A copy of the detail record.
     pub fn detail(&self) -> LiveDetail {
-        self.detail.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.detail
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(super) fn with_detail(&self, f: impl FnOnce(&mut LiveDetail)) {

@@ -77,8 +77,21 @@ pub fn build(config: AnalysisConfig) -> (Processor, EngineHandle, Analyzer) {
     let (tap_tx, tap_rx) = HeapRb::<TapSample>::new(TAP_CAPACITY).split();
     let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
     let processor = Processor::new(shared.clone(), chain_rx, retire_tx, tap_tx);
-    let analyzer = Analyzer::new(shared.clone(), tap_rx, retire_rx, cmd_rx, cmd_tx.clone(), config);
-    let handle = EngineHandle { shared, chains: Mutex::new(chain_tx), plan: Mutex::new(None), commands: cmd_tx, thread: None };
+    let analyzer = Analyzer::new(
+        shared.clone(),
+        tap_rx,
+        retire_rx,
+        cmd_rx,
+        cmd_tx.clone(),
+        config,
+    );
+    let handle = EngineHandle {
+        shared,
+        chains: Mutex::new(chain_tx),
+        plan: Mutex::new(None),
+        commands: cmd_tx,
+        thread: None,
+    };
     (processor, handle, analyzer)
 }
 
@@ -101,7 +114,10 @@ pub struct EngineHandle {
 
 impl EngineHandle {
     pub fn spawn_analysis(&mut self, analyzer: Analyzer) {
-        let thread = std::thread::Builder::new().name("faultline-analysis".into()).spawn(move || analyzer.run()).expect("spawn the analysis thread");
+        let thread = std::thread::Builder::new()
+            .name("faultline-analysis".into())
+            .spawn(move || analyzer.run())
+            .expect("spawn the analysis thread");
         self.thread = Some(thread);
     }
 
@@ -115,28 +131,43 @@ impl EngineHandle {
 
     /// Allocates the processor for a stream format and installs the current plan's chain.
     /// Call from a non-audio context (a plugin's `activate`, a monitor's set-up).
-    pub fn prepare_processor(&self, processor: &mut Processor, sample_rate: f32, max_block: usize, channels: usize) -> anyhow::Result<()> {
-        anyhow::ensure!(sample_rate.is_finite() && (1000.0..=768_000.0).contains(&sample_rate), "unsupported sample rate {sample_rate}");
+    pub fn prepare_processor(
+        &self,
+        processor: &mut Processor,
+        sample_rate: f32,
+        max_block: usize,
+        channels: usize,
+    ) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            sample_rate.is_finite() && (1000.0..=768_000.0).contains(&sample_rate),
+            "unsupported sample rate {sample_rate}"
+        );
         let channels = channels.clamp(1, MAX_CHANNELS);
-        *self.shared.format.lock().unwrap_or_else(|e| e.into_inner()) = Some((sample_rate, max_block.max(1), channels));
+        *self.shared.format.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((sample_rate, max_block.max(1), channels));
         // A plan that no longer builds (a state saved by another version, a hand-edited file)
         // must not stop the host from activating: the audio passes through and the error shows.
         let chain = match self.plan().map(|plan| self.prepared_chain(&plan)) {
             Some(Ok(chain)) => Some(chain),
             Some(Err(e)) => {
-                self.report_error(format!("the saved plan cannot be used, audio passes through: {e:#}"));
+                self.report_error(format!(
+                    "the saved plan cannot be used, audio passes through: {e:#}"
+                ));
                 None
             }
             None => None,
         };
-        self.shared.sample_rate.store(sample_rate, Ordering::Release);
+        self.shared
+            .sample_rate
+            .store(sample_rate, Ordering::Release);
         processor.prepare(sample_rate, max_block, channels, chain);
         Ok(())
     }
 
     fn prepared_chain(&self, plan: &FaultPlan) -> anyhow::Result<FaultChain> {
         let mut chain = plan.chain()?;
-        if let Some((sr, block, ch)) = *self.shared.format.lock().unwrap_or_else(|e| e.into_inner()) {
+        if let Some((sr, block, ch)) = *self.shared.format.lock().unwrap_or_else(|e| e.into_inner())
+        {
             chain.prepare(sr, block, ch);
         }
         Ok(chain)
@@ -156,7 +187,8 @@ impl EngineHandle {
     pub fn clear_plan(&self) -> anyhow::Result<()> {
         *self.plan.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let mut chain = FaultChain::new(Vec::new());
-        if let Some((sr, block, ch)) = *self.shared.format.lock().unwrap_or_else(|e| e.into_inner()) {
+        if let Some((sr, block, ch)) = *self.shared.format.lock().unwrap_or_else(|e| e.into_inner())
+        {
             chain.prepare(sr, block, ch);
         }
         self.push_chain(chain)
@@ -177,7 +209,9 @@ impl EngineHandle {
                         chain = back;
                         std::thread::sleep(std::time::Duration::from_millis(2));
                     }
-                    Err(_) => anyhow::bail!("the audio thread is not taking new chains (is it running?)"),
+                    Err(_) => {
+                        anyhow::bail!("the audio thread is not taking new chains (is it running?)")
+                    }
                 }
             }
         }
@@ -196,11 +230,17 @@ impl EngineHandle {
 
     /// Shows an error to readers (editor, terminal) without stopping anything.
     pub fn report_error(&self, message: String) {
-        self.shared.live.with_detail(|d| d.last_error = Some(message));
+        self.shared
+            .live
+            .with_detail(|d| d.last_error = Some(message));
     }
 
     pub fn model(&self) -> Option<Arc<Model>> {
-        self.shared.model.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared
+            .model
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn set_model(&self, model: Model) {
@@ -213,7 +253,9 @@ impl EngineHandle {
     }
 
     pub fn save_model(&self, path: &Path) -> anyhow::Result<()> {
-        let model = self.model().ok_or_else(|| anyhow::anyhow!("no model to save yet"))?;
+        let model = self
+            .model()
+            .ok_or_else(|| anyhow::anyhow!("no model to save yet"))?;
         crate::detect::save_model(&model, path)?;
         Ok(())
     }
@@ -247,10 +289,22 @@ impl EngineHandle {
     }
 
     /// Writes the score book's report files into `dir`.
-    pub fn write_report(&self, dir: &Path, extra: serde_json::Value) -> anyhow::Result<Vec<PathBuf>> {
+    pub fn write_report(
+        &self,
+        dir: &Path,
+        extra: serde_json::Value,
+    ) -> anyhow::Result<Vec<PathBuf>> {
         let (tx, rx) = crossbeam_channel::bounded(1);
-        self.commands.send(Command::WriteReport { dir: dir.to_path_buf(), extra, reply: tx }).map_err(|_| anyhow::anyhow!("the analysis thread has stopped"))?;
-        let files = rx.recv_timeout(std::time::Duration::from_secs(60)).map_err(|_| anyhow::anyhow!("the analysis thread did not answer"))??;
+        self.commands
+            .send(Command::WriteReport {
+                dir: dir.to_path_buf(),
+                extra,
+                reply: tx,
+            })
+            .map_err(|_| anyhow::anyhow!("the analysis thread has stopped"))?;
+        let files = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .map_err(|_| anyhow::anyhow!("the analysis thread did not answer"))??;
         Ok(files)
     }
 

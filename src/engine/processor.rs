@@ -22,7 +22,10 @@ const INTENSITY_STEP: usize = 32;
 
 /// `range` of each planar buffer as the `&mut [&mut [f32]]` that `process` methods take, without
 /// allocating (the array lives on the stack; use its first `bufs.len()` entries).
-pub fn channel_slices(bufs: &mut [Vec<f32>], range: std::ops::Range<usize>) -> [&mut [f32]; MAX_CHANNELS] {
+pub fn channel_slices(
+    bufs: &mut [Vec<f32>],
+    range: std::ops::Range<usize>,
+) -> [&mut [f32]; MAX_CHANNELS] {
     let mut refs: [&mut [f32]; MAX_CHANNELS] = Default::default();
     for (r, buf) in refs.iter_mut().zip(bufs.iter_mut()) {
         *r = &mut buf[range.clone()];
@@ -49,13 +52,22 @@ pub struct Processor {
     gain: Vec<f32>,
     tap_buf: Vec<TapSample>,
     gap_pending: bool,
+    /// Timeline position of the next sample (see `seek`); runs on while bypassed.
+    position: i64,
+    /// The chains were paused by a bypass and must seek back to `position` when they resume.
+    chains_paused: bool,
     sample_rate: f32,
     max_block: usize,
     channels: usize,
 }
 
 impl Processor {
-    pub(super) fn new(shared: Arc<Shared>, chains_in: HeapCons<Box<FaultChain>>, chains_out: HeapProd<Box<FaultChain>>, tap: HeapProd<TapSample>) -> Self {
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        chains_in: HeapCons<Box<FaultChain>>,
+        chains_out: HeapProd<Box<FaultChain>>,
+        tap: HeapProd<TapSample>,
+    ) -> Self {
         Self {
             shared,
             chains_in,
@@ -74,6 +86,8 @@ impl Processor {
             gain: Vec::new(),
             tap_buf: Vec::new(),
             gap_pending: true,
+            position: 0,
+            chains_paused: false,
             sample_rate: 0.0,
             max_block: 0,
             channels: 0,
@@ -82,7 +96,13 @@ impl Processor {
 
     /// Allocates for a stream format and installs `chain` (already prepared for it, see
     /// `EngineHandle::prepare_processor`). The only method that allocates.
-    pub(super) fn prepare(&mut self, sample_rate: f32, max_block: usize, channels: usize, chain: Option<FaultChain>) {
+    pub(super) fn prepare(
+        &mut self,
+        sample_rate: f32,
+        max_block: usize,
+        channels: usize,
+        chain: Option<FaultChain>,
+    ) {
         let max_block = max_block.max(1);
         let channels = channels.clamp(1, MAX_CHANNELS);
         self.sample_rate = sample_rate;
@@ -109,6 +129,8 @@ impl Processor {
             Box::new(c)
         });
         self.gap_pending = true;
+        self.position = 0;
+        self.chains_paused = false;
     }
 
     pub fn sample_rate(&self) -> f32 {
@@ -134,10 +156,22 @@ impl Processor {
         self.channels
     }
 
-    /// Back to the start: chains reset, ramps at their targets (a host's transport restart).
+    /// Back to the start: chains at position 0, ramps at their targets.
     pub fn reset(&mut self) {
-        for c in [&mut self.current, &mut self.incoming].into_iter().flatten() {
-            c.reset();
+        self.seek(0);
+    }
+
+    /// Moves to sample `position` of the timeline (a host's transport start or jump): every
+    /// chain seeks there (`dsp` module doc, "Timeline lock"), ramps jump to their targets.
+    /// Allocation-free; costs a few ms at most (event streams fast-forward within a segment).
+    pub fn seek(&mut self, position: i64) {
+        self.position = position;
+        self.chains_paused = false;
+        for c in [&mut self.current, &mut self.incoming]
+            .into_iter()
+            .flatten()
+        {
+            c.seek(position);
         }
         if let Some(next) = self.incoming.take() {
             self.finish_crossfade(next);
@@ -153,7 +187,9 @@ impl Processor {
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         assert!(self.max_block > 0, "Processor::process before prepare");
         let used = channels.len().min(self.channels);
-        let Some(len) = channels[..used].iter().map(|c| c.len()).min() else { return };
+        let Some(len) = channels[..used].iter().map(|c| c.len()).min() else {
+            return;
+        };
         let mut start = 0;
         while start < len {
             let n = (len - start).min(self.max_block);
@@ -174,30 +210,57 @@ impl Processor {
                 peak = peak.max(d.abs());
             }
         }
-        self.shared.live.input_peak.fetch_max(peak, Ordering::Relaxed);
+        self.shared
+            .live
+            .input_peak
+            .fetch_max(peak, Ordering::Relaxed);
 
         self.intensity.set_target(values.intensity);
         self.wet_gain.set_target(values.wet_gain());
-        let silent_wet = values.bypass && !self.wet_gain.is_ramping() && self.wet_gain.value() == 0.0;
+        let silent_wet =
+            values.bypass && !self.wet_gain.is_ramping() && self.wet_gain.value() == 0.0;
         if silent_wet {
-            // Bypassed: the chains pause (their time stops) and cost nothing.
+            // Bypassed: the chains pause and cost nothing; they seek back to the timeline when
+            // they resume.
             self.intensity.advance(n as u32);
+            self.chains_paused = true;
         } else {
+            if self.chains_paused {
+                let position = self.position;
+                for c in [&mut self.current, &mut self.incoming]
+                    .into_iter()
+                    .flatten()
+                {
+                    c.seek(position);
+                }
+                self.chains_paused = false;
+            }
             self.run_chains(nch, n);
         }
+        self.position += n as i64;
         self.wet_gain.fill(&mut self.gain[..n]);
 
         let inv = 1.0 / nch as f32;
-        let label = Tag::new(values.machine, values.wet_gain() > 0.0 && values.intensity > 0.0);
+        let label = Tag::new(
+            values.machine,
+            values.wet_gain() > 0.0 && values.intensity > 0.0,
+        );
         for t in &mut self.tap_buf[..n] {
-            *t = TapSample { value: 0.0, tag: label };
+            *t = TapSample {
+                value: 0.0,
+                tag: label,
+            };
         }
         for ((ch, dry), wet) in io.iter_mut().zip(&self.dry).zip(&self.wet) {
             let out = &mut ch[start..start + n];
             for i in 0..n {
                 let g = self.gain[i];
                 // dry·(1−g) + wet·g: exactly dry at 0 and exactly wet at 1.
-                let y = if silent_wet { dry[i] } else { dry[i] * (1.0 - g) + wet[i] * g };
+                let y = if silent_wet {
+                    dry[i]
+                } else {
+                    dry[i] * (1.0 - g) + wet[i] * g
+                };
                 let y = if y.is_finite() { y } else { 0.0 };
                 out[i] = y;
                 self.tap_buf[i].value += y * inv;
@@ -216,12 +279,23 @@ impl Processor {
                 w[..n].copy_from_slice(&d[..n]);
             }
         }
-        let step = if self.intensity.is_ramping() { INTENSITY_STEP } else { n };
+        let step = if self.intensity.is_ramping() {
+            INTENSITY_STEP
+        } else {
+            n
+        };
         let mut a = 0;
         while a < n {
             let b = (a + step).min(n);
-            let scale = if self.intensity.is_ramping() { self.intensity.advance((b - a) as u32) } else { self.intensity.value() };
-            for (chain, bufs) in [(&mut self.current, &mut self.wet), (&mut self.incoming, &mut self.wet_incoming)] {
+            let scale = if self.intensity.is_ramping() {
+                self.intensity.advance((b - a) as u32)
+            } else {
+                self.intensity.value()
+            };
+            for (chain, bufs) in [
+                (&mut self.current, &mut self.wet),
+                (&mut self.incoming, &mut self.wet_incoming),
+            ] {
                 if let Some(chain) = chain {
                     if chain.intensity_scale() != scale {
                         chain.set_intensity_scale(scale);
@@ -248,7 +322,10 @@ impl Processor {
     }
 
     fn finish_crossfade(&mut self, next: Box<FaultChain>) {
-        self.shared.live.installed_chains.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .live
+            .installed_chains
+            .fetch_add(1, Ordering::Relaxed);
         if let Some(old) = self.current.replace(next) {
             self.retire(old);
         }
@@ -259,15 +336,25 @@ impl Processor {
         if self.incoming.is_some() || self.retiring.iter().any(Option::is_some) {
             return;
         }
-        let Some(mut chain) = self.chains_in.try_pop() else { return };
-        let fits = chain.is_prepared() && chain.sample_rate() == self.sample_rate && chain.max_block() >= self.max_block && chain.channels() >= self.channels;
+        let Some(mut chain) = self.chains_in.try_pop() else {
+            return;
+        };
+        let fits = chain.is_prepared()
+            && chain.sample_rate() == self.sample_rate
+            && chain.max_block() >= self.max_block
+            && chain.channels() >= self.channels;
         if !fits {
             // Prepared for another stream format (a race with `prepare`): hand it back.
-            self.shared.live.rejected_chains.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .live
+                .rejected_chains
+                .fetch_add(1, Ordering::Relaxed);
             self.retire(chain);
             return;
         }
         chain.set_intensity_scale(self.intensity.value());
+        // A new plan joins the timeline where it is.
+        chain.seek(self.position);
         self.incoming = Some(chain);
         self.crossfade_pos = 0;
     }
@@ -277,7 +364,11 @@ impl Processor {
         if let Err(chain) = self.chains_out.try_push(chain) {
             // At most three chains are ever in hand (current, incoming, one returned), so a
             // free slot always exists.
-            let slot = self.retiring.iter_mut().find(|s| s.is_none()).expect("a free retiring slot");
+            let slot = self
+                .retiring
+                .iter_mut()
+                .find(|s| s.is_none())
+                .expect("a free retiring slot");
             *slot = Some(chain);
         }
     }
@@ -298,13 +389,19 @@ impl Processor {
         }
         let pushed = self.tap.push_slice(&self.tap_buf[..n]);
         if pushed < n {
-            self.shared.live.dropped_samples.fetch_add((n - pushed) as u64, Ordering::Relaxed);
+            self.shared
+                .live
+                .dropped_samples
+                .fetch_add((n - pushed) as u64, Ordering::Relaxed);
             self.gap_pending = true;
         } else {
             self.gap_pending = false;
         }
         if pushed > 0 {
-            self.shared.live.tapped_samples.fetch_add(pushed as u64, Ordering::Relaxed);
+            self.shared
+                .live
+                .tapped_samples
+                .fetch_add(pushed as u64, Ordering::Relaxed);
         }
     }
 }

@@ -56,7 +56,9 @@ impl MachineBook {
     fn refit(&mut self) {
         let n = self.normal[0].len();
         // Refit as the normal set grows by a tenth (the fit is O(n) per step of its search).
-        if n >= MIN_NORMAL_FOR_THRESHOLD && (self.normal_at_fit == 0 || n * 10 >= self.normal_at_fit * 11) {
+        if n >= MIN_NORMAL_FOR_THRESHOLD
+            && (self.normal_at_fit == 0 || n * 10 >= self.normal_at_fit * 11)
+        {
             for k in 0..2 {
                 self.gamma[k] = Gamma::fit(&self.normal[k]);
                 self.thresholds[k] = self.gamma[k].map(|g| g.threshold());
@@ -74,9 +76,21 @@ impl MachineBook {
         if self.normal[k].is_empty() || self.fault[k].is_empty() {
             return None;
         }
-        let labels: Vec<bool> = self.normal[k].iter().map(|_| false).chain(self.fault[k].iter().map(|_| true)).collect();
-        let scores: Vec<f64> = self.normal[k].iter().chain(&self.fault[k]).copied().collect();
-        Some(if pauc { metrics::pauc(&labels, &scores, 0.1) } else { metrics::auc(&labels, &scores) })
+        let labels: Vec<bool> = self.normal[k]
+            .iter()
+            .map(|_| false)
+            .chain(self.fault[k].iter().map(|_| true))
+            .collect();
+        let scores: Vec<f64> = self.normal[k]
+            .iter()
+            .chain(&self.fault[k])
+            .copied()
+            .collect();
+        Some(if pauc {
+            metrics::pauc(&labels, &scores, 0.1)
+        } else {
+            metrics::auc(&labels, &scores)
+        })
     }
 }
 
@@ -157,8 +171,14 @@ impl ScoreBook {
     pub fn add(&mut self, mut w: WindowScore) -> WindowScore {
         let book = self.machines.entry(w.machine).or_default();
         w.above_mse = book.threshold(ScoreKind::Mse).is_some_and(|t| w.mse > t);
-        w.above_mahalanobis = book.threshold(ScoreKind::Mahalanobis).is_some_and(|t| w.mahalanobis > t);
-        let side = if w.fault { &mut book.fault } else { &mut book.normal };
+        w.above_mahalanobis = book
+            .threshold(ScoreKind::Mahalanobis)
+            .is_some_and(|t| w.mahalanobis > t);
+        let side = if w.fault {
+            &mut book.fault
+        } else {
+            &mut book.normal
+        };
         side[0].push(w.mse);
         side[1].push(w.mahalanobis);
         if !w.fault {
@@ -210,7 +230,13 @@ impl ScoreBook {
                 gamma_mahalanobis: b.gamma[1],
             })
             .collect();
-        BookSummary { machines, windows: self.windows.len() as u64, discarded_windows: self.discarded, dropped_samples, model_generation: self.generation }
+        BookSummary {
+            machines,
+            windows: self.windows.len() as u64,
+            discarded_windows: self.discarded,
+            dropped_samples,
+            model_generation: self.generation,
+        }
     }
 
     /// Window scores as CSV (one row per window).
@@ -220,12 +246,24 @@ impl ScoreBook {
 
     /// Writes `summary.json`, `windows.csv` and `alarms.csv` (windows above a threshold) into
     /// `dir`, each atomically.
-    pub fn write_report(&self, dir: &Path, extra: &serde_json::Value, dropped_samples: u64) -> std::io::Result<Vec<PathBuf>> {
+    pub fn write_report(
+        &self,
+        dir: &Path,
+        extra: &serde_json::Value,
+        dropped_samples: u64,
+    ) -> std::io::Result<Vec<PathBuf>> {
         let summary = self.summary(dropped_samples);
         let json = serde_json::json!({ "summary": summary, "run": extra });
-        let alarms = windows_csv(self.windows.iter().filter(|w| w.above_mse || w.above_mahalanobis));
+        let alarms = windows_csv(
+            self.windows
+                .iter()
+                .filter(|w| w.above_mse || w.above_mahalanobis),
+        );
         let files = [
-            (dir.join("summary.json"), serde_json::to_string_pretty(&json).expect("plain data")),
+            (
+                dir.join("summary.json"),
+                serde_json::to_string_pretty(&json).expect("plain data"),
+            ),
             (dir.join("windows.csv"), self.windows_csv()),
             (dir.join("alarms.csv"), alarms),
         ];
@@ -237,10 +275,14 @@ impl ScoreBook {
 }
 
 fn windows_csv<'a>(windows: impl Iterator<Item = &'a WindowScore>) -> String {
-    let mut s = String::from("index,start_s,machine,label,mse,mahalanobis,above_mse,above_mahalanobis\n");
+    let mut s =
+        String::from("index,start_s,machine,label,mse,mahalanobis,above_mse,above_mahalanobis\n");
     for w in windows {
         let label = if w.fault { "fault" } else { "normal" };
-        s += &format!("{},{:.3},{},{label},{},{},{},{}\n", w.index, w.start_s, w.machine, w.mse, w.mahalanobis, w.above_mse, w.above_mahalanobis);
+        s += &format!(
+            "{},{:.3},{},{label},{},{},{},{}\n",
+            w.index, w.start_s, w.machine, w.mse, w.mahalanobis, w.above_mse, w.above_mahalanobis
+        );
     }
     s
 }
@@ -250,7 +292,16 @@ mod tests {
     use super::*;
 
     fn window(i: u64, fault: bool, score: f64) -> WindowScore {
-        WindowScore { index: i, start_s: i as f64 * 0.5, machine: "fan", fault, mse: score, mahalanobis: 2.0 * score, above_mse: false, above_mahalanobis: false }
+        WindowScore {
+            index: i,
+            start_s: i as f64 * 0.5,
+            machine: "fan",
+            fault,
+            mse: score,
+            mahalanobis: 2.0 * score,
+            above_mse: false,
+            above_mahalanobis: false,
+        }
     }
 
     #[test]
@@ -273,7 +324,11 @@ mod tests {
         // The 0.9 quantile of the normal scores lies near 10.9.
         let t = fan.threshold_mse.unwrap();
         assert!((t - 10.9).abs() < 0.1, "{t}");
-        let flagged = book.windows().iter().filter(|w| w.index >= 200 && w.above_mse).count();
+        let flagged = book
+            .windows()
+            .iter()
+            .filter(|w| w.index >= 200 && w.above_mse)
+            .count();
         assert!(flagged > 40, "{flagged}");
     }
 
@@ -284,9 +339,12 @@ mod tests {
             book.add(window(i, i % 3 == 0, i as f64));
         }
         let dir = tempfile::tempdir().unwrap();
-        let files = book.write_report(dir.path(), &serde_json::json!({"source": "test"}), 7).unwrap();
+        let files = book
+            .write_report(dir.path(), &serde_json::json!({"source": "test"}), 7)
+            .unwrap();
         assert_eq!(files.len(), 3);
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
         assert_eq!(v["summary"]["dropped_samples"], 7);
         assert_eq!(v["summary"]["machines"][0]["fault_windows"], 10);
         let csv = std::fs::read_to_string(&files[1]).unwrap();

@@ -27,8 +27,8 @@ pub struct FeatureStream {
 impl FeatureStream {
     pub fn new(config: FeatureConfig, input_rate: u32) -> Self {
         let input_rate = input_rate.max(1);
-        let resampler = (input_rate != config.sample_rate)
-            .then(|| resampler(input_rate, config.sample_rate));
+        let resampler =
+            (input_rate != config.sample_rate).then(|| resampler(input_rate, config.sample_rate));
         let skip = resampler.as_ref().map_or(0, |r| r.output_delay());
         let resampled = vec![0.0; resampler.as_ref().map_or(0, |r| r.output_frames_max())];
         Self {
@@ -73,11 +73,18 @@ impl FeatureStream {
                     self.pending_in.extend_from_slice(&rest[..take]);
                     rest = &rest[take..];
                     if self.pending_in.len() == r.input_frames_next() {
-                        let (_, produced) = r.process_into_buffer(&[&self.pending_in], &mut [&mut self.resampled], None).expect("fixed sizes");
+                        let (_, produced) = r
+                            .process_into_buffer(
+                                &[&self.pending_in],
+                                &mut [&mut self.resampled],
+                                None,
+                            )
+                            .expect("fixed sizes");
                         self.pending_in.clear();
                         let skip = self.skip.min(produced);
                         self.skip -= skip;
-                        self.pending.extend_from_slice(&self.resampled[skip..produced]);
+                        self.pending
+                            .extend_from_slice(&self.resampled[skip..produced]);
                     }
                 }
             }
@@ -86,10 +93,16 @@ impl FeatureStream {
     }
 
     fn frame_pending(&mut self, on_vector: &mut impl FnMut(u64, &[f32])) {
-        let (n_fft, hop, m, k) = (self.config.n_fft, self.config.hop, self.config.n_mels, self.config.frames);
+        let (n_fft, hop, m, k) = (
+            self.config.n_fft,
+            self.config.hop,
+            self.config.n_mels,
+            self.config.frames,
+        );
         let mut start = 0;
         while start + n_fft <= self.pending.len() {
-            self.logmel.frame(&self.pending[start..start + n_fft], &mut self.frame);
+            self.logmel
+                .frame(&self.pending[start..start + n_fft], &mut self.frame);
             if self.stack.len() == k * m {
                 self.stack.drain(..m);
             }
@@ -115,9 +128,15 @@ mod tests {
     fn streamed_vectors_equal_offline_vectors() {
         for rate in [16_000u32, 48_000, 44_100] {
             let mut rng = crate::dsp::Rng::new(rate as u64);
-            let x: Vec<f32> = (0..rate as usize * 3).map(|i| 0.3 * (i as f32 * 0.05).sin() + 0.05 * rng.bipolar()).collect();
+            let x: Vec<f32> = (0..rate as usize * 3)
+                .map(|i| 0.3 * (i as f32 * 0.05).sin() + 0.05 * rng.bipolar())
+                .collect();
             let config = FeatureConfig::default();
-            let y = if rate == 16_000 { x.clone() } else { resample(&x, rate, 16_000) };
+            let y = if rate == 16_000 {
+                x.clone()
+            } else {
+                resample(&x, rate, 16_000)
+            };
             let offline = stack(&LogMel::new(config.clone()).spectrogram(&y), 128, 5);
             let mut stream = FeatureStream::new(config, rate);
             let mut got: Vec<(u64, Vec<f32>)> = Vec::new();
@@ -130,7 +149,11 @@ mod tests {
             assert!(got.len() > 80, "{rate}: {} vectors", got.len());
             for (i, v) in &got {
                 let want = &offline[*i as usize * 640..(*i as usize + 1) * 640];
-                let worst = v.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+                let worst = v
+                    .iter()
+                    .zip(want)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f32::max);
                 assert!(worst < 1e-4, "{rate}: vector {i} differs by {worst} dB");
             }
         }

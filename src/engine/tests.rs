@@ -13,7 +13,12 @@ use ndarray::Array2;
 use crate::synth::normal_clip as machine_clip;
 
 fn plan(fault: &str, seed: u64) -> FaultPlan {
-    let request = PlanRequest { machine: "fan".into(), attributes: vec![], fault: fault.into(), seed };
+    let request = PlanRequest {
+        machine: "fan".into(),
+        attributes: vec![],
+        fault: fault.into(),
+        seed,
+    };
     planner_by_name("keyword").unwrap().plan(&request).unwrap()
 }
 
@@ -22,7 +27,13 @@ fn untrained_model(seed: u64) -> Model {
 }
 
 /// Processes `x` (mono, copied to `channels`) in random block sizes; returns channel 0.
-fn stream(processor: &mut Processor, x: &[f32], channels: usize, rng: &mut Rng, max_block: usize) -> Vec<f32> {
+fn stream(
+    processor: &mut Processor,
+    x: &[f32],
+    channels: usize,
+    rng: &mut Rng,
+    max_block: usize,
+) -> Vec<f32> {
     let mut out = Vec::with_capacity(x.len());
     let mut bufs = vec![vec![0.0f32; max_block]; channels];
     let mut pos = 0;
@@ -44,12 +55,27 @@ fn streaming_equals_the_offline_render_sample_for_sample() {
     for (rate, channels) in [(48_000u32, 2usize), (16_000, 1), (96_000, 2)] {
         let x = machine_clip(MachineType::Pump, 3.0, rate, 5);
         let p = plan("squeak, knock and hum", 11);
-        let offline = crate::offline::apply_plan(&p, Audio { sample_rate: rate, channels: vec![x.clone(); channels] }).unwrap();
+        let offline = crate::offline::apply_plan(
+            &p,
+            Audio {
+                sample_rate: rate,
+                channels: vec![x.clone(); channels],
+            },
+        )
+        .unwrap();
         let (mut processor, handle, _analyzer) = build(AnalysisConfig::default());
         handle.controls().set_fault_on(true);
         handle.set_plan(p).unwrap();
-        handle.prepare_processor(&mut processor, rate as f32, 1024, channels).unwrap();
-        let got = stream(&mut processor, &x, channels, &mut Rng::new(rate as u64), 1024);
+        handle
+            .prepare_processor(&mut processor, rate as f32, 1024, channels)
+            .unwrap();
+        let got = stream(
+            &mut processor,
+            &x,
+            channels,
+            &mut Rng::new(rate as u64),
+            1024,
+        );
         assert_eq!(got, offline.channels[0], "{rate} Hz");
         assert_ne!(got, x);
     }
@@ -57,13 +83,19 @@ fn streaming_equals_the_offline_render_sample_for_sample() {
 
 #[test]
 fn audio_thread_never_allocates_across_sizes_rates_and_swaps() {
-    let plans = [plan("squeak and rattle", 1), plan("pitch shift and band noise", 2), plan("resonance, saturation, dropout", 3)];
+    let plans = [
+        plan("squeak and rattle", 1),
+        plan("pitch shift and band noise", 2),
+        plan("resonance, saturation, dropout", 3),
+    ];
     let mut rng = Rng::new(9);
     for rate in [8_000.0f32, 44_100.0, 48_000.0, 192_000.0] {
         let (mut processor, handle, mut analyzer) = build(AnalysisConfig::default());
         handle.controls().set_fault_on(true);
         handle.set_plan(plans[0].clone()).unwrap();
-        handle.prepare_processor(&mut processor, rate, 2048, 2).unwrap();
+        handle
+            .prepare_processor(&mut processor, rate, 2048, 2)
+            .unwrap();
         let mut bufs = vec![vec![0.0f32; 2048]; 2];
         for round in 0..40 {
             if round % 8 == 3 {
@@ -92,7 +124,10 @@ fn audio_thread_never_allocates_across_sizes_rates_and_swaps() {
                 }
                 processor.process(&mut refs)
             });
-            assert!(refs.iter().all(|c| c.iter().all(|v| v.is_finite())), "{rate}: non-finite output");
+            assert!(
+                refs.iter().all(|c| c.iter().all(|v| v.is_finite())),
+                "{rate}: non-finite output"
+            );
             analyzer.pump();
         }
     }
@@ -101,11 +136,15 @@ fn audio_thread_never_allocates_across_sizes_rates_and_swaps() {
 #[test]
 fn switching_chains_and_toggling_the_fault_do_not_click() {
     let rate = 48_000.0;
-    let x: Vec<f32> = (0..48_000 * 3).map(|i| 0.3 * (i as f32 * 220.0 * std::f32::consts::TAU / rate).sin()).collect();
+    let x: Vec<f32> = (0..48_000 * 3)
+        .map(|i| 0.3 * (i as f32 * 220.0 * std::f32::consts::TAU / rate).sin())
+        .collect();
     let (mut processor, handle, _analyzer) = build(AnalysisConfig::default());
     handle.controls().set_fault_on(true);
     handle.set_plan(plan("hum", 1)).unwrap();
-    handle.prepare_processor(&mut processor, rate, 256, 1).unwrap();
+    handle
+        .prepare_processor(&mut processor, rate, 256, 1)
+        .unwrap();
     let mut out = Vec::new();
     for (k, chunk) in x.chunks(256).enumerate() {
         if k == 150 {
@@ -122,11 +161,19 @@ fn switching_chains_and_toggling_the_fault_do_not_click() {
         processor.process(&mut [&mut b]);
         out.extend_from_slice(&b);
     }
-    let jump = |a: usize, b: usize| out[a..b].windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+    let jump = |a: usize, b: usize| {
+        out[a..b]
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max)
+    };
     let steady = jump(256 * 20, 256 * 140).max(jump(256 * 200, 256 * 290));
     for (name, at) in [("chain swap", 150), ("fault off", 300), ("fault on", 400)] {
         let around = jump(256 * at, 256 * (at + 20));
-        assert!(around <= steady * 1.5 + 1e-3, "{name}: step {around} vs steady {steady}");
+        assert!(
+            around <= steady * 1.5 + 1e-3,
+            "{name}: step {around} vs steady {steady}"
+        );
     }
     // The swap happened: after it the output is the saturated sine, not the hum.
     assert_eq!(handle.live().chains_installed(), 1);
@@ -138,9 +185,14 @@ fn window_scores_equal_the_offline_scorer() {
     let rate = 48_000u32;
     let x = machine_clip(MachineType::Fan, 6.0, rate, 3);
     let model = untrained_model(4);
-    let (mut processor, handle, mut analyzer) = build(AnalysisConfig { window_s: 1.0, hop_s: 0.5 });
+    let (mut processor, handle, mut analyzer) = build(AnalysisConfig {
+        window_s: 1.0,
+        hop_s: 0.5,
+    });
     handle.controls().set_machine(0);
-    handle.prepare_processor(&mut processor, rate as f32, 512, 1).unwrap();
+    handle
+        .prepare_processor(&mut processor, rate as f32, 512, 1)
+        .unwrap();
     handle.set_model(model.clone());
     analyzer.pump();
     let mut rng = Rng::new(1);
@@ -151,14 +203,30 @@ fn window_scores_equal_the_offline_scorer() {
     assert!(windows.len() >= 8, "{} windows", windows.len());
 
     let y = resample(&x, rate, 16_000);
-    let v = stack(&LogMel::new(FeatureConfig::default()).spectrogram(&y), 128, 5);
+    let v = stack(
+        &LogMel::new(FeatureConfig::default()).spectrogram(&y),
+        128,
+        5,
+    );
     let vectors = Array2::from_shape_vec((v.len() / 640, 640), v).unwrap();
     for w in &windows {
         let start = (w.start_s * 16_000.0).round() as u64;
-        let rows: Vec<usize> = (0..vectors.nrows()).filter(|&i| (start..start + 16_000).contains(&((i as u64 + 2) * 512))).collect();
+        let rows: Vec<usize> = (0..vectors.nrows())
+            .filter(|&i| (start..start + 16_000).contains(&((i as u64 + 2) * 512)))
+            .collect();
         let (mse, maha) = model.score(vectors.select(ndarray::Axis(0), &rows).view());
-        assert!((w.mse - mse).abs() <= 1e-4 * mse.abs().max(1.0), "window {}: mse {} vs {mse}", w.index, w.mse);
-        assert!((w.mahalanobis - maha).abs() <= 1e-4 * maha.abs().max(1.0), "window {}: maha {} vs {maha}", w.index, w.mahalanobis);
+        assert!(
+            (w.mse - mse).abs() <= 1e-4 * mse.abs().max(1.0),
+            "window {}: mse {} vs {mse}",
+            w.index,
+            w.mse
+        );
+        assert!(
+            (w.mahalanobis - maha).abs() <= 1e-4 * maha.abs().max(1.0),
+            "window {}: maha {} vs {maha}",
+            w.index,
+            w.mahalanobis
+        );
         assert!(!w.fault);
         assert_eq!(w.machine, "fan");
     }
@@ -173,7 +241,9 @@ fn a_slow_analyzer_drops_samples_and_leaves_the_audio_alone() {
         let (mut processor, handle, mut analyzer) = build(AnalysisConfig::default());
         handle.controls().set_fault_on(true);
         handle.set_plan(p.clone()).unwrap();
-        handle.prepare_processor(&mut processor, rate as f32, 480, 1).unwrap();
+        handle
+            .prepare_processor(&mut processor, rate as f32, 480, 1)
+            .unwrap();
         let mut out = Vec::new();
         for chunk in x.chunks(480) {
             let mut b = chunk.to_vec();
@@ -197,9 +267,15 @@ fn a_slow_analyzer_drops_samples_and_leaves_the_audio_alone() {
 #[test]
 fn stress_swapping_chains_and_controls_loses_nothing() {
     let (mut processor, handle, mut analyzer) = build(AnalysisConfig::default());
-    handle.prepare_processor(&mut processor, 48_000.0, 256, 2).unwrap();
+    handle
+        .prepare_processor(&mut processor, 48_000.0, 256, 2)
+        .unwrap();
     let handle = std::sync::Arc::new(handle);
-    let plans: Vec<FaultPlan> = ["squeak", "rattle", "knock", "hum", "pitch shift", "dropout"].iter().enumerate().map(|(i, f)| plan(f, i as u64)).collect();
+    let plans: Vec<FaultPlan> = ["squeak", "rattle", "knock", "hum", "pitch shift", "dropout"]
+        .iter()
+        .enumerate()
+        .map(|(i, f)| plan(f, i as u64))
+        .collect();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let (handle, stop) = (handle.clone(), stop.clone());
@@ -207,7 +283,10 @@ fn stress_swapping_chains_and_controls_loses_nothing() {
             let mut rng = Rng::new(5);
             let mut sent = 0u64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                if handle.set_plan(plans[rng.below(plans.len())].clone()).is_ok() {
+                if handle
+                    .set_plan(plans[rng.below(plans.len())].clone())
+                    .is_ok()
+                {
                     sent += 1;
                 }
                 handle.controls().set_intensity(rng.uniform());
@@ -239,20 +318,41 @@ fn stress_swapping_chains_and_controls_loses_nothing() {
         processor.process(&mut refs);
     }
     assert!(sent > 20, "only {sent} swaps");
-    assert_eq!(handle.live().chains_installed(), sent, "every chain sent was installed");
-    assert_eq!(handle.live().rejected_chains.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert_eq!(
+        handle.live().chains_installed(),
+        sent,
+        "every chain sent was installed"
+    );
+    assert_eq!(
+        handle
+            .live()
+            .rejected_chains
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
 }
 
 #[test]
 fn learn_normal_then_detect_a_fault() {
     let rate = 16_000u32;
     let normal = machine_clip(MachineType::Fan, 40.0, rate, 21);
-    let (mut processor, mut handle, analyzer) = build(AnalysisConfig { window_s: 1.0, hop_s: 0.5 });
+    let (mut processor, mut handle, analyzer) = build(AnalysisConfig {
+        window_s: 1.0,
+        hop_s: 0.5,
+    });
     handle.controls().set_machine(0);
     handle.set_plan(plan("strong electrical hum", 7)).unwrap();
-    handle.prepare_processor(&mut processor, rate as f32, 512, 1).unwrap();
+    handle
+        .prepare_processor(&mut processor, rate as f32, 512, 1)
+        .unwrap();
     handle.spawn_analysis(analyzer);
-    handle.learn(20.0, crate::detect::TrainConfig { epochs: 100, ..Default::default() });
+    handle.learn(
+        20.0,
+        crate::detect::TrainConfig {
+            epochs: 100,
+            ..Default::default()
+        },
+    );
     let mut feed = |x: &[f32]| {
         for chunk in x.chunks(512) {
             let mut b = chunk.to_vec();
@@ -263,7 +363,10 @@ fn learn_normal_then_detect_a_fault() {
     feed(&normal[..rate as usize * 22]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while handle.model().is_none() {
-        assert!(std::time::Instant::now() < deadline, "training did not finish");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "training did not finish"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert_eq!(handle.live().state(), EngineState::Scoring);
@@ -275,8 +378,14 @@ fn learn_normal_then_detect_a_fault() {
     }
     let summary = handle.live().detail().book;
     let fan = summary.machine("fan").expect("fan windows");
-    assert!(fan.normal_windows >= 10 && fan.fault_windows >= 8, "{fan:?}");
+    assert!(
+        fan.normal_windows >= 10 && fan.fault_windows >= 8,
+        "{fan:?}"
+    );
     assert!(fan.auc_mse.unwrap() > 0.9, "{fan:?}");
-    assert!(summary.discarded_windows > 0, "windows across a switch are discarded");
+    assert!(
+        summary.discarded_windows > 0,
+        "windows across a switch are discarded"
+    );
     handle.stop();
 }

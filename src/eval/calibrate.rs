@@ -36,20 +36,36 @@ pub fn calibrate(
     kind: ScoreKind,
     seed: u64,
 ) -> anyhow::Result<CalibrationResult> {
-    let audio: Vec<crate::dataset::Audio> = normal.iter().map(|p| read_wav(p)).collect::<Result<_, _>>()?;
+    let audio: Vec<crate::dataset::Audio> = normal
+        .iter()
+        .map(|p| read_wav(p))
+        .collect::<Result<_, _>>()?;
     let plans: Vec<FaultPlan> = normal
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let attributes = p.file_name().and_then(|n| n.to_str()).and_then(crate::dataset::ClipName::parse).map(|c| c.attributes).unwrap_or_default();
-            let req = PlanRequest { machine: machine.into(), attributes, fault: fault_for(machine, fault), seed: crate::dsp::derive_seed(seed, i as u64) };
+            let attributes = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(crate::dataset::ClipName::parse)
+                .map(|c| c.attributes)
+                .unwrap_or_default();
+            let req = PlanRequest {
+                machine: machine.into(),
+                attributes,
+                fault: fault_for(machine, fault),
+                seed: crate::dsp::derive_seed(seed, i as u64),
+            };
             planner.plan(&req)
         })
         .collect::<anyhow::Result<_>>()?;
     let normal_scores: Vec<ScoredClip> = audio
         .par_iter()
         .zip(normal)
-        .map_init(|| LogMel::new(model.features.clone()), |lm, (a, p)| score_audio(model, lm, a, machine, "normal", p))
+        .map_init(
+            || LogMel::new(model.features.clone()),
+            |lm, (a, p)| score_audio(model, lm, a, machine, "normal", p),
+        )
         .collect::<anyhow::Result<_>>()?;
     let auc_at = |scale: f32| -> anyhow::Result<f64> {
         let anomalies: Vec<ScoredClip> = audio
@@ -63,7 +79,10 @@ pub fn calibrate(
                     chain.prepare(a.sample_rate as f32, 4096, a.channels.len());
                     let mut channels = a.channels.clone();
                     chain.process_clip(&mut channels);
-                    let faulty = crate::dataset::Audio { sample_rate: a.sample_rate, channels };
+                    let faulty = crate::dataset::Audio {
+                        sample_rate: a.sample_rate,
+                        channels,
+                    };
                     score_audio(model, lm, &faulty, machine, "calibrated", p)
                 },
             )
@@ -91,11 +110,36 @@ pub fn calibrate(
         }
     }
     let reached = (auc - target).abs() <= tolerance;
-    let plans = plans.iter().map(|p| p.scaled(scale)).collect::<Result<_, _>>()?;
-    Ok(CalibrationResult { machine: machine.into(), scale, auc, auc_at_full, reached, steps, plans })
+    let plans = plans
+        .iter()
+        .map(|p| p.scaled(scale))
+        .collect::<Result<_, _>>()?;
+    Ok(CalibrationResult {
+        machine: machine.into(),
+        scale,
+        auc,
+        auc_at_full,
+        reached,
+        steps,
+        plans,
+    })
 }
 
-fn score_audio(model: &Model, lm: &mut LogMel, audio: &crate::dataset::Audio, machine: &str, source: &str, path: &std::path::Path) -> anyhow::Result<ScoredClip> {
+fn score_audio(
+    model: &Model,
+    lm: &mut LogMel,
+    audio: &crate::dataset::Audio,
+    machine: &str,
+    source: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<ScoredClip> {
     let (mse, mahalanobis) = model.score(super::audio_vectors(audio, lm)?.view());
-    Ok(ScoredClip { machine: machine.into(), source: source.into(), plan_seed: 0, path: path.to_path_buf(), mse, mahalanobis })
+    Ok(ScoredClip {
+        machine: machine.into(),
+        source: source.into(),
+        plan_seed: 0,
+        path: path.to_path_buf(),
+        mse,
+        mahalanobis,
+    })
 }

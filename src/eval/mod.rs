@@ -12,24 +12,30 @@ pub mod sweep;
 pub mod verdict;
 
 pub use calibrate::{calibrate, CalibrationResult};
-pub use result::{summarize, Ceiling, Detection, EvalResult, Ranking, Seeds, SweepCurve, SweepRanking, SweepResult};
+pub use result::{
+    summarize, Ceiling, Detection, EvalResult, Ranking, Seeds, SweepCurve, SweepRanking,
+    SweepResult,
+};
 pub use stats::StatsConfig;
 pub use verdict::Verdict;
 
 use crate::dataset::{read_wav, scan, ClipName, Split};
 use crate::detect::{EpochReport, Model, ScoreKind, TrainConfig};
-use crate::plan::{FaultPlan, PlanRequest};
-use std::collections::HashMap;
 use crate::features::{prepare_audio, FeatureConfig, LogMel};
 use crate::metrics;
+use crate::plan::{FaultPlan, PlanRequest};
 use anyhow::Context;
 use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Stacked log-mel vectors (rows) of audio at any rate and channel count.
-pub fn audio_vectors(audio: &crate::dataset::Audio, lm: &mut LogMel) -> anyhow::Result<Array2<f32>> {
+pub fn audio_vectors(
+    audio: &crate::dataset::Audio,
+    lm: &mut LogMel,
+) -> anyhow::Result<Array2<f32>> {
     let x = prepare_audio(audio, lm.config().sample_rate);
     let v = lm.vectors(&x);
     let dims = lm.config().dims();
@@ -44,43 +50,76 @@ pub fn clip_vectors(path: &Path, lm: &mut LogMel) -> anyhow::Result<Array2<f32>>
 
 /// Features of many clips on all cores.
 pub fn vectors_of(paths: &[PathBuf], config: &FeatureConfig) -> anyhow::Result<Vec<Array2<f32>>> {
-    paths.par_iter().map_init(|| LogMel::new(config.clone()), |lm, p| clip_vectors(p, lm)).collect()
+    paths
+        .par_iter()
+        .map_init(|| LogMel::new(config.clone()), |lm, p| clip_vectors(p, lm))
+        .collect()
 }
 
 /// Scores (MSE, Mahalanobis) of many clips on all cores.
 pub fn score_paths(model: &Model, paths: &[PathBuf]) -> anyhow::Result<Vec<(f64, f64)>> {
     paths
         .par_iter()
-        .map_init(|| LogMel::new(model.features.clone()), |lm, p| Ok(model.score(clip_vectors(p, lm)?.view())))
+        .map_init(
+            || LogMel::new(model.features.clone()),
+            |lm, p| Ok(model.score(clip_vectors(p, lm)?.view())),
+        )
         .collect()
 }
 
 /// Machine folders of a DCASE-layout dataset (those with a `train` folder), sorted.
 pub fn machines_in(root: &Path) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
-    for e in std::fs::read_dir(root).with_context(|| format!("{}: cannot read dataset folder", root.display()))? {
+    for e in std::fs::read_dir(root)
+        .with_context(|| format!("{}: cannot read dataset folder", root.display()))?
+    {
         let p = e?.path();
         if p.join("train").is_dir() {
             out.push(p.file_name().unwrap().to_string_lossy().to_string());
         }
     }
     out.sort();
-    anyhow::ensure!(!out.is_empty(), "{}: no <machine>/train folders (DCASE layout expected)", root.display());
+    anyhow::ensure!(
+        !out.is_empty(),
+        "{}: no <machine>/train folders (DCASE layout expected)",
+        root.display()
+    );
     Ok(out)
 }
 
 /// Trains one model on the normal training clips of `machines`.
-pub fn train_model(root: &Path, machines: &[String], cfg: &TrainConfig, on_epoch: impl FnMut(EpochReport)) -> anyhow::Result<Model> {
+pub fn train_model(
+    root: &Path,
+    machines: &[String],
+    cfg: &TrainConfig,
+    on_epoch: impl FnMut(EpochReport),
+) -> anyhow::Result<Model> {
     let features = FeatureConfig::default();
     let mut paths = Vec::new();
     for m in machines {
-        paths.extend(scan(root, m, Split::Train)?.into_iter().filter(|(_, n)| !n.anomaly).map(|(p, _)| p));
+        paths.extend(
+            scan(root, m, Split::Train)?
+                .into_iter()
+                .filter(|(_, n)| !n.anomaly)
+                .map(|(p, _)| p),
+        );
     }
-    anyhow::ensure!(!paths.is_empty(), "{}: no normal training clips", root.display());
+    anyhow::ensure!(
+        !paths.is_empty(),
+        "{}: no normal training clips",
+        root.display()
+    );
     let per_clip = vectors_of(&paths, &features)?;
     let views: Vec<_> = per_clip.iter().map(|a| a.view()).collect();
     let data = ndarray::concatenate(Axis(0), &views)?;
-    Ok(crate::detect::fit_model(data.view(), features, cfg, machines.to_vec(), paths.len(), on_epoch))
+    Ok(crate::detect::fit_model(
+        data.view(),
+        features,
+        cfg,
+        machines.to_vec(),
+        paths.len(),
+        on_epoch,
+    ))
 }
 
 /// One scored clip.
@@ -108,15 +147,28 @@ impl ScoredClip {
 /// AUC of `source` anomalies against the machine's normal clips (no interval; calibration's
 /// inner loop).
 pub fn auc_of(clips: &[ScoredClip], machine: &str, source: &str, kind: ScoreKind) -> f64 {
-    let of = |s: &str| -> Vec<f64> { clips.iter().filter(|c| c.machine == machine && c.source == s).map(|c| c.score(kind)).collect() };
-    metrics::RocSample::new(&of("normal"), &of(source)).areas(stats::MAX_FPR).0
+    let of = |s: &str| -> Vec<f64> {
+        clips
+            .iter()
+            .filter(|c| c.machine == machine && c.source == s)
+            .map(|c| c.score(kind))
+            .collect()
+    };
+    metrics::RocSample::new(&of("normal"), &of(source))
+        .areas(stats::MAX_FPR)
+        .0
 }
 
 /// Normal and real anomalous test clips of a machine.
 pub fn test_clips(root: &Path, machine: &str) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let clips = scan(root, machine, Split::Test)?;
-    let (anomalous, normal): (Vec<_>, Vec<_>) = clips.into_iter().partition(|(_, n): &(PathBuf, ClipName)| n.anomaly);
-    Ok((normal.into_iter().map(|c| c.0).collect(), anomalous.into_iter().map(|c| c.0).collect()))
+    let (anomalous, normal): (Vec<_>, Vec<_>) = clips
+        .into_iter()
+        .partition(|(_, n): &(PathBuf, ClipName)| n.anomaly);
+    Ok((
+        normal.into_iter().map(|c| c.0).collect(),
+        anomalous.into_iter().map(|c| c.0).collect(),
+    ))
 }
 
 /// What `evaluate` is asked to do.
@@ -175,7 +227,10 @@ fn reference_descriptions(real: &[PathBuf]) -> HashMap<(String, usize), String> 
 /// The fault a planner is asked for on a machine.
 pub fn fault_for(machine: &str, fault: Option<&str>) -> String {
     fault.map(str::to_string).unwrap_or_else(|| {
-        machine.parse::<crate::machine::MachineType>().map(|m| m.typical_fault().to_string()).unwrap_or_else(|_| "worn bearing".into())
+        machine
+            .parse::<crate::machine::MachineType>()
+            .map(|m| m.typical_fault().to_string())
+            .unwrap_or_else(|_| "worn bearing".into())
     })
 }
 
@@ -183,7 +238,10 @@ pub fn fault_for(machine: &str, fault: Option<&str>) -> String {
 pub type EpochHistory = Vec<(usize, f32, f32)>;
 
 /// Trains (or loads) a model and fills the epoch history, with a progress bar.
-pub fn obtain_model(cfg: &EvaluateConfig, machines: &[String]) -> anyhow::Result<(Model, EpochHistory)> {
+pub fn obtain_model(
+    cfg: &EvaluateConfig,
+    machines: &[String],
+) -> anyhow::Result<(Model, EpochHistory)> {
     if let Some(path) = &cfg.model {
         return Ok((crate::detect::load_model(path)?, Vec::new()));
     }
@@ -204,13 +262,32 @@ pub const SOURCES: &[&str] = &["keyword", "llm", "random", "random-per-clip"];
 /// Each normal test clip's plan for `planner` under plan seed `k`. `random` draws one plan per
 /// machine type (the paper's ablation) and gives each clip its own DSP seed; every other
 /// planner plans each clip from its own attributes.
-fn plans_for(cfg: &EvaluateConfig, planner_name: &str, machine: &str, normal: &[PathBuf], descriptions: &HashMap<(String, usize), String>, k: usize) -> anyhow::Result<HashMap<PathBuf, FaultPlan>> {
+fn plans_for(
+    cfg: &EvaluateConfig,
+    planner_name: &str,
+    machine: &str,
+    normal: &[PathBuf],
+    descriptions: &HashMap<(String, usize), String>,
+    k: usize,
+) -> anyhow::Result<HashMap<PathBuf, FaultPlan>> {
     let seed = crate::dsp::derive_seed(cfg.plan_seed, k as u64);
-    let planner = crate::plan::planner_with(if planner_name == "random-per-clip" { "random" } else { planner_name }, &cfg.llm)?;
+    let planner = crate::plan::planner_with(
+        if planner_name == "random-per-clip" {
+            "random"
+        } else {
+            planner_name
+        },
+        &cfg.llm,
+    )?;
     let fault = fault_for(machine, cfg.fault.as_deref());
     let machine_hash = crate::offline::path_hash(Path::new(machine));
     let per_type = if planner_name == "random" {
-        Some(planner.plan(&PlanRequest { machine: machine.into(), attributes: vec![], fault: fault.clone(), seed: crate::dsp::derive_seed(seed, machine_hash) })?)
+        Some(planner.plan(&PlanRequest {
+            machine: machine.into(),
+            attributes: vec![],
+            fault: fault.clone(),
+            seed: crate::dsp::derive_seed(seed, machine_hash),
+        })?)
     } else {
         None
     };
@@ -221,13 +298,28 @@ fn plans_for(cfg: &EvaluateConfig, planner_name: &str, machine: &str, normal: &[
             let rel = p.strip_prefix(&test_dir).unwrap_or(p);
             let clip_seed = crate::dsp::derive_seed(seed, crate::offline::path_hash(rel));
             let plan = match &per_type {
-                Some(plan) => FaultPlan { seed: clip_seed, ..plan.clone() },
+                Some(plan) => FaultPlan {
+                    seed: clip_seed,
+                    ..plan.clone()
+                },
                 None => {
-                    let name = p.file_name().and_then(|n| n.to_str()).and_then(ClipName::parse);
-                    let own = name.as_ref().and_then(|c| descriptions.get(&(c.domain.clone(), c.index)));
+                    let name = p
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(ClipName::parse);
+                    let own = name
+                        .as_ref()
+                        .and_then(|c| descriptions.get(&(c.domain.clone(), c.index)));
                     let fault = own.cloned().unwrap_or_else(|| fault.clone());
                     let attributes = name.map(|c| c.attributes).unwrap_or_default();
-                    planner.plan(&PlanRequest { machine: machine.into(), attributes, fault, seed: clip_seed }).with_context(|| format!("planning for {}", p.display()))?
+                    planner
+                        .plan(&PlanRequest {
+                            machine: machine.into(),
+                            attributes,
+                            fault,
+                            seed: clip_seed,
+                        })
+                        .with_context(|| format!("planning for {}", p.display()))?
                 }
             };
             Ok((p.clone(), plan))
@@ -237,20 +329,47 @@ fn plans_for(cfg: &EvaluateConfig, planner_name: &str, machine: &str, normal: &[
 
 pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
     anyhow::ensure!(cfg.plan_seeds >= 1, "--plan-seeds must be at least 1");
-    anyhow::ensure!(cfg.stats.resamples >= 100, "--resamples must be at least 100 (1000 or more for a 95 % interval)");
-    anyhow::ensure!(cfg.stats.level > 0.5 && cfg.stats.level < 1.0, "--ci {}: expected a level between 0.5 and 1 (e.g. 0.95)", cfg.stats.level);
+    anyhow::ensure!(
+        cfg.stats.resamples >= 100,
+        "--resamples must be at least 100 (1000 or more for a 95 % interval)"
+    );
+    anyhow::ensure!(
+        cfg.stats.level > 0.5 && cfg.stats.level < 1.0,
+        "--ci {}: expected a level between 0.5 and 1 (e.g. 0.95)",
+        cfg.stats.level
+    );
     for p in &cfg.planners {
-        anyhow::ensure!(SOURCES.contains(&p.as_str()), "unknown planner \"{p}\"; allowed: {}", SOURCES.join(", "));
+        anyhow::ensure!(
+            SOURCES.contains(&p.as_str()),
+            "unknown planner \"{p}\"; allowed: {}",
+            SOURCES.join(", ")
+        );
     }
-    let machines = if cfg.machines.is_empty() { machines_in(&cfg.data)? } else { cfg.machines.clone() };
+    let machines = if cfg.machines.is_empty() {
+        machines_in(&cfg.data)?
+    } else {
+        cfg.machines.clone()
+    };
     let (model, training) = obtain_model(cfg, &machines)?;
     crate::detect::save_model(&model, &cfg.out.join("model.safetensors"))?;
 
     let mut clips = Vec::new();
     let mut example_plans = Vec::new();
-    let push = |machine: &str, source: &str, plan_seed: usize, paths: &[PathBuf], clips: &mut Vec<ScoredClip>| -> anyhow::Result<()> {
+    let push = |machine: &str,
+                source: &str,
+                plan_seed: usize,
+                paths: &[PathBuf],
+                clips: &mut Vec<ScoredClip>|
+     -> anyhow::Result<()> {
         for (path, (mse, mahalanobis)) in paths.iter().zip(score_paths(&model, paths)?) {
-            clips.push(ScoredClip { machine: machine.into(), source: source.into(), plan_seed, path: path.clone(), mse, mahalanobis });
+            clips.push(ScoredClip {
+                machine: machine.into(),
+                source: source.into(),
+                plan_seed,
+                path: path.clone(),
+                mse,
+                mahalanobis,
+            });
         }
         Ok(())
     };
@@ -258,12 +377,20 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
     let bar = crate::offline::progress(machines.len() * (renders + 1), "evaluate", cfg.quiet);
     for machine in &machines {
         let (normal, real) = test_clips(&cfg.data, machine)?;
-        anyhow::ensure!(!normal.is_empty(), "{}/{machine}/test: no normal test clips", cfg.data.display());
+        anyhow::ensure!(
+            !normal.is_empty(),
+            "{}/{machine}/test: no normal test clips",
+            cfg.data.display()
+        );
         push(machine, "normal", 0, &normal, &mut clips)?;
         push(machine, "reference", 0, &real, &mut clips)?;
         bar.inc(1);
         // A fixed --fault wins; per-clip descriptions only where the dataset gives them.
-        let descriptions = if cfg.describe == Describe::PerClip && cfg.fault.is_none() { reference_descriptions(&real) } else { HashMap::new() };
+        let descriptions = if cfg.describe == Describe::PerClip && cfg.fault.is_none() {
+            reference_descriptions(&real)
+        } else {
+            HashMap::new()
+        };
         if cfg.describe == Describe::PerClip && descriptions.len() < normal.len() && !cfg.quiet {
             eprintln!("evaluate: {machine}: {} of {} normal test clips have a matching reference description; the rest get the typical one", descriptions.len().min(normal.len()), normal.len());
         }
@@ -275,11 +402,29 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
                 for scale in scales {
                     let (source, plans) = match scale {
                         None => (planner.clone(), plans.clone()),
-                        Some(x) => (sweep::source_name(planner, x), plans.iter().map(|(p, plan)| Ok((p.clone(), plan.scaled(x)?))).collect::<anyhow::Result<_>>()?),
+                        Some(x) => (
+                            sweep::source_name(planner, x),
+                            plans
+                                .iter()
+                                .map(|(p, plan)| Ok((p.clone(), plan.scaled(x)?)))
+                                .collect::<anyhow::Result<_>>()?,
+                        ),
                     };
-                    let out = cfg.out.join("anomalies").join(&source).join(format!("seed_{k}")).join(machine);
-                    let rendered = crate::offline::render_set(&test_dir, &out, &crate::offline::PlanSource::PerClip(plans), Some(machine), true)?;
-                    let paths: Vec<PathBuf> = rendered.entries.iter().map(|e| e.output.clone()).collect();
+                    let out = cfg
+                        .out
+                        .join("anomalies")
+                        .join(&source)
+                        .join(format!("seed_{k}"))
+                        .join(machine);
+                    let rendered = crate::offline::render_set(
+                        &test_dir,
+                        &out,
+                        &crate::offline::PlanSource::PerClip(plans),
+                        Some(machine),
+                        true,
+                    )?;
+                    let paths: Vec<PathBuf> =
+                        rendered.entries.iter().map(|e| e.output.clone()).collect();
                     push(machine, &source, k, &paths, &mut clips)?;
                     if k == 0 && scale.is_none() {
                         if let Some(e) = rendered.entries.first() {
@@ -301,7 +446,15 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         resamples: cfg.stats.resamples,
         level: cfg.stats.level,
     };
-    Ok(summarize(cfg, machines, model.provenance.clone(), training, clips, example_plans, seeds))
+    Ok(summarize(
+        cfg,
+        machines,
+        model.provenance.clone(),
+        training,
+        clips,
+        example_plans,
+        seeds,
+    ))
 }
 
 /// The seed `faultline synth` wrote a dataset with (its `synth.json`), if it was synthesized.

@@ -34,15 +34,24 @@ pub fn shares(table: &[Vec<f64>]) -> Shares {
         return Shares::default();
     }
     let grand = table.iter().flatten().sum::<f64>() / (m * f) as f64;
-    let row: Vec<f64> = table.iter().map(|r| r.iter().sum::<f64>() / f as f64).collect();
-    let col: Vec<f64> = (0..f).map(|j| table.iter().map(|r| r[j]).sum::<f64>() / m as f64).collect();
+    let row: Vec<f64> = table
+        .iter()
+        .map(|r| r.iter().sum::<f64>() / f as f64)
+        .collect();
+    let col: Vec<f64> = (0..f)
+        .map(|j| table.iter().map(|r| r[j]).sum::<f64>() / m as f64)
+        .collect();
     let total: f64 = table.iter().flatten().map(|a| (a - grand).powi(2)).sum();
     if total <= 0.0 {
         return Shares::default();
     }
     let ss_m = f as f64 * row.iter().map(|r| (r - grand).powi(2)).sum::<f64>();
     let ss_f = m as f64 * col.iter().map(|c| (c - grand).powi(2)).sum::<f64>();
-    Shares { machine: ss_m / total, function: ss_f / total, interaction: ((total - ss_m - ss_f) / total).max(0.0) }
+    Shares {
+        machine: ss_m / total,
+        function: ss_f / total,
+        interaction: ((total - ss_m - ss_f) / total).max(0.0),
+    }
 }
 
 /// One score kind's premise result.
@@ -88,11 +97,23 @@ fn kind_index(kind: ScoreKind) -> usize {
     }
 }
 
-fn score_machine(model: &Model, data: &Path, machine: &str, intensity: f32, seed: u64) -> anyhow::Result<MachineScores> {
+fn score_machine(
+    model: &Model,
+    data: &Path,
+    machine: &str,
+    intensity: f32,
+    seed: u64,
+) -> anyhow::Result<MachineScores> {
     let (normal_paths, reference_paths) = test_clips(data, machine)?;
-    anyhow::ensure!(!normal_paths.is_empty() && !reference_paths.is_empty(), "{machine}: needs normal and anomalous test clips");
+    anyhow::ensure!(
+        !normal_paths.is_empty() && !reference_paths.is_empty(),
+        "{machine}: needs normal and anomalous test clips"
+    );
     let pair = |s: (f64, f64)| [s.0, s.1];
-    let reference = score_paths(model, &reference_paths)?.into_iter().map(pair).collect();
+    let reference = score_paths(model, &reference_paths)?
+        .into_iter()
+        .map(pair)
+        .collect();
     // Each normal clip read and brought to the model's rate and one channel once; its score and
     // every function's render of it come from that.
     let sr = model.features.sample_rate;
@@ -101,21 +122,48 @@ fn score_machine(model: &Model, data: &Path, machine: &str, intensity: f32, seed
         .map(|p| Ok(crate::features::prepare_audio(&read_wav(p)?, sr)))
         .collect::<anyhow::Result<_>>()?;
     let score = |lm: &mut LogMel, x: Vec<f32>| -> anyhow::Result<[f64; 2]> {
-        let audio = crate::dataset::Audio { sample_rate: sr, channels: vec![x] };
+        let audio = crate::dataset::Audio {
+            sample_rate: sr,
+            channels: vec![x],
+        };
         Ok(pair(model.score(super::audio_vectors(&audio, lm)?.view())))
     };
-    let normal = clips.par_iter().map_init(|| LogMel::new(model.features.clone()), |lm, x| score(lm, x.clone())).collect::<anyhow::Result<Vec<_>>>()?;
+    let normal = clips
+        .par_iter()
+        .map_init(
+            || LogMel::new(model.features.clone()),
+            |lm, x| score(lm, x.clone()),
+        )
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let faulty = CATALOG
         .iter()
         .map(|spec| {
             clips
                 .par_iter()
                 .enumerate()
-                .map_init(|| LogMel::new(model.features.clone()), |lm, (k, x)| score(lm, levels::apply(spec, intensity, x, sr, crate::dsp::derive_seed(seed, k as u64))))
+                .map_init(
+                    || LogMel::new(model.features.clone()),
+                    |lm, (k, x)| {
+                        score(
+                            lm,
+                            levels::apply(
+                                spec,
+                                intensity,
+                                x,
+                                sr,
+                                crate::dsp::derive_seed(seed, k as u64),
+                            ),
+                        )
+                    },
+                )
                 .collect::<anyhow::Result<Vec<_>>>()
         })
         .collect::<anyhow::Result<_>>()?;
-    Ok(MachineScores { normal, faulty, reference })
+    Ok(MachineScores {
+        normal,
+        faulty,
+        reference,
+    })
 }
 
 fn auc(normal: &[[f64; 2]], anomalous: &[[f64; 2]], k: usize) -> f64 {
@@ -125,8 +173,14 @@ fn auc(normal: &[[f64; 2]], anomalous: &[[f64; 2]], k: usize) -> f64 {
 }
 
 /// (table, reference AUCs) for one score kind, optionally on resampled clip indices.
-fn tables(all: &[MachineScores], k: usize, picks: Option<&[(Vec<usize>, Vec<usize>)]>) -> (Vec<Vec<f64>>, Vec<f64>) {
-    let take = |v: &[[f64; 2]], idx: Option<&Vec<usize>>| -> Vec<[f64; 2]> { idx.map_or_else(|| v.to_vec(), |i| i.iter().map(|&j| v[j]).collect()) };
+fn tables(
+    all: &[MachineScores],
+    k: usize,
+    picks: Option<&[(Vec<usize>, Vec<usize>)]>,
+) -> (Vec<Vec<f64>>, Vec<f64>) {
+    let take = |v: &[[f64; 2]], idx: Option<&Vec<usize>>| -> Vec<[f64; 2]> {
+        idx.map_or_else(|| v.to_vec(), |i| i.iter().map(|&j| v[j]).collect())
+    };
     let mut table = Vec::new();
     let mut reference = Vec::new();
     for (m, s) in all.iter().enumerate() {
@@ -135,23 +189,54 @@ fn tables(all: &[MachineScores], k: usize, picks: Option<&[(Vec<usize>, Vec<usiz
             None => (None, None),
         };
         let normal = take(&s.normal, clips);
-        table.push(s.faulty.iter().map(|f| auc(&normal, &take(f, clips), k)).collect());
+        table.push(
+            s.faulty
+                .iter()
+                .map(|f| auc(&normal, &take(f, clips), k))
+                .collect(),
+        );
         reference.push(auc(&normal, &take(&s.reference, refs), k));
     }
     (table, reference)
 }
 
 fn summary(table: &[Vec<f64>], reference: &[f64]) -> (Shares, f64, Vec<f64>) {
-    let means: Vec<f64> = table.iter().map(|r| r.iter().sum::<f64>() / r.len() as f64).collect();
+    let means: Vec<f64> = table
+        .iter()
+        .map(|r| r.iter().sum::<f64>() / r.len() as f64)
+        .collect();
     (shares(table), metrics::spearman(&means, reference), means)
 }
 
 /// Runs the premise measurement on a DCASE-layout dataset with a trained model.
-pub fn premise(model: &Model, data: &Path, machines: &[String], intensity: f32, resamples: usize, seed: u64) -> anyhow::Result<PremiseResult> {
-    let all: Vec<MachineScores> = machines.iter().map(|m| score_machine(model, data, m, intensity, seed)).collect::<anyhow::Result<_>>()?;
+pub fn premise(
+    model: &Model,
+    data: &Path,
+    machines: &[String],
+    intensity: f32,
+    resamples: usize,
+    seed: u64,
+) -> anyhow::Result<PremiseResult> {
+    let all: Vec<MachineScores> = machines
+        .iter()
+        .map(|m| score_machine(model, data, m, intensity, seed))
+        .collect::<anyhow::Result<_>>()?;
     let mut rng = bootstrap::resample_rng(seed, 0);
     let picks: Vec<Vec<(Vec<usize>, Vec<usize>)>> = (0..resamples)
-        .map(|_| all.iter().map(|s| ((0..s.normal.len()).map(|_| rng.below(s.normal.len())).collect(), (0..s.reference.len()).map(|_| rng.below(s.reference.len())).collect())).collect())
+        .map(|_| {
+            all.iter()
+                .map(|s| {
+                    (
+                        (0..s.normal.len())
+                            .map(|_| rng.below(s.normal.len()))
+                            .collect(),
+                        (0..s.reference.len())
+                            .map(|_| rng.below(s.reference.len()))
+                            .collect(),
+                    )
+                })
+                .collect()
+        })
         .collect();
     let scores = [ScoreKind::Mse, ScoreKind::Mahalanobis]
         .into_iter()
@@ -167,7 +252,8 @@ pub fn premise(model: &Model, data: &Path, machines: &[String], intensity: f32, 
                     (s.machine, rho)
                 })
                 .collect();
-            let interval = |v: Vec<f64>| bootstrap::percentile_interval(&v, bootstrap::DEFAULT_LEVEL);
+            let interval =
+                |v: Vec<f64>| bootstrap::percentile_interval(&v, bootstrap::DEFAULT_LEVEL);
             PremiseScore {
                 score: kind.name().to_string(),
                 auc: table,
@@ -196,7 +282,10 @@ pub fn premise(model: &Model, data: &Path, machines: &[String], intensity: f32, 
 pub fn text(r: &PremiseResult) -> String {
     let mut s = String::new();
     for p in &r.scores {
-        s += &format!("premise ({}, intensity {}, {} resamples, seed {}): AUC per machine × function\n", p.score, r.intensity, r.resamples, r.seed);
+        s += &format!(
+            "premise ({}, intensity {}, {} resamples, seed {}): AUC per machine × function\n",
+            p.score, r.intensity, r.resamples, r.seed
+        );
         s += &format!("{:<10}", "");
         for f in &r.functions {
             s += &format!(" {:>6}", &f[..f.len().min(6)]);
@@ -209,7 +298,9 @@ pub fn text(r: &PremiseResult) -> String {
             }
             s += &format!(" {:>6.3} {:>6.3}\n", p.machine_mean[m], p.reference_auc[m]);
         }
-        let ci = |c: Option<[f64; 2]>| c.map_or("[n/a]".to_string(), |[a, b]| format!("[{a:.2}, {b:.2}]"));
+        let ci = |c: Option<[f64; 2]>| {
+            c.map_or("[n/a]".to_string(), |[a, b]| format!("[{a:.2}, {b:.2}]"))
+        };
         s += &format!(
             "variance share: machine {:.2} {}, function {:.2}, interaction {:.2}; ρ(machine mean, reference) {:.2} {}\n\n",
             p.shares.machine,
@@ -232,10 +323,17 @@ mod tests {
         // a_mf = row_m + col_f exactly: no interaction.
         let rows = [0.1, 0.3, 0.2];
         let cols = [0.0, 0.4];
-        let t: Vec<Vec<f64>> = rows.iter().map(|r| cols.iter().map(|c| r + c).collect()).collect();
+        let t: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|r| cols.iter().map(|c| r + c).collect())
+            .collect();
         let s = shares(&t);
         // SS_m = 2 × Σ (r − 0.2)² = 2 × 0.02 = 0.04; SS_f = 3 × 2 × 0.2² = 0.24.
-        assert!((s.machine - 0.04 / 0.28).abs() < 1e-12 && (s.function - 0.24 / 0.28).abs() < 1e-12 && s.interaction < 1e-12);
+        assert!(
+            (s.machine - 0.04 / 0.28).abs() < 1e-12
+                && (s.function - 0.24 / 0.28).abs() < 1e-12
+                && s.interaction < 1e-12
+        );
         let t = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
         let s = shares(&t);
         assert!(s.machine < 1e-12 && s.function < 1e-12 && (s.interaction - 1.0).abs() < 1e-12);

@@ -135,7 +135,11 @@ fn mean_sd(v: &[f64]) -> Option<[f64; 2]> {
     }
     let n = v.len() as f64;
     let mean = v.iter().sum::<f64>() / n;
-    let sd = if v.len() > 1 { (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
+    let sd = if v.len() > 1 {
+        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
     Some([mean, sd])
 }
 
@@ -159,12 +163,22 @@ pub fn summarize(
     for p in &cfg.planners {
         all_sources.extend(cfg.sweep.iter().map(|&x| sweep::source_name(p, x)));
     }
-    let scored = clips.iter().map(|c| Scored { machine: &c.machine, source: &c.source, plan_seed: c.plan_seed, scores: [c.mse, c.mahalanobis] });
+    let scored = clips.iter().map(|c| Scored {
+        machine: &c.machine,
+        source: &c.source,
+        plan_seed: c.plan_seed,
+        scores: [c.mse, c.mahalanobis],
+    });
     let design = Design::new(&machines, &all_sources, scored);
     let point = design.point();
     let tables = design.resample(&cfg.stats);
     let level = cfg.stats.level;
-    let interval = |f: &dyn Fn(&Table) -> f64| -> Option<[f64; 2]> { crate::metrics::bootstrap::percentile_interval(&tables.iter().map(f).collect::<Vec<_>>(), level) };
+    let interval = |f: &dyn Fn(&Table) -> f64| -> Option<[f64; 2]> {
+        crate::metrics::bootstrap::percentile_interval(
+            &tables.iter().map(f).collect::<Vec<_>>(),
+            level,
+        )
+    };
 
     let mut detections = Vec::new();
     for (m, machine) in machines.iter().enumerate() {
@@ -185,14 +199,19 @@ pub fn summarize(
                     normals: design.normals(m),
                     anomalies: design.anomalies(m, s),
                     plan_seeds: design.seeds(m, s),
-                    auc_per_seed: (0..design.seeds(m, s)).map(|k| design.seed_auc(kind, m, s, k)).collect(),
+                    auc_per_seed: (0..design.seeds(m, s))
+                        .map(|k| design.seed_auc(kind, m, s, k))
+                        .collect(),
                 });
             }
         }
     }
 
     let has_reference = (0..machines.len()).all(|m| design.seeds(m, 0) > 0) && machines.len() > 2;
-    let reference_clips_per_class = (0..machines.len()).map(|m| design.normals(m).min(design.anomalies(m, 0))).min().unwrap_or(0);
+    let reference_clips_per_class = (0..machines.len())
+        .map(|m| design.normals(m).min(design.anomalies(m, 0)))
+        .min()
+        .unwrap_or(0);
     let mut reference_ceiling = BTreeMap::new();
     if has_reference {
         for kind in ScoreKind::ALL {
@@ -232,11 +251,21 @@ pub fn summarize(
                 rk.kendall_vs_reference = finite(kendall(&aucs, &reference));
                 rk.kendall_ci = Estimate::new(0.0, &taus, level).ci;
                 let seeds = design.seeds(0, s);
-                let per_seed: Vec<f64> = (0..seeds).map(|k| spearman_small(&(0..machines.len()).map(|m| design.seed_auc(kind, m, s, k)).collect::<Vec<_>>(), &reference)).collect();
+                let per_seed: Vec<f64> = (0..seeds)
+                    .map(|k| {
+                        spearman_small(
+                            &(0..machines.len())
+                                .map(|m| design.seed_auc(kind, m, s, k))
+                                .collect::<Vec<_>>(),
+                            &reference,
+                        )
+                    })
+                    .collect();
                 rk.spearman_over_seeds = mean_sd(&per_seed);
                 if let Some(r) = random.filter(|&r| r != s && source != "random-per-clip") {
                     let (random_rhos, _) = correlations(&design, &tables, kind, r);
-                    let deltas: Vec<f64> = rhos.iter().zip(&random_rhos).map(|(a, b)| a - b).collect();
+                    let deltas: Vec<f64> =
+                        rhos.iter().zip(&random_rhos).map(|(a, b)| a - b).collect();
                     let random_rho = spearman_small(&design.aucs(&point, kind, r), &reference);
                     let delta = Estimate::new(rho.value - random_rho, &deltas, level);
                     rk.versus_random = Some(verdict::versus_random(&delta));
@@ -245,7 +274,10 @@ pub fn summarize(
                 let ceiling = reference_ceiling[kind.name()];
                 let (v, why) = verdict::verdict(&rho, &ceiling, reference_clips_per_class);
                 let why = if undefined_share(&rhos) > 0.0 && rho.ci.is_some() {
-                    format!("{why} ({:.1} % of resamples tied every machine and were left out)", 100.0 * undefined_share(&rhos))
+                    format!(
+                        "{why} ({:.1} % of resamples tied every machine and were left out)",
+                        100.0 * undefined_share(&rhos)
+                    )
                 } else {
                     why
                 };
@@ -256,7 +288,16 @@ pub fn summarize(
         }
     }
 
-    let sweep = (!cfg.sweep.is_empty() && has_reference).then(|| sweep_result(cfg, &design, &point, &tables, &reference_ceiling, reference_clips_per_class));
+    let sweep = (!cfg.sweep.is_empty() && has_reference).then(|| {
+        sweep_result(
+            cfg,
+            &design,
+            &point,
+            &tables,
+            &reference_ceiling,
+            reference_clips_per_class,
+        )
+    });
     EvalResult {
         data: cfg.data.clone(),
         machines,
@@ -277,24 +318,69 @@ pub fn summarize(
     }
 }
 
-fn sweep_result(cfg: &EvaluateConfig, design: &Design, point: &Table, tables: &[Table], ceilings: &BTreeMap<String, Estimate>, clips_per_class: usize) -> SweepResult {
+fn sweep_result(
+    cfg: &EvaluateConfig,
+    design: &Design,
+    point: &Table,
+    tables: &[Table],
+    ceilings: &BTreeMap<String, Estimate>,
+    clips_per_class: usize,
+) -> SweepResult {
     let level = cfg.stats.level;
     let scales = &cfg.sweep;
     let mut curves = Vec::new();
     let mut rankings = Vec::new();
     for planner in &cfg.planners {
-        let idx: Vec<usize> = scales.iter().map(|&x| design.source_index(&sweep::source_name(planner, x)).expect("sweep source")).collect();
+        let idx: Vec<usize> = scales
+            .iter()
+            .map(|&x| {
+                design
+                    .source_index(&sweep::source_name(planner, x))
+                    .expect("sweep source")
+            })
+            .collect();
         for kind in ScoreKind::ALL {
             let thresholds = |t: &Table| -> Vec<f64> {
-                (0..design.machines.len()).map(|m| sweep::threshold(scales, &idx.iter().map(|&s| design.at(t, kind, m, s).0).collect::<Vec<_>>(), THRESHOLD_AUC)).collect()
+                (0..design.machines.len())
+                    .map(|m| {
+                        sweep::threshold(
+                            scales,
+                            &idx.iter()
+                                .map(|&s| design.at(t, kind, m, s).0)
+                                .collect::<Vec<_>>(),
+                            THRESHOLD_AUC,
+                        )
+                    })
+                    .collect()
             };
             let point_thr = thresholds(point);
             let resampled: Vec<Vec<f64>> = tables.iter().map(thresholds).collect();
             for (m, machine) in design.machines.iter().enumerate() {
-                let aucs: Vec<f64> = idx.iter().map(|&s| design.at(point, kind, m, s).0).collect();
-                let auc_cis = idx.iter().map(|&s| crate::metrics::bootstrap::percentile_interval(&tables.iter().map(|t| design.at(t, kind, m, s).0).collect::<Vec<_>>(), level)).collect();
+                let aucs: Vec<f64> = idx
+                    .iter()
+                    .map(|&s| design.at(point, kind, m, s).0)
+                    .collect();
+                let auc_cis = idx
+                    .iter()
+                    .map(|&s| {
+                        crate::metrics::bootstrap::percentile_interval(
+                            &tables
+                                .iter()
+                                .map(|t| design.at(t, kind, m, s).0)
+                                .collect::<Vec<_>>(),
+                            level,
+                        )
+                    })
+                    .collect();
                 let thr: Vec<f64> = resampled.iter().map(|r| r[m]).collect();
-                curves.push(SweepCurve { planner: planner.clone(), score: kind, machine: machine.clone(), aucs, auc_cis, threshold: Estimate::new(point_thr[m], &thr, level) });
+                curves.push(SweepCurve {
+                    planner: planner.clone(),
+                    score: kind,
+                    machine: machine.clone(),
+                    aucs,
+                    auc_cis,
+                    threshold: Estimate::new(point_thr[m], &thr, level),
+                });
             }
             // Lower threshold = easier: rank −threshold against the reference AUC (ranks, so a
             // censored +∞ ties with the others that never reached the level).
@@ -304,7 +390,11 @@ fn sweep_result(cfg: &EvaluateConfig, design: &Design, point: &Table, tables: &[
                 (spearman_small(&a, &r), kendall(&a, &ranks(&r)))
             };
             let (rho, tau) = corr(&point_thr, point);
-            let (rhos, taus): (Vec<f64>, Vec<f64>) = resampled.iter().zip(tables).map(|(thr, t)| corr(thr, t)).unzip();
+            let (rhos, taus): (Vec<f64>, Vec<f64>) = resampled
+                .iter()
+                .zip(tables)
+                .map(|(thr, t)| corr(thr, t))
+                .unzip();
             let rho_est = Estimate::new(rho, &rhos, level);
             let (v, why) = verdict::verdict(&rho_est, &ceilings[kind.name()], clips_per_class);
             rankings.push(SweepRanking {
@@ -319,5 +409,10 @@ fn sweep_result(cfg: &EvaluateConfig, design: &Design, point: &Table, tables: &[
             });
         }
     }
-    SweepResult { scales: scales.clone(), threshold_auc: THRESHOLD_AUC, curves, rankings }
+    SweepResult {
+        scales: scales.clone(),
+        threshold_auc: THRESHOLD_AUC,
+        curves,
+        rankings,
+    }
 }

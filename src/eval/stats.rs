@@ -36,7 +36,12 @@ pub struct StatsConfig {
 
 impl Default for StatsConfig {
     fn default() -> Self {
-        Self { resamples: crate::metrics::bootstrap::DEFAULT_RESAMPLES, level: crate::metrics::bootstrap::DEFAULT_LEVEL, seed: 0, ceiling_splits: 200 }
+        Self {
+            resamples: crate::metrics::bootstrap::DEFAULT_RESAMPLES,
+            level: crate::metrics::bootstrap::DEFAULT_LEVEL,
+            seed: 0,
+            ceiling_splits: 200,
+        }
     }
 }
 
@@ -72,28 +77,59 @@ pub struct Table {
 }
 
 impl Design {
-    pub fn new<'a>(machines: &[String], sources: &[String], clips: impl IntoIterator<Item = Scored<'a>> + Clone) -> Self {
+    pub fn new<'a>(
+        machines: &[String],
+        sources: &[String],
+        clips: impl IntoIterator<Item = Scored<'a>> + Clone,
+    ) -> Self {
         let cells = machines
             .iter()
             .map(|m| {
-                let normal: Vec<[f64; 2]> = clips.clone().into_iter().filter(|c| c.machine == m && c.source == "normal").map(|c| c.scores).collect();
+                let normal: Vec<[f64; 2]> = clips
+                    .clone()
+                    .into_iter()
+                    .filter(|c| c.machine == m && c.source == "normal")
+                    .map(|c| c.scores)
+                    .collect();
                 let samples = sources
                     .iter()
                     .map(|s| {
-                        let seeds = clips.clone().into_iter().filter(|c| c.machine == m && c.source == s).map(|c| c.plan_seed + 1).max().unwrap_or(0);
+                        let seeds = clips
+                            .clone()
+                            .into_iter()
+                            .filter(|c| c.machine == m && c.source == s)
+                            .map(|c| c.plan_seed + 1)
+                            .max()
+                            .unwrap_or(0);
                         (0..seeds)
                             .map(|k| {
-                                let anomalous: Vec<[f64; 2]> = clips.clone().into_iter().filter(|c| c.machine == m && c.source == s && c.plan_seed == k).map(|c| c.scores).collect();
-                                let pick = |v: &[[f64; 2]], kind: usize| v.iter().map(|x| x[kind]).collect::<Vec<f64>>();
-                                [0, 1].map(|kind| RocSample::new(&pick(&normal, kind), &pick(&anomalous, kind)))
+                                let anomalous: Vec<[f64; 2]> = clips
+                                    .clone()
+                                    .into_iter()
+                                    .filter(|c| c.machine == m && c.source == s && c.plan_seed == k)
+                                    .map(|c| c.scores)
+                                    .collect();
+                                let pick = |v: &[[f64; 2]], kind: usize| {
+                                    v.iter().map(|x| x[kind]).collect::<Vec<f64>>()
+                                };
+                                [0, 1].map(|kind| {
+                                    RocSample::new(&pick(&normal, kind), &pick(&anomalous, kind))
+                                })
                             })
                             .collect()
                     })
                     .collect();
-                Cell { normals: normal.len(), samples }
+                Cell {
+                    normals: normal.len(),
+                    samples,
+                }
             })
             .collect();
-        Self { machines: machines.to_vec(), sources: sources.to_vec(), cells }
+        Self {
+            machines: machines.to_vec(),
+            sources: sources.to_vec(),
+            cells,
+        }
     }
 
     fn index(&self, kind: usize, machine: usize, source: usize) -> usize {
@@ -101,7 +137,10 @@ impl Design {
     }
 
     pub fn kind_index(kind: ScoreKind) -> usize {
-        ScoreKind::ALL.iter().position(|k| *k == kind).expect("listed")
+        ScoreKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .expect("listed")
     }
 
     /// Value of (kind, machine, source) in a table.
@@ -124,17 +163,25 @@ impl Design {
     }
 
     pub fn anomalies(&self, machine: usize, source: usize) -> usize {
-        self.cells[machine].samples[source].iter().map(|s| s[0].anomalies()).sum()
+        self.cells[machine].samples[source]
+            .iter()
+            .map(|s| s[0].anomalies())
+            .sum()
     }
 
     fn empty_table(&self) -> Table {
         let n = 2 * self.machines.len() * self.sources.len();
-        Table { auc: vec![f64::NAN; n], pauc: vec![f64::NAN; n] }
+        Table {
+            auc: vec![f64::NAN; n],
+            pauc: vec![f64::NAN; n],
+        }
     }
 
     /// AUC of one plan seed (point estimate).
     pub fn seed_auc(&self, kind: ScoreKind, machine: usize, source: usize, seed: usize) -> f64 {
-        self.cells[machine].samples[source][seed][Self::kind_index(kind)].areas(MAX_FPR).0
+        self.cells[machine].samples[source][seed][Self::kind_index(kind)]
+            .areas(MAX_FPR)
+            .0
     }
 
     /// The point estimates: every clip once.
@@ -143,7 +190,8 @@ impl Design {
         for (m, cell) in self.cells.iter().enumerate() {
             for (s, seeds) in cell.samples.iter().enumerate() {
                 for kind in 0..2 {
-                    let areas: Vec<(f64, f64)> = seeds.iter().map(|x| x[kind].areas(MAX_FPR)).collect();
+                    let areas: Vec<(f64, f64)> =
+                        seeds.iter().map(|x| x[kind].areas(MAX_FPR)).collect();
                     let i = self.index(kind, m, s);
                     (t.auc[i], t.pauc[i]) = mean_areas(&areas);
                 }
@@ -154,7 +202,14 @@ impl Design {
 
     /// One bootstrap resample: normals drawn once per machine, each source × seed's anomalies
     /// on their own. `w_neg` and `w_pos` are scratch buffers.
-    fn resample_into(&self, b: usize, seed: u64, t: &mut Table, w_neg: &mut Vec<u32>, w_pos: &mut Vec<u32>) {
+    fn resample_into(
+        &self,
+        b: usize,
+        seed: u64,
+        t: &mut Table,
+        w_neg: &mut Vec<u32>,
+        w_pos: &mut Vec<u32>,
+    ) {
         let mut rng = resample_rng(seed, b);
         for (m, cell) in self.cells.iter().enumerate() {
             w_neg.resize(cell.normals, 0);
@@ -173,7 +228,11 @@ impl Design {
                 }
                 for (kind, acc) in sum.iter().enumerate() {
                     let i = self.index(kind, m, s);
-                    (t.auc[i], t.pauc[i]) = if n == 0 { (f64::NAN, f64::NAN) } else { (acc.0 / n as f64, acc.1 / n as f64) };
+                    (t.auc[i], t.pauc[i]) = if n == 0 {
+                        (f64::NAN, f64::NAN)
+                    } else {
+                        (acc.0 / n as f64, acc.1 / n as f64)
+                    };
                 }
             }
         }
@@ -196,14 +255,20 @@ impl Design {
 
     /// Machines' AUCs of one source in a table.
     pub fn aucs(&self, t: &Table, kind: ScoreKind, source: usize) -> Vec<f64> {
-        (0..self.machines.len()).map(|m| self.at(t, kind, m, source).0).collect()
+        (0..self.machines.len())
+            .map(|m| self.at(t, kind, m, source).0)
+            .collect()
     }
 
     /// The reference ceiling for one score kind (see the module doc).
     pub fn ceiling(&self, kind: ScoreKind, cfg: &StatsConfig) -> Estimate {
         let k = Self::kind_index(kind);
         let ones: Vec<Vec<u32>> = self.cells.iter().map(|c| vec![1; c.normals]).collect();
-        let ones_pos: Vec<Vec<u32>> = self.cells.iter().map(|c| vec![1; c.samples[0].first().map_or(0, |s| s[0].anomalies())]).collect();
+        let ones_pos: Vec<Vec<u32>> = self
+            .cells
+            .iter()
+            .map(|c| vec![1; c.samples[0].first().map_or(0, |s| s[0].anomalies())])
+            .collect();
         let value = self.split_half(k, &ones, &ones_pos, derive(cfg.seed, 1), cfg.ceiling_splits);
         // Fewer splits per resample: the resampling, not the split, dominates the spread.
         let splits = (cfg.ceiling_splits / 20).max(4);
@@ -220,12 +285,27 @@ impl Design {
                 self.split_half(k, &neg, &pos, derive(cfg.seed, 3 + b as u64), splits)
             })
             .collect();
-        Estimate { value, ci: crate::metrics::bootstrap::shifted_interval(&resampled, value, cfg.level, [-1.0, 1.0]) }
+        Estimate {
+            value,
+            ci: crate::metrics::bootstrap::shifted_interval(
+                &resampled,
+                value,
+                cfg.level,
+                [-1.0, 1.0],
+            ),
+        }
     }
 
     /// Spearman–Brown-corrected mean split-half ρ of the reference ranking, for clip
     /// multiplicities `neg` / `pos` per machine (a clip drawn twice stays on one side).
-    fn split_half(&self, kind: usize, neg: &[Vec<u32>], pos: &[Vec<u32>], seed: u64, splits: usize) -> f64 {
+    fn split_half(
+        &self,
+        kind: usize,
+        neg: &[Vec<u32>],
+        pos: &[Vec<u32>],
+        seed: u64,
+        splits: usize,
+    ) -> f64 {
         let mut rng = crate::dsp::Rng::new(seed);
         let (mut sum, mut n) = (0.0, 0usize);
         let half = |w: &[u32], rng: &mut crate::dsp::Rng| -> (Vec<u32>, Vec<u32>) {
@@ -244,7 +324,9 @@ impl Design {
         for _ in 0..splits {
             let (mut ra, mut rb) = (Vec::new(), Vec::new());
             for (m, cell) in self.cells.iter().enumerate() {
-                let Some(sample) = cell.samples[0].first() else { return f64::NAN };
+                let Some(sample) = cell.samples[0].first() else {
+                    return f64::NAN;
+                };
                 let (na, nb) = half(&neg[m], &mut rng);
                 let (pa, pb) = half(&pos[m], &mut rng);
                 ra.push(sample[kind].weighted_areas(&na, &pa, MAX_FPR).0);
@@ -278,7 +360,10 @@ fn mean_areas(areas: &[(f64, f64)]) -> (f64, f64) {
         return (f64::NAN, f64::NAN);
     }
     let n = areas.len() as f64;
-    (areas.iter().map(|a| a.0).sum::<f64>() / n, areas.iter().map(|a| a.1).sum::<f64>() / n)
+    (
+        areas.iter().map(|a| a.0).sum::<f64>() / n,
+        areas.iter().map(|a| a.1).sum::<f64>() / n,
+    )
 }
 
 /// Reliability of the whole from the correlation of two halves.
@@ -304,7 +389,12 @@ pub fn clips_needed(ceiling: f64, n: usize, target: f64) -> Option<usize> {
 }
 
 /// ρ and τ of each resampled table's ranking of `source` against the reference's.
-pub fn correlations(design: &Design, tables: &[Table], kind: ScoreKind, source: usize) -> (Vec<f64>, Vec<f64>) {
+pub fn correlations(
+    design: &Design,
+    tables: &[Table],
+    kind: ScoreKind,
+    source: usize,
+) -> (Vec<f64>, Vec<f64>) {
     tables
         .iter()
         .map(|t| {

@@ -11,7 +11,9 @@ pub fn ladder(lo: f32, hi: f32, n: usize) -> Vec<f32> {
     if n < 2 {
         return vec![hi];
     }
-    (0..n).map(|i| (lo.ln() + (hi.ln() - lo.ln()) * i as f32 / (n - 1) as f32).exp()).collect()
+    (0..n)
+        .map(|i| (lo.ln() + (hi.ln() - lo.ln()) * i as f32 / (n - 1) as f32).exp())
+        .collect()
 }
 
 /// Source name of a planner at a sweep scale.
@@ -27,7 +29,9 @@ pub fn threshold(scales: &[f32], aucs: &[f64], level: f64) -> f64 {
     if aucs.iter().any(|a| a.is_nan()) {
         return f64::NAN;
     }
-    let Some(i) = aucs.iter().position(|&a| a >= level) else { return f64::INFINITY };
+    let Some(i) = aucs.iter().position(|&a| a >= level) else {
+        return f64::INFINITY;
+    };
     if i == 0 {
         return scales[0] as f64;
     }

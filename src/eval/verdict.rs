@@ -48,7 +48,14 @@ pub fn verdict(rho: &Estimate, ceiling: &Estimate, clips_per_class: usize) -> (V
         return (Verdict::Disagrees, format!("ρ {}: the whole interval is below 0, so this source ranks machines unlike the reference", rho.text(2)));
     }
     if lo > 0.0 && resolved {
-        return (Verdict::Agrees, format!("ρ {}: the interval is above 0, and the reference ceiling {:.2} ≥ {CEILING_NEEDED}", rho.text(2), ceiling.value));
+        return (
+            Verdict::Agrees,
+            format!(
+                "ρ {}: the interval is above 0, and the reference ceiling {:.2} ≥ {CEILING_NEEDED}",
+                rho.text(2),
+                ceiling.value
+            ),
+        );
     }
     let mut why = Vec::new();
     if lo <= 0.0 {
@@ -65,7 +72,10 @@ pub fn versus_random(delta: &Estimate) -> String {
     match delta.ci {
         Some([lo, _]) if lo > 0.0 => format!("beats random (Δρ {})", delta.text(2)),
         Some([_, hi]) if hi < 0.0 => format!("worse than random (Δρ {})", delta.text(2)),
-        Some(_) => format!("not distinguishable from random (Δρ {} includes 0)", delta.text(2)),
+        Some(_) => format!(
+            "not distinguishable from random (Δρ {} includes 0)",
+            delta.text(2)
+        ),
         None => "Δρ undefined (machines tie in too many resamples)".into(),
     }
 }
@@ -75,7 +85,10 @@ mod tests {
     use super::*;
 
     fn est(value: f64, lo: f64, hi: f64) -> Estimate {
-        Estimate { value, ci: Some([lo, hi]) }
+        Estimate {
+            value,
+            ci: Some([lo, hi]),
+        }
     }
 
     #[test]
@@ -85,11 +98,35 @@ mod tests {
         let (v, why) = verdict(&est(0.8, 0.3, 0.95), &est(0.31, 0.0, 0.6), 12);
         assert_eq!(v, Verdict::Inconclusive);
         // 0.7(1 − 0.31) / (0.31 · 0.3) = 5.19 → 63 clips.
-        assert!(why.contains("ceiling 0.31") && why.contains("12 clips per class") && why.contains("about 63"), "{why}");
-        assert_eq!(verdict(&est(0.1, -0.4, 0.6), &high, 50).0, Verdict::Inconclusive);
-        assert_eq!(verdict(&est(-0.8, -0.95, -0.3), &est(0.2, 0.0, 0.5), 12).0, Verdict::Disagrees);
-        assert_eq!(verdict(&Estimate { value: f64::NAN, ci: None }, &high, 50).0, Verdict::Inconclusive);
-        assert!(verdict(&est(0.5, 0.1, 0.8), &est(-0.2, -0.5, 0.3), 12).1.contains("no clip count"));
+        assert!(
+            why.contains("ceiling 0.31")
+                && why.contains("12 clips per class")
+                && why.contains("about 63"),
+            "{why}"
+        );
+        assert_eq!(
+            verdict(&est(0.1, -0.4, 0.6), &high, 50).0,
+            Verdict::Inconclusive
+        );
+        assert_eq!(
+            verdict(&est(-0.8, -0.95, -0.3), &est(0.2, 0.0, 0.5), 12).0,
+            Verdict::Disagrees
+        );
+        assert_eq!(
+            verdict(
+                &Estimate {
+                    value: f64::NAN,
+                    ci: None
+                },
+                &high,
+                50
+            )
+            .0,
+            Verdict::Inconclusive
+        );
+        assert!(verdict(&est(0.5, 0.1, 0.8), &est(-0.2, -0.5, 0.3), 12)
+            .1
+            .contains("no clip count"));
     }
 
     #[test]

@@ -49,7 +49,10 @@ pub struct Frames {
 
 impl Frames {
     pub fn of(x: &[f32], sample_rate: u32) -> Self {
-        let config = FeatureConfig { sample_rate, ..FeatureConfig::default() };
+        let config = FeatureConfig {
+            sample_rate,
+            ..FeatureConfig::default()
+        };
         let (bands, hop, half) = (config.n_mels, config.hop, config.n_fft / 2);
         let spec = LogMel::new(config).spectrogram(x);
         // Frame t spans [t·hop − half, t·hop + half).
@@ -70,7 +73,8 @@ impl Frames {
         for row in &self.rows {
             mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
         }
-        mean.iter_mut().for_each(|m| *m /= self.rows.len().max(1) as f64);
+        mean.iter_mut()
+            .for_each(|m| *m /= self.rows.len().max(1) as f64);
         mean
     }
 
@@ -84,13 +88,21 @@ impl Frames {
     pub fn max_band_change_db(&self, y: &Frames) -> f64 {
         let (px, py) = (self.mean(), y.mean());
         let loudest = px.iter().cloned().fold(0.0, f64::max);
-        px.iter().zip(&py).filter(|(a, _)| **a > loudest * 1e-6).map(|(a, b)| (10.0 * (b.max(1e-30) / a).log10()).abs()).fold(0.0, f64::max)
+        px.iter()
+            .zip(&py)
+            .filter(|(a, _)| **a > loudest * 1e-6)
+            .map(|(a, b)| (10.0 * (b.max(1e-30) / a).log10()).abs())
+            .fold(0.0, f64::max)
     }
 
     /// Mean over frames of the change of each frame's total power, dB.
     pub fn envelope_change_db(&self, y: &Frames) -> f64 {
         let n = self.rows.len().min(y.rows.len());
-        self.totals().zip(y.totals()).map(|(a, b)| (10.0 * (b / a).log10()).abs()).sum::<f64>() / n.max(1) as f64
+        self.totals()
+            .zip(y.totals())
+            .map(|(a, b)| (10.0 * (b / a).log10()).abs())
+            .sum::<f64>()
+            / n.max(1) as f64
     }
 
     /// The change of `y` against this clip, dB: the larger of the band and envelope changes.
@@ -107,8 +119,14 @@ pub fn mean_mel_power(x: &[f32], sample_rate: u32) -> Vec<f64> {
 
 /// Change of the clip-mean log-mel spectrum per band, dB (`y` against `x`).
 pub fn band_change_db(x: &[f32], y: &[f32], sample_rate: u32) -> Vec<f64> {
-    let (px, py) = (mean_mel_power(x, sample_rate), mean_mel_power(y, sample_rate));
-    px.iter().zip(&py).map(|(a, b)| 10.0 * (b.max(1e-30) / a.max(1e-30)).log10()).collect()
+    let (px, py) = (
+        mean_mel_power(x, sample_rate),
+        mean_mel_power(y, sample_rate),
+    );
+    px.iter()
+        .zip(&py)
+        .map(|(a, b)| 10.0 * (b.max(1e-30) / a.max(1e-30)).log10())
+        .collect()
 }
 
 /// The largest change of any band of the clip-mean log-mel spectrum, dB (see `Frames`).
@@ -151,14 +169,21 @@ mod tests {
         // 1/√(frames × bins), stays under 0.2 dB).
         let tone = sine(2000.0, 1.0, sr as f32, x.len());
         let pt = mean_mel_power(&tone, sr);
-        let band = (0..pt.len()).max_by(|&a, &b| pt[a].total_cmp(&pt[b])).unwrap();
+        let band = (0..pt.len())
+            .max_by(|&a, &b| pt[a].total_cmp(&pt[b]))
+            .unwrap();
         let amp = (px[band] / pt[band] * 0.5).sqrt() as f32;
         let y: Vec<f32> = x.iter().zip(&tone).map(|(a, t)| a + amp * t).collect();
         let level = fault_level_db(&x, &y, sr);
         // Uncorrelated powers add: the reference is the tone's own spectrum over the noise's.
-        let want = (0..px.len()).map(|b| 10.0 * (f64::from(amp * amp) * pt[b] / px[b]).log10()).fold(f64::NEG_INFINITY, f64::max);
+        let want = (0..px.len())
+            .map(|b| 10.0 * (f64::from(amp * amp) * pt[b] / px[b]).log10())
+            .fold(f64::NEG_INFINITY, f64::max);
         assert!(want > -3.02 - 1e-6 && want < -1.0, "{want}");
-        assert!((level - want).abs() < 0.3, "level {level} dB, want {want} dB");
+        assert!(
+            (level - want).abs() < 0.3,
+            "level {level} dB, want {want} dB"
+        );
     }
 
     #[test]
@@ -174,7 +199,11 @@ mod tests {
         // Half a second at −20 dB, half at 0 dB, in 0.5 s blocks: the clip mean moves by
         // 10·log10((1 + 0.01)/2) = −2.97 dB, the envelope by 20 dB on half the frames (≈ 10 dB,
         // less the frames that straddle a switch).
-        let y: Vec<f32> = x.iter().enumerate().map(|(n, v)| if (n / 8000) % 2 == 0 { *v } else { 0.1 * v }).collect();
+        let y: Vec<f32> = x
+            .iter()
+            .enumerate()
+            .map(|(n, v)| if (n / 8000) % 2 == 0 { *v } else { 0.1 * v })
+            .collect();
         let envelope = envelope_change_db(&x, &y, sr);
         assert!(envelope > 9.0 && envelope < 10.5, "{envelope}");
         assert!((change_db(&x, &y, sr) - envelope).abs() < 1e-12);

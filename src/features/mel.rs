@@ -33,11 +33,21 @@ pub struct MelFilter {
 }
 
 /// `librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax, htk=False, norm='slaney')`.
-pub fn mel_filterbank(sr: f32, n_fft: usize, n_mels: usize, fmin: f32, fmax: f32) -> Vec<MelFilter> {
+pub fn mel_filterbank(
+    sr: f32,
+    n_fft: usize,
+    n_mels: usize,
+    fmin: f32,
+    fmax: f32,
+) -> Vec<MelFilter> {
     let bins = n_fft / 2 + 1;
-    let fft_freqs: Vec<f64> = (0..bins).map(|k| k as f64 * sr as f64 / n_fft as f64).collect();
+    let fft_freqs: Vec<f64> = (0..bins)
+        .map(|k| k as f64 * sr as f64 / n_fft as f64)
+        .collect();
     let (lo, hi) = (hz_to_mel(fmin as f64), hz_to_mel(fmax as f64));
-    let mel_f: Vec<f64> = (0..n_mels + 2).map(|i| mel_to_hz(lo + (hi - lo) * i as f64 / (n_mels + 1) as f64)).collect();
+    let mel_f: Vec<f64> = (0..n_mels + 2)
+        .map(|i| mel_to_hz(lo + (hi - lo) * i as f64 / (n_mels + 1) as f64))
+        .collect();
     (0..n_mels)
         .map(|m| {
             let (f0, f1, f2) = (mel_f[m], mel_f[m + 1], mel_f[m + 2]);
@@ -52,7 +62,10 @@ pub fn mel_filterbank(sr: f32, n_fft: usize, n_mels: usize, fmin: f32, fmax: f32
                 .collect();
             let start = w.iter().position(|&v| v > 0.0).unwrap_or(0);
             let end = w.iter().rposition(|&v| v > 0.0).map_or(start, |e| e + 1);
-            MelFilter { start, weights: w[start..end].iter().map(|&v| v as f32).collect() }
+            MelFilter {
+                start,
+                weights: w[start..end].iter().map(|&v| v as f32).collect(),
+            }
         })
         .collect()
 }
@@ -83,7 +96,10 @@ impl MelBank {
                 // Empty filters (a band narrower than a bin) have no start of their own.
                 let used = || group.iter().filter(|f| !f.weights.is_empty());
                 let start = used().map(|f| f.start).min().unwrap_or(0);
-                let end = used().map(|f| f.start + f.weights.len()).max().unwrap_or(start);
+                let end = used()
+                    .map(|f| f.start + f.weights.len())
+                    .max()
+                    .unwrap_or(start);
                 let mut rows = vec![[0.0; GROUP]; end - start];
                 for (i, f) in group.iter().enumerate() {
                     for (j, w) in f.weights.iter().enumerate() {
@@ -93,7 +109,10 @@ impl MelBank {
                 FilterGroup { start, rows }
             })
             .collect();
-        Self { groups, n_mels: filters.len() }
+        Self {
+            groups,
+            n_mels: filters.len(),
+        }
     }
 
     /// Mel energies of one power spectrum: `out[m] = Σ_k w_m[k]·power[k]`.
@@ -111,7 +130,13 @@ fn apply_groups(groups: &[FilterGroup], power: &[f32], out: &mut [f32]) {
     const LANES: usize = 8;
     // A fused multiply-add where the CPU has one; `mul_add` elsewhere would be a library call.
     let fused = multiversion::target::target_cfg_f!(target_feature = "fma");
-    let madd = |acc: f32, w: f32, p: f32| if fused { w.mul_add(p, acc) } else { acc + w * p };
+    let madd = |acc: f32, w: f32, p: f32| {
+        if fused {
+            w.mul_add(p, acc)
+        } else {
+            acc + w * p
+        }
+    };
     for (group, band) in groups.iter().zip(out.chunks_mut(GROUP)) {
         let rows = &group.rows;
         let power = &power[group.start..group.start + rows.len()];
@@ -132,7 +157,8 @@ fn apply_groups(groups: &[FilterGroup], power: &[f32], out: &mut [f32]) {
         }
         let mut sums = [0.0; GROUP];
         for i in 0..GROUP {
-            sums[i] = ((acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i])) + ((acc[4][i] + acc[5][i]) + (acc[6][i] + acc[7][i]));
+            sums[i] = ((acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i]))
+                + ((acc[4][i] + acc[5][i]) + (acc[6][i] + acc[7][i]));
         }
         if let Ok(band) = <&mut [f32; GROUP]>::try_from(&mut *band) {
             *band = sums;
@@ -180,8 +206,17 @@ mod tests {
             let mut got = vec![0.0; n_mels];
             bank.apply(&power, &mut got);
             for (m, f) in filters.iter().enumerate() {
-                let want: f64 = f.weights.iter().zip(&power[f.start..]).map(|(w, p)| f64::from(*w) * f64::from(*p)).sum();
-                assert!((f64::from(got[m]) - want).abs() <= 1e-6 * want, "{n_mels} mels, band {m}: {} vs {want}", got[m]);
+                let want: f64 = f
+                    .weights
+                    .iter()
+                    .zip(&power[f.start..])
+                    .map(|(w, p)| f64::from(*w) * f64::from(*p))
+                    .sum();
+                assert!(
+                    (f64::from(got[m]) - want).abs() <= 1e-6 * want,
+                    "{n_mels} mels, band {m}: {} vs {want}",
+                    got[m]
+                );
             }
         }
     }

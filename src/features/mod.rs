@@ -37,7 +37,14 @@ pub struct FeatureConfig {
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        Self { sample_rate: 16_000, n_fft: 1024, hop: 512, n_mels: 128, frames: 5, power: 2.0 }
+        Self {
+            sample_rate: 16_000,
+            n_fft: 1024,
+            hop: 512,
+            n_mels: 128,
+            frames: 5,
+            power: 2.0,
+        }
     }
 }
 
@@ -78,11 +85,27 @@ impl LogMel {
         let spectrum = PowerSpectrum::new(config.n_fft);
         // Periodic Hann (scipy's get_window('hann', n, fftbins=True), librosa's default).
         let n = config.n_fft;
-        let window = (0..n).map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos()).collect();
-        let filters = mel_filterbank(config.sample_rate as f32, n, config.n_mels, 0.0, config.sample_rate as f32 / 2.0);
+        let window = (0..n)
+            .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos())
+            .collect();
+        let filters = mel_filterbank(
+            config.sample_rate as f32,
+            n,
+            config.n_mels,
+            0.0,
+            config.sample_rate as f32 / 2.0,
+        );
         let bank = MelBank::new(&filters);
-        let plan = FramePlan { spectrum, window, bank, config };
-        Self { buffers: plan.buffers(), plan }
+        let plan = FramePlan {
+            spectrum,
+            window,
+            bank,
+            config,
+        };
+        Self {
+            buffers: plan.buffers(),
+            plan,
+        }
     }
 
     pub fn config(&self) -> &FeatureConfig {
@@ -97,7 +120,11 @@ impl LogMel {
     /// Log-mel of one frame of exactly `n_fft` samples: the streaming engine's entry point, the
     /// same arithmetic as `spectrogram` uses for interior frames. Allocation-free.
     pub fn frame(&mut self, samples: &[f32], out: &mut [f32]) {
-        assert_eq!(samples.len(), self.plan.config.n_fft, "one frame is n_fft samples");
+        assert_eq!(
+            samples.len(),
+            self.plan.config.n_fft,
+            "one frame is n_fft samples"
+        );
         self.plan.frame_into(&mut self.buffers, samples, 0, out);
     }
 
@@ -105,7 +132,11 @@ impl LogMel {
     pub fn spectrogram(&mut self, x: &[f32]) -> Vec<f32> {
         use rayon::prelude::*;
         let plan = &self.plan;
-        let (m, hop, half) = (plan.config.n_mels, plan.config.hop as isize, (plan.config.n_fft / 2) as isize);
+        let (m, hop, half) = (
+            plan.config.n_mels,
+            plan.config.hop as isize,
+            (plan.config.n_fft / 2) as isize,
+        );
         let count = self.frame_count(x.len());
         let mut out = vec![0.0; count * m];
         let run = |buf: &mut FrameBuffers, first: usize, rows: &mut [f32]| {
@@ -119,7 +150,10 @@ impl LogMel {
         } else {
             // Two equal tasks a thread: 64-frame tasks left one thread 3 of 5 on a 10 s clip.
             let per_task = count.div_ceil(2 * threads).max(PARALLEL_FRAMES / 2);
-            out.par_chunks_mut(per_task * m).enumerate().for_each_init(|| plan.buffers(), |buf, (task, rows)| run(buf, task * per_task, rows));
+            out.par_chunks_mut(per_task * m).enumerate().for_each_init(
+                || plan.buffers(),
+                |buf, (task, rows)| run(buf, task * per_task, rows),
+            );
         }
         out
     }
@@ -144,12 +178,17 @@ impl FramePlan {
         let n = self.config.n_fft as isize;
         if start >= 0 && start + n <= x.len() as isize {
             let src = &x[start as usize..(start + n) as usize];
-            self.spectrum.pack_windowed(src, &self.window, buf.spectrum.packed());
+            self.spectrum
+                .pack_windowed(src, &self.window, buf.spectrum.packed());
         } else {
             // Edge frames: zero padding outside the signal (librosa's center=True, constant pad).
             let sample = |i: isize| {
                 let j = start + i;
-                let v = if j >= 0 && (j as usize) < x.len() { x[j as usize] } else { 0.0 };
+                let v = if j >= 0 && (j as usize) < x.len() {
+                    x[j as usize]
+                } else {
+                    0.0
+                };
                 f64::from(v) * self.window[i as usize]
             };
             for (j, z) in buf.spectrum.packed().iter_mut().enumerate() {
@@ -229,7 +268,8 @@ pub const RESAMPLE_CHUNK: usize = 1536;
 
 /// The resampler `resample` and the engine's streaming features both use, so they agree.
 pub fn resampler(from: u32, to: u32) -> rubato::FftFixedIn<f32> {
-    rubato::FftFixedIn::<f32>::new(from as usize, to as usize, RESAMPLE_CHUNK, 2, 1).expect("valid rates")
+    rubato::FftFixedIn::<f32>::new(from as usize, to as usize, RESAMPLE_CHUNK, 2, 1)
+        .expect("valid rates")
 }
 
 /// Band-limited resampling (rubato's FFT resampler), trimmed to the expected length.
@@ -269,9 +309,18 @@ mod tests {
         for (name, want) in fixture["clips"].as_object().unwrap() {
             let audio = crate::dataset::read_wav(&dir.join(format!("{name}.wav"))).unwrap();
             let got = lm.spectrogram(&audio.channels[0]);
-            let want: Vec<f64> = want.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let want: Vec<f64> = want
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
             assert_eq!(got.len(), want.len(), "{name}");
-            let worst = got.iter().zip(&want).map(|(g, w)| (*g as f64 - w).abs()).fold(0.0, f64::max);
+            let worst = got
+                .iter()
+                .zip(&want)
+                .map(|(g, w)| (*g as f64 - w).abs())
+                .fold(0.0, f64::max);
             assert!(worst <= 1e-3, "{name}: max difference {worst} dB");
         }
     }
@@ -282,8 +331,14 @@ mod tests {
             let x = sine(1000.0, 0.5, from as f32, from as usize * 2);
             let y = resample(&x, from, 16_000);
             assert_eq!(y.len(), 32_000, "{from}");
-            assert!((peak_hz(&y, 16_000.0, 100.0, 7000.0) - 1000.0).abs() < 1.0, "{from}");
-            assert!((rms(&y[4000..28_000]) / rms(&x) - 1.0).abs() < 0.01, "{from}");
+            assert!(
+                (peak_hz(&y, 16_000.0, 100.0, 7000.0) - 1000.0).abs() < 1.0,
+                "{from}"
+            );
+            assert!(
+                (rms(&y[4000..28_000]) / rms(&x) - 1.0).abs() < 0.01,
+                "{from}"
+            );
         }
     }
 
@@ -308,7 +363,10 @@ mod tests {
         for _ in 0..2 {
             assert_no_alloc::assert_no_alloc(|| lm.frame(&x, &mut out));
         }
-        assert!(out.iter().all(|v| v.is_finite()) && out.iter().any(|v| *v > 0.0), "{out:?}");
+        assert!(
+            out.iter().all(|v| v.is_finite()) && out.iter().any(|v| *v > 0.0),
+            "{out:?}"
+        );
     }
 
     #[test]
@@ -325,11 +383,16 @@ mod tests {
         let x = sine(1000.0, 0.5, 16_000.0, 16_000);
         let spec = lm.spectrogram(&x);
         let frame = &spec[10 * 128..11 * 128];
-        let peak = (0..128).max_by(|&a, &b| frame[a].total_cmp(&frame[b])).unwrap();
+        let peak = (0..128)
+            .max_by(|&a, &b| frame[a].total_cmp(&frame[b]))
+            .unwrap();
         let f = &mel_filterbank(16_000.0, 1024, 128, 0.0, 8000.0)[peak];
         let lo = f.start as f32 * 16_000.0 / 1024.0;
         let hi = (f.start + f.weights.len()) as f32 * 16_000.0 / 1024.0;
-        assert!(lo <= 1000.0 && 1000.0 <= hi, "peak band {peak} spans {lo}..{hi}");
+        assert!(
+            lo <= 1000.0 && 1000.0 <= hi,
+            "peak band {peak} spans {lo}..{hi}"
+        );
         // Power of a 0.5-amplitude sine through a periodic Hann: (0.5·N/4)² in each of 2 bins
         // around the peak, spread by the window; the band sum is within a few dB of it.
         assert!(frame[peak] > 10.0 && frame[peak] < 50.0, "{}", frame[peak]);

@@ -52,7 +52,10 @@ pub fn percentile_interval(values: &[f64], level: f64) -> Option<[f64; 2]> {
     }
     v.sort_by(f64::total_cmp);
     let alpha = (1.0 - level) / 2.0;
-    Some([percentile_sorted(&v, 100.0 * alpha), percentile_sorted(&v, 100.0 * (1.0 - alpha))])
+    Some([
+        percentile_sorted(&v, 100.0 * alpha),
+        percentile_sorted(&v, 100.0 * (1.0 - alpha)),
+    ])
 }
 
 /// Share of the values that are NaN.
@@ -69,7 +72,10 @@ pub struct Estimate {
 
 impl Estimate {
     pub fn new(value: f64, resampled: &[f64], level: f64) -> Self {
-        Self { value, ci: percentile_interval(resampled, level) }
+        Self {
+            value,
+            ci: percentile_interval(resampled, level),
+        }
     }
 
     /// "0.812 [0.701, 0.905]".
@@ -80,7 +86,14 @@ impl Estimate {
             } else {
                 // No "-0.00": a value that rounds to zero prints as zero.
                 let t = format!("{v:.digits$}");
-                if t.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') { t.trim_start_matches('-').to_string() } else { t }
+                if t.trim_start_matches('-')
+                    .chars()
+                    .all(|c| c == '0' || c == '.')
+                {
+                    t.trim_start_matches('-').to_string()
+                } else {
+                    t
+                }
             }
         };
         match self.ci {
@@ -91,7 +104,14 @@ impl Estimate {
 }
 
 /// AUC and pAUC of one comparison with their intervals: `resamples` resamples of each class.
-pub fn auc_intervals(normals: &[f64], anomalies: &[f64], max_fpr: f64, resamples: usize, level: f64, seed: u64) -> (Estimate, Estimate) {
+pub fn auc_intervals(
+    normals: &[f64],
+    anomalies: &[f64],
+    max_fpr: f64,
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> (Estimate, Estimate) {
     let sample = super::RocSample::new(normals, anomalies);
     let (auc, pauc) = sample.areas(max_fpr);
     let (mut w_neg, mut w_pos) = (vec![0u32; normals.len()], vec![0u32; anomalies.len()]);
@@ -104,7 +124,10 @@ pub fn auc_intervals(normals: &[f64], anomalies: &[f64], max_fpr: f64, resamples
         aucs.push(a);
         paucs.push(p);
     }
-    (Estimate::new(auc, &aucs, level), Estimate::new(pauc, &paucs, level))
+    (
+        Estimate::new(auc, &aucs, level),
+        Estimate::new(pauc, &paucs, level),
+    )
 }
 
 /// Percentile interval of the resampled values moved by the resamples' bias, `point − mean`,
@@ -112,14 +135,22 @@ pub fn auc_intervals(normals: &[f64], anomalies: &[f64], max_fpr: f64, resamples
 /// point value, as a split-half reliability does (a resample with repeated clips is noisier
 /// than the data, so its halves agree less). It keeps the resampled spread and contains the
 /// point value.
-pub fn shifted_interval(values: &[f64], point: f64, level: f64, bounds: [f64; 2]) -> Option<[f64; 2]> {
+pub fn shifted_interval(
+    values: &[f64],
+    point: f64,
+    level: f64,
+    bounds: [f64; 2],
+) -> Option<[f64; 2]> {
     let [lo, hi] = percentile_interval(values, level)?;
     let finite: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
     let shift = point - finite.iter().sum::<f64>() / finite.len() as f64;
     if !shift.is_finite() {
         return None;
     }
-    Some([(lo + shift).clamp(bounds[0], bounds[1]), (hi + shift).clamp(bounds[0], bounds[1])])
+    Some([
+        (lo + shift).clamp(bounds[0], bounds[1]),
+        (hi + shift).clamp(bounds[0], bounds[1]),
+    ])
 }
 
 #[cfg(test)]
@@ -139,7 +170,14 @@ mod tests {
         let values: Vec<f64> = (0..1001).map(|i| i as f64 / 1000.0 * 0.4).collect();
         let plain = percentile_interval(&values, 0.9).unwrap();
         let moved = shifted_interval(&values, 0.5, 0.9, [-1.0, 1.0]).unwrap();
-        assert!((moved[0] - (plain[0] + 0.3)).abs() < 1e-9 && (moved[1] - (plain[1] + 0.3)).abs() < 1e-9, "{plain:?} {moved:?}");
-        assert_eq!(shifted_interval(&values, 0.95, 0.9, [-1.0, 1.0]).unwrap()[1], 1.0);
+        assert!(
+            (moved[0] - (plain[0] + 0.3)).abs() < 1e-9
+                && (moved[1] - (plain[1] + 0.3)).abs() < 1e-9,
+            "{plain:?} {moved:?}"
+        );
+        assert_eq!(
+            shifted_interval(&values, 0.95, 0.9, [-1.0, 1.0]).unwrap()[1],
+            1.0
+        );
     }
 }

@@ -24,8 +24,17 @@ pub struct RocSample {
 
 impl RocSample {
     pub fn new(normals: &[f64], anomalies: &[f64]) -> Self {
-        let mut all: Vec<(f64, u32, bool)> =
-            normals.iter().enumerate().map(|(i, &s)| (s, i as u32, false)).chain(anomalies.iter().enumerate().map(|(i, &s)| (s, i as u32, true))).collect();
+        let mut all: Vec<(f64, u32, bool)> = normals
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| (s, i as u32, false))
+            .chain(
+                anomalies
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &s)| (s, i as u32, true)),
+            )
+            .collect();
         all.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut group_ends = Vec::new();
         for k in 0..all.len() {
@@ -33,12 +42,24 @@ impl RocSample {
                 group_ends.push(k as u32 + 1);
             }
         }
-        Self { order: all.iter().map(|&(_, i, p)| (i, p)).collect(), group_ends, n_neg: normals.len(), n_pos: anomalies.len() }
+        Self {
+            order: all.iter().map(|&(_, i, p)| (i, p)).collect(),
+            group_ends,
+            n_neg: normals.len(),
+            n_pos: anomalies.len(),
+        }
     }
 
     /// From labels (true = anomalous) and scores, as scikit-learn takes them.
     pub fn from_labels(labels: &[bool], scores: &[f64]) -> Self {
-        let pick = |want: bool| -> Vec<f64> { labels.iter().zip(scores).filter(|(l, _)| **l == want).map(|(_, s)| *s).collect() };
+        let pick = |want: bool| -> Vec<f64> {
+            labels
+                .iter()
+                .zip(scores)
+                .filter(|(l, _)| **l == want)
+                .map(|(_, s)| *s)
+                .collect()
+        };
         Self::new(&pick(false), &pick(true))
     }
 
@@ -63,7 +84,12 @@ impl RocSample {
     }
 
     #[inline]
-    fn walk(&self, w_neg: impl Fn(usize) -> u32, w_pos: impl Fn(usize) -> u32, max_fpr: f64) -> (f64, f64) {
+    fn walk(
+        &self,
+        w_neg: impl Fn(usize) -> u32,
+        w_pos: impl Fn(usize) -> u32,
+        max_fpr: f64,
+    ) -> (f64, f64) {
         let (mut neg, mut pos) = (0u64, 0u64);
         for &(i, p) in &self.order {
             if p {
@@ -98,7 +124,8 @@ impl RocSample {
                 } else {
                     // The segment that crosses max_fpr, interpolated as scikit-learn does.
                     let w = max_fpr * nf - fp as f64;
-                    partial = Some(part2 as f64 + w * (2.0 * tp as f64 + dp as f64 * w / dn as f64));
+                    partial =
+                        Some(part2 as f64 + w * (2.0 * tp as f64 + dp as f64 * w / dn as f64));
                 }
             }
             fp += dn;
@@ -129,7 +156,10 @@ pub fn roc_curve(labels: &[bool], scores: &[f64]) -> Vec<(f64, f64)> {
         }
         let last_of_tie = order.get(k + 1).is_none_or(|&j| scores[j] != scores[i]);
         if last_of_tie {
-            points.push((if neg > 0.0 { fp / neg } else { f64::NAN }, if pos > 0.0 { tp / pos } else { f64::NAN }));
+            points.push((
+                if neg > 0.0 { fp / neg } else { f64::NAN },
+                if pos > 0.0 { tp / pos } else { f64::NAN },
+            ));
         }
     }
     points
@@ -188,7 +218,11 @@ pub const MAX_RANKED: usize = 64;
 
 /// [`spearman`] on the stack, for at most [`MAX_RANKED`] entries.
 pub fn spearman_small(a: &[f64], b: &[f64]) -> f64 {
-    assert!(a.len() <= MAX_RANKED && a.len() == b.len(), "spearman_small: {} entries", a.len());
+    assert!(
+        a.len() <= MAX_RANKED && a.len() == b.len(),
+        "spearman_small: {} entries",
+        a.len()
+    );
     let (mut ra, mut rb) = ([0.0; MAX_RANKED], [0.0; MAX_RANKED]);
     ranks_into(a, &mut ra[..a.len()]);
     ranks_into(b, &mut rb[..b.len()]);
@@ -214,7 +248,8 @@ pub fn kendall(a: &[f64], b: &[f64]) -> f64 {
             }
         }
     }
-    (concordant - discordant) / ((concordant + discordant + ties_a) * (concordant + discordant + ties_b)).sqrt()
+    (concordant - discordant)
+        / ((concordant + discordant + ties_a) * (concordant + discordant + ties_b)).sqrt()
 }
 
 /// Rank of each entry by value, 1 = highest (the easiest machine to detect on).

@@ -6,9 +6,9 @@ mod source;
 mod view;
 
 pub use schedule::Schedule;
-pub use source::{spawn_loop, Driver, SourceStatus};
 #[cfg(feature = "device")]
 pub use source::{list_devices, open_input, start_input};
+pub use source::{spawn_loop, Driver, SourceStatus};
 
 use crate::detect::{ScoreKind, TrainConfig};
 use crate::engine::{self, AnalysisConfig, EngineHandle, EngineState, WindowScore};
@@ -82,18 +82,31 @@ fn make_plan(cfg: &MonitorConfig) -> anyhow::Result<Option<FaultPlan>> {
         PlanChoice::None => None,
         PlanChoice::File(path) => Some(crate::cli::load_plan(path)?),
         PlanChoice::Fault { text, planner } => {
-            let request = PlanRequest { machine: cfg.machine.name().to_string(), attributes: vec![], fault: text.clone(), seed: 0 };
+            let request = PlanRequest {
+                machine: cfg.machine.name().to_string(),
+                attributes: vec![],
+                fault: text.clone(),
+                seed: 0,
+            };
             Some(crate::plan::planner_with(planner, &cfg.llm)?.plan(&request)?)
         }
     })
 }
 
 pub fn run(cfg: MonitorConfig) -> anyhow::Result<MonitorOutcome> {
-    anyhow::ensure!(cfg.model.is_some() || cfg.learn.is_some(), "give a detector: --model FILE or --learn DURATION");
+    anyhow::ensure!(
+        cfg.model.is_some() || cfg.learn.is_some(),
+        "give a detector: --model FILE or --learn DURATION"
+    );
     let plan = make_plan(&cfg)?;
     let (mut processor, mut handle, analyzer) = engine::build(cfg.analysis.clone());
     handle.spawn_analysis(analyzer);
-    handle.controls().set_machine(MachineType::ALL.iter().position(|m| *m == cfg.machine).unwrap_or(0));
+    handle.controls().set_machine(
+        MachineType::ALL
+            .iter()
+            .position(|m| *m == cfg.machine)
+            .unwrap_or(0),
+    );
     if let Some(path) = &cfg.model {
         handle.load_model(path)?;
     }
@@ -107,28 +120,75 @@ pub fn run(cfg: MonitorConfig) -> anyhow::Result<MonitorOutcome> {
         Input::Loop(path) => {
             let audio = crate::dataset::read_wav(path)?;
             anyhow::ensure!(audio.frames() > 0, "{}: no audio", path.display());
-            handle.prepare_processor(&mut processor, audio.sample_rate as f32, audio.sample_rate as usize / 100 + 1, audio.channels.len())?;
-            let title = format!("loop {} · {} Hz · {} ch{}", path.display(), audio.sample_rate, audio.channels.len(), if cfg.fast { " · fast" } else { "" });
-            let driver = Driver::new(processor, cfg.schedule, plan.is_some(), status.clone(), cfg.duration);
+            handle.prepare_processor(
+                &mut processor,
+                audio.sample_rate as f32,
+                audio.sample_rate as usize / 100 + 1,
+                audio.channels.len(),
+            )?;
+            let title = format!(
+                "loop {} · {} Hz · {} ch{}",
+                path.display(),
+                audio.sample_rate,
+                audio.channels.len(),
+                if cfg.fast { " · fast" } else { "" }
+            );
+            let driver = Driver::new(
+                processor,
+                cfg.schedule,
+                plan.is_some(),
+                status.clone(),
+                cfg.duration,
+            );
             (title, Some(spawn_loop(audio, driver, cfg.fast)))
         }
         #[cfg(feature = "device")]
         Input::Device(name) => {
-            anyhow::ensure!(!cfg.fast, "--fast is for --loop files; a device runs in real time");
+            anyhow::ensure!(
+                !cfg.fast,
+                "--fast is for --loop files; a device runs in real time"
+            );
             let input = open_input(name.as_deref())?;
             let rate = input.config.sample_rate();
-            handle.prepare_processor(&mut processor, rate as f32, 8192, input.config.channels() as usize)?;
-            let title = format!("device {} · {rate} Hz · {} ch", input.name, input.config.channels());
-            let driver = Driver::new(processor, cfg.schedule, plan.is_some(), status.clone(), cfg.duration);
-            _streams = Some(start_input(&input, driver, cfg.passthrough.as_ref().map(|p| p.as_deref()))?);
+            handle.prepare_processor(
+                &mut processor,
+                rate as f32,
+                8192,
+                input.config.channels() as usize,
+            )?;
+            let title = format!(
+                "device {} · {rate} Hz · {} ch",
+                input.name,
+                input.config.channels()
+            );
+            let driver = Driver::new(
+                processor,
+                cfg.schedule,
+                plan.is_some(),
+                status.clone(),
+                cfg.duration,
+            );
+            _streams = Some(start_input(
+                &input,
+                driver,
+                cfg.passthrough.as_ref().map(|p| p.as_deref()),
+            )?);
             (title, None)
         }
         #[cfg(not(feature = "device"))]
-        Input::Device(_) => anyhow::bail!("this build has no audio device support (the `device` feature); use --loop FILE"),
+        Input::Device(_) => anyhow::bail!(
+            "this build has no audio device support (the `device` feature); use --loop FILE"
+        ),
     };
 
     if let Some(d) = cfg.learn {
-        handle.learn(d.as_secs_f64(), TrainConfig { epochs: cfg.learn_epochs, ..Default::default() });
+        handle.learn(
+            d.as_secs_f64(),
+            TrainConfig {
+                epochs: cfg.learn_epochs,
+                ..Default::default()
+            },
+        );
     }
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
     let windows = handle.subscribe();
@@ -146,7 +206,11 @@ pub fn run(cfg: MonitorConfig) -> anyhow::Result<MonitorOutcome> {
         })
     };
 
-    let mut terminal = if cfg.quiet || cfg.json { None } else { Some(TerminalGuard(ratatui::try_init()?)) };
+    let mut terminal = if cfg.quiet || cfg.json {
+        None
+    } else {
+        Some(TerminalGuard(ratatui::try_init()?))
+    };
     let hint = "q / Ctrl-C: quit and write the report   f: toggle the fault by hand";
     let mut alarms: VecDeque<WindowScore> = VecDeque::new();
     let mut last_report = Instant::now();
@@ -157,7 +221,12 @@ pub fn run(cfg: MonitorConfig) -> anyhow::Result<MonitorOutcome> {
         if INTERRUPTED.load(Ordering::SeqCst) || status.ended.load(Ordering::Acquire) {
             break;
         }
-        if let (Some(path), Some(_), false, EngineState::Scoring) = (&cfg.save_model, cfg.learn, saved_learned, handle.live().state()) {
+        if let (Some(path), Some(_), false, EngineState::Scoring) = (
+            &cfg.save_model,
+            cfg.learn,
+            saved_learned,
+            handle.live().state(),
+        ) {
             saved_learned = true;
             if let Err(e) = handle.save_model(path) {
                 // Stop, but still write the report and restore the terminal.
@@ -237,7 +306,10 @@ pub fn run(cfg: MonitorConfig) -> anyhow::Result<MonitorOutcome> {
                     error = error.or(Some(format!("saving the learned model: {e:#}")));
                 }
             }
-            _ => eprintln!("monitor: not enough normal audio was heard to learn a model; nothing saved to {}", path.display()),
+            _ => eprintln!(
+                "monitor: not enough normal audio was heard to learn a model; nothing saved to {}",
+                path.display()
+            ),
         }
     }
     for w in windows.try_iter() {
@@ -247,7 +319,12 @@ pub fn run(cfg: MonitorConfig) -> anyhow::Result<MonitorOutcome> {
     }
     let error = error.or_else(|| status.error());
     let report = handle.write_report(&cfg.report_dir, extra(&handle, &status))?;
-    let outcome = MonitorOutcome { report, seconds: status.seconds(), windows: handle.live().detail().book.windows, error };
+    let outcome = MonitorOutcome {
+        report,
+        seconds: status.seconds(),
+        windows: handle.live().detail().book.windows,
+        error,
+    };
     handle.stop();
     Ok(outcome)
 }

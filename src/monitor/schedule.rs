@@ -14,8 +14,13 @@ impl Schedule {
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let text = text.trim();
         let parse = |v: &str| -> anyhow::Result<Duration> {
-            let d = humantime::parse_duration(v.trim()).map_err(|e| anyhow::anyhow!("schedule \"{text}\": \"{v}\" is not a duration ({e})"))?;
-            anyhow::ensure!(d >= Duration::from_millis(100), "schedule \"{text}\": periods must be at least 100 ms");
+            let d = humantime::parse_duration(v.trim()).map_err(|e| {
+                anyhow::anyhow!("schedule \"{text}\": \"{v}\" is not a duration ({e})")
+            })?;
+            anyhow::ensure!(
+                d >= Duration::from_millis(100),
+                "schedule \"{text}\": periods must be at least 100 ms"
+            );
             Ok(d)
         };
         if !text.contains('=') {
@@ -24,11 +29,15 @@ impl Schedule {
         }
         let (mut off, mut on) = (None, None);
         for part in text.split(',') {
-            let (key, value) = part.split_once('=').ok_or_else(|| anyhow::anyhow!("schedule \"{text}\": expected off=DURATION,on=DURATION"))?;
+            let (key, value) = part.split_once('=').ok_or_else(|| {
+                anyhow::anyhow!("schedule \"{text}\": expected off=DURATION,on=DURATION")
+            })?;
             match key.trim() {
                 "off" => off = Some(parse(value)?),
                 "on" => on = Some(parse(value)?),
-                other => anyhow::bail!("schedule \"{text}\": unknown period \"{other}\" (use off= and on=)"),
+                other => anyhow::bail!(
+                    "schedule \"{text}\": unknown period \"{other}\" (use off= and on=)"
+                ),
             }
         }
         match (off, on) {
@@ -51,7 +60,10 @@ mod tests {
     #[test]
     fn parses_both_forms_and_alternates() {
         let s = Schedule::parse("off=20s,on=5s").unwrap();
-        assert_eq!((s.off, s.on), (Duration::from_secs(20), Duration::from_secs(5)));
+        assert_eq!(
+            (s.off, s.on),
+            (Duration::from_secs(20), Duration::from_secs(5))
+        );
         assert!(!s.fault_at(Duration::from_secs(19)));
         assert!(s.fault_at(Duration::from_secs(21)));
         assert!(!s.fault_at(Duration::from_secs(26)));
@@ -62,7 +74,13 @@ mod tests {
 
     #[test]
     fn bad_schedules_name_the_problem() {
-        for bad in ["", "off=2s", "off=x,on=2s", "sometimes=1s,on=2s", "on=10ms,off=1s"] {
+        for bad in [
+            "",
+            "off=2s",
+            "off=x,on=2s",
+            "sometimes=1s,on=2s",
+            "on=10ms,off=1s",
+        ] {
             let e = Schedule::parse(bad).unwrap_err().to_string();
             assert!(e.contains("schedule"), "{bad}: {e}");
         }

@@ -25,7 +25,8 @@ pub struct SourceStatus {
 
 impl SourceStatus {
     pub fn seconds(&self) -> f64 {
-        self.frames.load(Ordering::Relaxed) as f64 / self.sample_rate.load(Ordering::Relaxed).max(1) as f64
+        self.frames.load(Ordering::Relaxed) as f64
+            / self.sample_rate.load(Ordering::Relaxed).max(1) as f64
     }
 
     pub fn fail(&self, message: String) {
@@ -50,16 +51,31 @@ pub struct Driver {
 }
 
 impl Driver {
-    pub fn new(processor: Processor, schedule: Option<Schedule>, fault_when_armed: bool, status: Arc<SourceStatus>, duration: Option<Duration>) -> Self {
+    pub fn new(
+        processor: Processor,
+        schedule: Option<Schedule>,
+        fault_when_armed: bool,
+        status: Arc<SourceStatus>,
+        duration: Option<Duration>,
+    ) -> Self {
         let rate = processor.sample_rate() as f64;
         status.sample_rate.store(rate as u32, Ordering::Relaxed);
         let duration = duration.map(|d| (d.as_secs_f64() * rate) as u64);
-        Self { processor, schedule, fault_when_armed, status, armed_at: None, duration }
+        Self {
+            processor,
+            schedule,
+            fault_when_armed,
+            status,
+            armed_at: None,
+            duration,
+        }
     }
 
     /// Frames left before the requested duration (`usize::MAX` without one).
     fn remaining(&self) -> usize {
-        self.duration.map_or(usize::MAX, |d| d.saturating_sub(self.status.frames.load(Ordering::Relaxed)) as usize)
+        self.duration.map_or(usize::MAX, |d| {
+            d.saturating_sub(self.status.frames.load(Ordering::Relaxed)) as usize
+        })
     }
 
     /// Processes the first `frames` of each planar buffer in place (at most `MAX_CHANNELS`).
@@ -72,11 +88,14 @@ impl Driver {
     /// starts with the first block scored by a model (after learning, if any).
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         let frames = self.status.frames.load(Ordering::Relaxed);
-        let armed = self.armed_at.is_some() || self.processor.engine_state() == EngineState::Scoring;
+        let armed =
+            self.armed_at.is_some() || self.processor.engine_state() == EngineState::Scoring;
         if armed && !self.status.manual.load(Ordering::Relaxed) {
             let start = *self.armed_at.get_or_insert(frames);
             let label = match &self.schedule {
-                Some(s) => s.fault_at(Duration::from_secs_f64((frames - start) as f64 / self.processor.sample_rate() as f64)),
+                Some(s) => s.fault_at(Duration::from_secs_f64(
+                    (frames - start) as f64 / self.processor.sample_rate() as f64,
+                )),
                 None => self.fault_when_armed,
             };
             self.processor.controls().set_fault_on(label);
@@ -108,11 +127,17 @@ pub fn spawn_loop(audio: Audio, mut driver: Driver, fast: bool) -> std::thread::
                 if fast {
                     // Stay within half a second of the analysis (it polls every few ms), and wait
                     // while a learned model trains: simulated time then matches real time closely.
-                    while (driver.processor.tap_backlog() > rate / 2 || driver.processor.engine_state() == EngineState::Training) && !status.stop.load(Ordering::Relaxed) {
+                    while (driver.processor.tap_backlog() > rate / 2
+                        || driver.processor.engine_state() == EngineState::Training)
+                        && !status.stop.load(Ordering::Relaxed)
+                    {
                         std::thread::sleep(Duration::from_micros(200));
                     }
                 } else {
-                    let due = started + Duration::from_secs_f64(status.frames.load(Ordering::Relaxed) as f64 / rate as f64);
+                    let due = started
+                        + Duration::from_secs_f64(
+                            status.frames.load(Ordering::Relaxed) as f64 / rate as f64,
+                        );
                     if let Some(wait) = due.checked_duration_since(Instant::now()) {
                         std::thread::sleep(wait);
                     }
@@ -153,16 +178,35 @@ mod device {
         let kind = if input { "input" } else { "output" };
         match name {
             None => {
-                let d = if input { host.default_input_device() } else { host.default_output_device() };
+                let d = if input {
+                    host.default_input_device()
+                } else {
+                    host.default_output_device()
+                };
                 d.ok_or_else(|| anyhow::anyhow!("no default {kind} device (is there a sound card? list them with --list-devices)"))
             }
             Some(name) => {
-                let devices: Vec<cpal::Device> = if input { host.input_devices()?.collect() } else { host.output_devices()?.collect() };
+                let devices: Vec<cpal::Device> = if input {
+                    host.input_devices()?.collect()
+                } else {
+                    host.output_devices()?.collect()
+                };
                 let names: Vec<String> = devices.iter().map(|d| d.to_string()).collect();
                 devices
                     .into_iter()
-                    .find(|d| d.to_string() == name || d.id().is_ok_and(|id| id.to_string() == name))
-                    .ok_or_else(|| anyhow::anyhow!("no {kind} device \"{name}\"; available: {}", if names.is_empty() { "none".into() } else { names.join(", ") }))
+                    .find(|d| {
+                        d.to_string() == name || d.id().is_ok_and(|id| id.to_string() == name)
+                    })
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "no {kind} device \"{name}\"; available: {}",
+                            if names.is_empty() {
+                                "none".into()
+                            } else {
+                                names.join(", ")
+                            }
+                        )
+                    })
             }
         }
     }
@@ -176,8 +220,14 @@ mod device {
 
     pub fn open_input(name: Option<&str>) -> anyhow::Result<InputDevice> {
         let device = find(name, true)?;
-        let config = device.default_input_config().map_err(|e| anyhow::anyhow!("{device}: no usable input format: {e}"))?;
-        Ok(InputDevice { name: device.to_string(), device, config })
+        let config = device
+            .default_input_config()
+            .map_err(|e| anyhow::anyhow!("{device}: no usable input format: {e}"))?;
+        Ok(InputDevice {
+            name: device.to_string(),
+            device,
+            config,
+        })
     }
 
     /// Running streams; dropping them stops the audio.
@@ -188,7 +238,11 @@ mod device {
 
     /// Starts capturing into the driver; with `passthrough`, the processed audio also plays on
     /// that output device (same rate and channel count, or an error naming the mismatch).
-    pub fn start_input(input: &InputDevice, mut driver: Driver, passthrough: Option<Option<&str>>) -> anyhow::Result<Streams> {
+    pub fn start_input(
+        input: &InputDevice,
+        mut driver: Driver,
+        passthrough: Option<Option<&str>>,
+    ) -> anyhow::Result<Streams> {
         let channels = input.config.channels() as usize;
         let config: cpal::StreamConfig = input.config.config();
         let status = driver.status.clone();
@@ -196,7 +250,8 @@ mod device {
         let mut monitor_tx = None;
         if let Some(out_name) = passthrough {
             let device = find(out_name, false)?;
-            let (tx, mut rx) = ringbuf::HeapRb::<f32>::new(config.sample_rate as usize * channels / 2).split();
+            let (tx, mut rx) =
+                ringbuf::HeapRb::<f32>::new(config.sample_rate as usize * channels / 2).split();
             monitor_tx = Some(tx);
             let status = status.clone();
             let stream = device
@@ -209,7 +264,12 @@ mod device {
                     move |e| status.fail(format!("output device: {e}")),
                     None,
                 )
-                .map_err(|e| anyhow::anyhow!("{device}: cannot play {} Hz, {channels} channels: {e}", config.sample_rate))?;
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{device}: cannot play {} Hz, {channels} channels: {e}",
+                        config.sample_rate
+                    )
+                })?;
             stream.play()?;
             output = Some(stream);
         }
@@ -237,7 +297,12 @@ mod device {
         let err_status = status.clone();
         let on_error = move |e: cpal::Error| err_status.fail(format!("input device: {e}"));
         let stream = match input.config.sample_format() {
-            cpal::SampleFormat::F32 => input.device.build_input_stream::<f32, _, _>(config, move |d: &[f32], _| run(d), on_error, None),
+            cpal::SampleFormat::F32 => input.device.build_input_stream::<f32, _, _>(
+                config,
+                move |d: &[f32], _| run(d),
+                on_error,
+                None,
+            ),
             cpal::SampleFormat::I16 => {
                 let mut scratch = vec![0.0f32; MAX_FRAMES * channels];
                 input.device.build_input_stream::<i16, _, _>(
@@ -254,11 +319,19 @@ mod device {
                     None,
                 )
             }
-            other => anyhow::bail!("{}: sample format {other:?} is not supported (f32 or i16)", input.name),
+            other => anyhow::bail!(
+                "{}: sample format {other:?} is not supported (f32 or i16)",
+                input.name
+            ),
         }
         .map_err(|e| anyhow::anyhow!("{}: cannot capture: {e}", input.name))?;
-        stream.play().map_err(|e| anyhow::anyhow!("{}: cannot start: {e}", input.name))?;
-        Ok(Streams { _input: stream, _output: output })
+        stream
+            .play()
+            .map_err(|e| anyhow::anyhow!("{}: cannot start: {e}", input.name))?;
+        Ok(Streams {
+            _input: stream,
+            _output: output,
+        })
     }
 }
 
@@ -272,25 +345,47 @@ mod tests {
     #[test]
     fn the_driver_never_allocates() {
         let (mut processor, handle, mut analyzer) = build(AnalysisConfig::default());
-        let request = crate::plan::PlanRequest { machine: "fan".into(), attributes: vec![], fault: "rattle and hum".into(), seed: 1 };
-        handle.set_plan(crate::plan::planner_by_name("keyword").unwrap().plan(&request).unwrap()).unwrap();
-        handle.prepare_processor(&mut processor, 48_000.0, 8192, 2).unwrap();
+        let request = crate::plan::PlanRequest {
+            machine: "fan".into(),
+            attributes: vec![],
+            fault: "rattle and hum".into(),
+            seed: 1,
+        };
+        handle
+            .set_plan(
+                crate::plan::planner_by_name("keyword")
+                    .unwrap()
+                    .plan(&request)
+                    .unwrap(),
+            )
+            .unwrap();
+        handle
+            .prepare_processor(&mut processor, 48_000.0, 8192, 2)
+            .unwrap();
         handle.set_model(crate::detect::untrained_model(&vec![0.01; 16_000], 1));
         analyzer.pump();
         let status = Arc::new(SourceStatus::default());
-        let schedule = Schedule { off: Duration::from_millis(300), on: Duration::from_millis(200) };
+        let schedule = Schedule {
+            off: Duration::from_millis(300),
+            on: Duration::from_millis(200),
+        };
         let mut driver = Driver::new(processor, Some(schedule), true, status.clone(), None);
         let mut bufs = vec![vec![0.0f32; 8192]; 2];
         let mut rng = crate::dsp::Rng::new(2);
         let mut labels = std::collections::HashSet::new();
         for _ in 0..60 {
             let n = 1 + rng.below(8192);
-            bufs.iter_mut().for_each(|b| b[..n].iter_mut().for_each(|v| *v = 0.1 * rng.bipolar()));
+            bufs.iter_mut()
+                .for_each(|b| b[..n].iter_mut().for_each(|v| *v = 0.1 * rng.bipolar()));
             assert_no_alloc::assert_no_alloc(|| driver.process_planar(&mut bufs, n));
             labels.insert(handle.controls().snapshot().fault_on);
             analyzer.pump();
         }
-        assert_eq!(labels.len(), 2, "the schedule switched the fault on and off");
+        assert_eq!(
+            labels.len(),
+            2,
+            "the schedule switched the fault on and off"
+        );
         assert!(status.frames.load(Ordering::Relaxed) > 48_000);
     }
 }

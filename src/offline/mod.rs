@@ -4,8 +4,12 @@
 mod render;
 mod synth_set;
 
-pub use render::{apply_plan, path_hash, render_plan, render_set, PlanSource, RenderEntry, RenderSummary};
-pub use synth_set::{read_fault_record, synth_set, FaultRecord, SynthSetConfig, SynthSummary, SYNTH_MANIFEST};
+pub use render::{
+    apply_plan, path_hash, render_plan, render_set, PlanSource, RenderEntry, RenderSummary,
+};
+pub use synth_set::{
+    read_fault_record, synth_set, FaultRecord, SynthSetConfig, SynthSummary, SYNTH_MANIFEST,
+};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -16,9 +20,11 @@ pub fn progress(len: usize, what: &str, quiet: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
-        ProgressStyle::with_template("{prefix:>10} [{bar:32}] {pos}/{len} {elapsed_precise} eta {eta} {msg}")
-            .expect("static template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{prefix:>10} [{bar:32}] {pos}/{len} {elapsed_precise} eta {eta} {msg}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
     );
     bar.set_prefix(what.to_string());
     bar

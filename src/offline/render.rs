@@ -15,14 +15,22 @@ pub enum PlanSource {
     /// One plan for every clip; each clip gets its own seed derived from the plan's.
     Fixed(FaultPlan),
     /// A plan per clip from a planner, for the clip's machine and attributes.
-    Planner { planner: Box<dyn Planner>, fault: String, seed: u64 },
+    Planner {
+        planner: Box<dyn Planner>,
+        fault: String,
+        seed: u64,
+    },
     /// A plan made beforehand for each clip (by its source path), used as it is.
     PerClip(std::collections::HashMap<PathBuf, FaultPlan>),
 }
 
 /// The per-clip salt every plan source derives a clip's seed from (its path below the input).
 pub fn path_hash(rel: &Path) -> u64 {
-    splitmix64(rel.to_string_lossy().bytes().fold(0u64, |h, b| h.wrapping_mul(131).wrapping_add(b as u64)))
+    splitmix64(
+        rel.to_string_lossy()
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(131).wrapping_add(b as u64)),
+    )
 }
 
 /// The sidecar of one rendered clip (and its manifest entry).
@@ -45,11 +53,16 @@ pub struct RenderSummary {
 }
 
 fn wav_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))? {
+    for entry in std::fs::read_dir(dir)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?
+    {
         let path = entry?.path();
         if path.is_dir() {
             wav_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("wav")) {
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
+        {
             out.push(path);
         }
     }
@@ -65,7 +78,12 @@ fn machine_of(rel: &Path, given: Option<&str>) -> anyhow::Result<String> {
         .filter_map(|a| a.file_name()?.to_str())
         .find_map(|name| name.parse::<MachineType>().ok())
         .map(|m| m.name().to_string())
-        .with_context(|| format!("{}: no machine type in its path; pass --machine", rel.display()))
+        .with_context(|| {
+            format!(
+                "{}: no machine type in its path; pass --machine",
+                rel.display()
+            )
+        })
 }
 
 /// Output name: DCASE names become `…_anomaly_…`, others get `_fault` appended.
@@ -75,30 +93,63 @@ fn output_name(file_name: &str) -> String {
             c.anomaly = true;
             c.file_name()
         }
-        None => format!("{}_fault.wav", file_name.trim_end_matches(".wav").trim_end_matches(".WAV")),
+        None => format!(
+            "{}_fault.wav",
+            file_name.trim_end_matches(".wav").trim_end_matches(".WAV")
+        ),
     }
 }
 
-fn render_one(input_root: &Path, out_root: &Path, src: &Path, source: &PlanSource, machine: Option<&str>) -> anyhow::Result<(RenderEntry, bool)> {
+fn render_one(
+    input_root: &Path,
+    out_root: &Path,
+    src: &Path,
+    source: &PlanSource,
+    machine: Option<&str>,
+) -> anyhow::Result<(RenderEntry, bool)> {
     let rel = src.strip_prefix(input_root).unwrap_or(src);
     let machine = machine_of(rel, machine)?;
-    let file_name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("clip.wav");
+    let file_name = rel
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("clip.wav");
     let output = out_root.join(rel.with_file_name(output_name(file_name)));
     let sidecar = output.with_extension("json");
     let path_hash = path_hash(rel);
     let plan = match source {
-        PlanSource::Fixed(plan) => FaultPlan { seed: derive_seed(plan.seed, path_hash), ..plan.clone() },
-        PlanSource::Planner { planner, fault, seed } => {
-            let attributes = ClipName::parse(file_name).map(|c| c.attributes).unwrap_or_default();
-            let request = PlanRequest { machine: machine.clone(), attributes, fault: fault.clone(), seed: derive_seed(*seed, path_hash) };
-            planner.plan(&request).with_context(|| format!("planning for {}", src.display()))?
+        PlanSource::Fixed(plan) => FaultPlan {
+            seed: derive_seed(plan.seed, path_hash),
+            ..plan.clone()
+        },
+        PlanSource::Planner {
+            planner,
+            fault,
+            seed,
+        } => {
+            let attributes = ClipName::parse(file_name)
+                .map(|c| c.attributes)
+                .unwrap_or_default();
+            let request = PlanRequest {
+                machine: machine.clone(),
+                attributes,
+                fault: fault.clone(),
+                seed: derive_seed(*seed, path_hash),
+            };
+            planner
+                .plan(&request)
+                .with_context(|| format!("planning for {}", src.display()))?
         }
-        PlanSource::PerClip(plans) => plans.get(src).with_context(|| format!("{}: no plan was made for this clip", src.display()))?.clone(),
+        PlanSource::PerClip(plans) => plans
+            .get(src)
+            .with_context(|| format!("{}: no plan was made for this clip", src.display()))?
+            .clone(),
     };
     // A rerun reuses a clip only if it was rendered from the same plan (steps and seed).
     if output.exists() && sidecar.exists() {
-        if let Ok(entry) = serde_json::from_str::<RenderEntry>(&std::fs::read_to_string(&sidecar)?) {
-            if entry.plan.steps == plan.steps && entry.plan.seed == plan.seed && entry.source == src {
+        if let Ok(entry) = serde_json::from_str::<RenderEntry>(&std::fs::read_to_string(&sidecar)?)
+        {
+            if entry.plan.steps == plan.steps && entry.plan.seed == plan.seed && entry.source == src
+            {
                 return Ok((entry, false));
             }
         }
@@ -130,7 +181,10 @@ pub fn apply_plan(plan: &FaultPlan, audio: Audio) -> anyhow::Result<Audio> {
         let mut refs: Vec<&mut [f32]> = channels.iter_mut().map(|c| c.as_mut_slice()).collect();
         chain.process(&mut refs);
     }
-    Ok(Audio { sample_rate: audio.sample_rate, channels })
+    Ok(Audio {
+        sample_rate: audio.sample_rate,
+        channels,
+    })
 }
 
 /// A plan applied to a whole clip for an offline render: time-aligned with the input
@@ -140,16 +194,34 @@ pub fn render_plan(plan: &FaultPlan, audio: Audio) -> anyhow::Result<Audio> {
     chain.prepare(audio.sample_rate as f32, 4096, audio.channels.len());
     let mut channels = audio.channels;
     chain.process_clip(&mut channels);
-    Ok(Audio { sample_rate: audio.sample_rate, channels })
+    Ok(Audio {
+        sample_rate: audio.sample_rate,
+        channels,
+    })
 }
 
 /// Renders every WAV under `input` (normal clips only, for DCASE names) into `out`.
-pub fn render_set(input: &Path, out: &Path, source: &PlanSource, machine: Option<&str>, quiet: bool) -> anyhow::Result<RenderSummary> {
+pub fn render_set(
+    input: &Path,
+    out: &Path,
+    source: &PlanSource,
+    machine: Option<&str>,
+    quiet: bool,
+) -> anyhow::Result<RenderSummary> {
     let mut files = Vec::new();
     wav_files(input, &mut files)?;
-    files.retain(|p| p.file_name().and_then(|n| n.to_str()).and_then(ClipName::parse).is_none_or(|c| !c.anomaly));
+    files.retain(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(ClipName::parse)
+            .is_none_or(|c| !c.anomaly)
+    });
     files.sort();
-    anyhow::ensure!(!files.is_empty(), "{}: no normal WAV clips found", input.display());
+    anyhow::ensure!(
+        !files.is_empty(),
+        "{}: no normal WAV clips found",
+        input.display()
+    );
     let bar = super::progress(files.len(), "render", quiet);
     let results: Vec<anyhow::Result<(RenderEntry, bool)>> = files
         .par_iter()
@@ -171,6 +243,8 @@ pub fn render_set(input: &Path, out: &Path, source: &PlanSource, machine: Option
         summary.entries.push(entry);
     }
     let manifest = serde_json::to_string_pretty(&summary.entries)?;
-    write_atomic(&out.join("manifest.json"), |f| std::io::Write::write_all(f, manifest.as_bytes()))?;
+    write_atomic(&out.join("manifest.json"), |f| {
+        std::io::Write::write_all(f, manifest.as_bytes())
+    })?;
     Ok(summary)
 }

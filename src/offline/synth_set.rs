@@ -1,6 +1,9 @@
 //! `faultline synth`: a DCASE-layout dataset of synthetic machine sound.
 
-use crate::dataset::{attributes_csv_with_faults, write_atomic, FaultColumns, write_wav_atomic, Audio, ClipName, SampleFormat, Split};
+use crate::dataset::{
+    attributes_csv_with_faults, write_atomic, write_wav_atomic, Audio, ClipName, FaultColumns,
+    SampleFormat, Split,
+};
 use crate::dsp::{derive_seed, Rng};
 use crate::machine::MachineType;
 use crate::synth::{self, reference_faults, ClipSpec, Domain};
@@ -69,37 +72,86 @@ fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<
     let mut jobs = Vec::new();
     let mut names = Vec::new();
     let faults = reference_faults(m);
-    let mut add = |split: Split, index: usize, domain: Domain, fault: Option<&'static str>, rng: &mut Rng| {
-        let attrs = synth::sample_attributes(m, domain, rng);
-        let name = ClipName {
-            section: "00".into(),
-            domain: domain.name().into(),
-            split,
-            anomaly: fault.is_some(),
-            index,
-            attributes: attrs.0.clone(),
-            naming: Default::default(),
+    let mut add =
+        |split: Split, index: usize, domain: Domain, fault: Option<&'static str>, rng: &mut Rng| {
+            let attrs = synth::sample_attributes(m, domain, rng);
+            let name = ClipName {
+                section: "00".into(),
+                domain: domain.name().into(),
+                split,
+                anomaly: fault.is_some(),
+                index,
+                attributes: attrs.0.clone(),
+                naming: Default::default(),
+            };
+            let seed = derive_seed(
+                machine_seed,
+                (split as u64) << 40 | (fault.is_some() as u64) << 32 | index as u64,
+            );
+            // Reference faults from barely there to as strong as the machine, on the one scale.
+            let (lo, hi) = crate::features::level::SEVERITY_RANGE_DB;
+            let severity_db = if fault.is_some() {
+                rng.range(lo as f32, hi as f32)
+            } else {
+                0.0
+            };
+            let spec = ClipSpec {
+                machine: m,
+                attrs,
+                fault,
+                severity_db,
+                seed,
+                sample_rate: cfg.sample_rate,
+                seconds: cfg.seconds,
+            };
+            jobs.push(Job {
+                path: out.join(m.name()).join(split.name()).join(name.file_name()),
+                spec,
+            });
+            names.push(name);
         };
-        let seed = derive_seed(machine_seed, (split as u64) << 40 | (fault.is_some() as u64) << 32 | index as u64);
-        // Reference faults from barely there to as strong as the machine, on the one scale.
-        let (lo, hi) = crate::features::level::SEVERITY_RANGE_DB;
-        let severity_db = if fault.is_some() { rng.range(lo as f32, hi as f32) } else { 0.0 };
-        let spec = ClipSpec { machine: m, attrs, fault, severity_db, seed, sample_rate: cfg.sample_rate, seconds: cfg.seconds };
-        jobs.push(Job { path: out.join(m.name()).join(split.name()).join(name.file_name()), spec });
-        names.push(name);
-    };
     // DCASE proportions: training mostly source domain (1 in 10 target); test half and half.
     for i in 0..cfg.count {
-        add(Split::Train, i, if i % 10 == 9 { Domain::Target } else { Domain::Source }, None, &mut rng);
+        add(
+            Split::Train,
+            i,
+            if i % 10 == 9 {
+                Domain::Target
+            } else {
+                Domain::Source
+            },
+            None,
+            &mut rng,
+        );
     }
     let t = cfg.test_count.unwrap_or_else(|| test_count(cfg.count));
     for i in 0..t {
-        add(Split::Test, i, if i % 2 == 1 { Domain::Target } else { Domain::Source }, None, &mut rng);
+        add(
+            Split::Test,
+            i,
+            if i % 2 == 1 {
+                Domain::Target
+            } else {
+                Domain::Source
+            },
+            None,
+            &mut rng,
+        );
     }
     // Both fault types in both domains: the type turns every two clips, the domain every clip.
     for i in 0..t {
         let fault = faults[(i / 2) % faults.len()];
-        add(Split::Test, i, if i % 2 == 1 { Domain::Target } else { Domain::Source }, Some(fault), &mut rng);
+        add(
+            Split::Test,
+            i,
+            if i % 2 == 1 {
+                Domain::Target
+            } else {
+                Domain::Source
+            },
+            Some(fault),
+            &mut rng,
+        );
     }
     (jobs, names)
 }
@@ -143,27 +195,48 @@ pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummar
         }
     }
     let text = serde_json::to_string_pretty(&manifest)?;
-    write_atomic(&out.join(SYNTH_MANIFEST), |f| std::io::Write::write_all(f, text.as_bytes()))?;
+    write_atomic(&out.join(SYNTH_MANIFEST), |f| {
+        std::io::Write::write_all(f, text.as_bytes())
+    })?;
     let mut all_jobs = Vec::new();
     for &m in &cfg.machines {
         let (jobs, names) = jobs_for(m, cfg, out);
-        let faults: Vec<Option<FaultColumns>> = jobs.iter().map(|j| j.spec.fault.map(|f| FaultColumns { fault: f, severity_db: j.spec.severity_db, description: synth::describe_fault(m, f) })).collect();
+        let faults: Vec<Option<FaultColumns>> = jobs
+            .iter()
+            .map(|j| {
+                j.spec.fault.map(|f| FaultColumns {
+                    fault: f,
+                    severity_db: j.spec.severity_db,
+                    description: synth::describe_fault(m, f),
+                })
+            })
+            .collect();
         let csv = attributes_csv_with_faults(m.name(), &names, Some(&faults));
-        write_atomic(&out.join(m.name()).join("attributes_00.csv"), |f| std::io::Write::write_all(f, csv.as_bytes()))?;
+        write_atomic(&out.join(m.name()).join("attributes_00.csv"), |f| {
+            std::io::Write::write_all(f, csv.as_bytes())
+        })?;
         all_jobs.extend(jobs);
     }
     let bar = super::progress(all_jobs.len(), "synth", cfg.quiet);
     let results: Vec<anyhow::Result<bool>> = all_jobs
         .par_iter()
         .map(|job| {
-            let done = job.path.exists() && (job.spec.fault.is_none() || fault_sidecar(&job.path).exists());
+            let done = job.path.exists()
+                && (job.spec.fault.is_none() || fault_sidecar(&job.path).exists());
             if !done {
                 let r = synth::render_clip(&job.spec);
                 let audio = Audio::mono(job.spec.sample_rate, r.samples);
                 if let (Some(fault), Some(measured_db)) = (job.spec.fault, r.fault_level_db) {
-                    let record = FaultRecord { fault: fault.into(), description: synth::describe_fault(job.spec.machine, fault).into(), severity_db: job.spec.severity_db, measured_db };
+                    let record = FaultRecord {
+                        fault: fault.into(),
+                        description: synth::describe_fault(job.spec.machine, fault).into(),
+                        severity_db: job.spec.severity_db,
+                        measured_db,
+                    };
                     let text = serde_json::to_string_pretty(&record)?;
-                    write_atomic(&fault_sidecar(&job.path), |f| std::io::Write::write_all(f, text.as_bytes()))?;
+                    write_atomic(&fault_sidecar(&job.path), |f| {
+                        std::io::Write::write_all(f, text.as_bytes())
+                    })?;
                 }
                 write_wav_atomic(&job.path, &audio, SampleFormat::Int16)?;
             }

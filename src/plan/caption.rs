@@ -23,7 +23,10 @@ fn phrase(key: &str, value: &str) -> String {
 
 /// "a <machine> <attribute phrases>; fault: <fault>". An empty fault leaves the clause out.
 pub fn caption(machine: &str, attributes: &[(String, String)], fault: &str) -> String {
-    let noun = machine.parse::<MachineType>().map(|m| m.noun()).unwrap_or(machine);
+    let noun = machine
+        .parse::<MachineType>()
+        .map(|m| m.noun())
+        .unwrap_or(machine);
     let mut text = format!("a {noun}");
     let phrases: Vec<String> = attributes.iter().map(|(k, v)| phrase(k, v)).collect();
     if !phrases.is_empty() {
@@ -43,8 +46,17 @@ mod tests {
 
     #[test]
     fn reads_like_the_papers_captions() {
-        let attrs = vec![("blades".to_string(), "4".to_string()), ("rpm".to_string(), "1200".to_string())];
-        assert_eq!(caption("fan", &attrs, "worn bearing"), "a fan with 4 blades, running at 1200 rpm; fault: worn bearing");
-        assert_eq!(caption("drill", &[("m".into(), "n".into())], ""), "a drill with m n");
+        let attrs = vec![
+            ("blades".to_string(), "4".to_string()),
+            ("rpm".to_string(), "1200".to_string()),
+        ];
+        assert_eq!(
+            caption("fan", &attrs, "worn bearing"),
+            "a fan with 4 blades, running at 1200 rpm; fault: worn bearing"
+        );
+        assert_eq!(
+            caption("drill", &[("m".into(), "n".into())], ""),
+            "a drill with m n"
+        );
     }
 }

@@ -50,7 +50,11 @@ pub struct FaultPlan {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error("not JSON (line {line}, column {column}): {message}")]
-    NotJson { line: usize, column: usize, message: String },
+    NotJson {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("version: {found} is not supported; allowed: {PLAN_VERSION}")]
     Version { found: String },
     #[error("plan: {0}")]
@@ -62,7 +66,13 @@ pub enum PlanError {
 }
 
 impl FaultPlan {
-    pub fn new(machine: &str, caption: &str, steps: &[ResolvedStep], seed: u64, provenance: Provenance) -> Self {
+    pub fn new(
+        machine: &str,
+        caption: &str,
+        steps: &[ResolvedStep],
+        seed: u64,
+        provenance: Provenance,
+    ) -> Self {
         Self {
             version: PLAN_VERSION,
             machine: machine.to_string(),
@@ -75,14 +85,26 @@ impl FaultPlan {
 
     /// Parses and fully validates a plan; errors name the field and what is allowed.
     pub fn from_json(text: &str) -> Result<Self, PlanError> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| PlanError::NotJson { line: e.line(), column: e.column(), message: e.to_string() })?;
+        let value: Value = serde_json::from_str(text).map_err(|e| PlanError::NotJson {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
         match value.get("version") {
             Some(v) if v.as_u64() == Some(u64::from(PLAN_VERSION)) => {}
-            Some(v) => return Err(PlanError::Version { found: v.to_string() }),
-            None => return Err(PlanError::Version { found: "missing".into() }),
+            Some(v) => {
+                return Err(PlanError::Version {
+                    found: v.to_string(),
+                })
+            }
+            None => {
+                return Err(PlanError::Version {
+                    found: "missing".into(),
+                })
+            }
         }
-        let plan: FaultPlan = serde_json::from_value(value).map_err(|e| PlanError::Shape(e.to_string()))?;
+        let plan: FaultPlan =
+            serde_json::from_value(value).map_err(|e| PlanError::Shape(e.to_string()))?;
         if plan.machine.trim().is_empty() {
             return Err(PlanError::EmptyMachine);
         }
@@ -114,12 +136,21 @@ impl FaultPlan {
         for s in &mut steps {
             s.set_intensity(s.intensity() * scale);
         }
-        Ok(Self { steps: plan_steps(&steps), ..self.clone() })
+        Ok(Self {
+            steps: plan_steps(&steps),
+            ..self.clone()
+        })
     }
 }
 
 fn plan_steps(steps: &[ResolvedStep]) -> Vec<PlanStep> {
-    steps.iter().map(|s| PlanStep { function: s.spec.name.to_string(), arguments: s.arguments() }).collect()
+    steps
+        .iter()
+        .map(|s| PlanStep {
+            function: s.spec.name.to_string(),
+            arguments: s.arguments(),
+        })
+        .collect()
 }
 
 /// What a planner is asked: which machine, its attributes, and the fault in words.
@@ -189,11 +220,23 @@ mod tests {
         let good = sample().to_json();
         let cases: Vec<(String, &str)> = vec![
             ("{ not json".into(), "not JSON (line 1"),
-            (good.replace("\"version\": 1", "\"version\": 2"), "version: 2 is not supported; allowed: 1"),
+            (
+                good.replace("\"version\": 1", "\"version\": 2"),
+                "version: 2 is not supported; allowed: 1",
+            ),
             (good.replace("\"version\": 1,", ""), "version: missing"),
-            (good.replace("\"function\": \"squeak\"", "\"function\": \"sqeak\""), "steps[0].function: unknown function \"sqeak\""),
-            (good.replace("\"machine\": \"fan\"", "\"machine\": \"\""), "machine: must not be empty"),
-            (good.replace("\"seed\": 3", "\"seed\": \"three\""), "plan: invalid type"),
+            (
+                good.replace("\"function\": \"squeak\"", "\"function\": \"sqeak\""),
+                "steps[0].function: unknown function \"sqeak\"",
+            ),
+            (
+                good.replace("\"machine\": \"fan\"", "\"machine\": \"\""),
+                "machine: must not be empty",
+            ),
+            (
+                good.replace("\"seed\": 3", "\"seed\": \"three\""),
+                "plan: invalid type",
+            ),
         ];
         for (text, want) in cases {
             let e = FaultPlan::from_json(&text).unwrap_err().to_string();
@@ -201,7 +244,9 @@ mod tests {
         }
         let mut v: Value = serde_json::from_str(&good).unwrap();
         v["steps"][0]["arguments"]["frequency_hz"] = 99999.into();
-        let e = FaultPlan::from_json(&v.to_string()).unwrap_err().to_string();
+        let e = FaultPlan::from_json(&v.to_string())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("steps[0].arguments.frequency_hz: 99999 is out of range; allowed a number from 300 to 8000 Hz"), "{e}");
     }
 

@@ -37,8 +37,19 @@ impl Planner for RandomPlanner {
             steps.push(step);
         }
         let notes = vec![format!("{count} functions drawn uniformly, their non-level parameters over the catalog ranges, intensities uniformly in dB on the severity scale; the description was not read")];
-        let provenance = Provenance { planner: self.name().into(), model: None, created: now_rfc3339(), notes };
-        Ok(FaultPlan::new(&request.machine, &request.caption(), &steps, request.seed, provenance))
+        let provenance = Provenance {
+            planner: self.name().into(),
+            model: None,
+            created: now_rfc3339(),
+            notes,
+        };
+        Ok(FaultPlan::new(
+            &request.machine,
+            &request.caption(),
+            &steps,
+            request.seed,
+            provenance,
+        ))
     }
 }
 
@@ -50,7 +61,12 @@ mod tests {
     fn draws_cover_the_catalog_uniformly_and_validate() {
         let mut counts = std::collections::HashMap::new();
         for seed in 0..2000 {
-            let req = PlanRequest { machine: "fan".into(), attributes: vec![], fault: String::new(), seed };
+            let req = PlanRequest {
+                machine: "fan".into(),
+                attributes: vec![],
+                fault: String::new(),
+                seed,
+            };
             let plan = RandomPlanner.plan(&req).unwrap();
             assert!(plan.resolve().is_ok());
             assert!((1..=MAX_STEPS).contains(&plan.steps.len()));
@@ -61,7 +77,10 @@ mod tests {
         assert_eq!(counts.len(), CATALOG.len());
         let mean = counts.values().sum::<i32>() as f32 / counts.len() as f32;
         for (name, c) in counts {
-            assert!((c as f32 - mean).abs() < 0.25 * mean, "{name}: {c} vs mean {mean}");
+            assert!(
+                (c as f32 - mean).abs() < 0.25 * mean,
+                "{name}: {c} vs mean {mean}"
+            );
         }
     }
 }

@@ -61,7 +61,12 @@ pub fn markdown(r: &EvalResult, plots: &[PathBuf]) -> String {
     );
     let _ = writeln!(md, "Anomaly sources: `reference` = the dataset's own anomalies (reference faults for synthetic data); the others are clips rendered from the normal test clips by that planner.\n");
     for kind in ScoreKind::ALL {
-        let _ = writeln!(md, "## AUC / pAUC ({} score), with {:.0} % intervals\n", kind.name(), 100.0 * r.seeds.level);
+        let _ = writeln!(
+            md,
+            "## AUC / pAUC ({} score), with {:.0} % intervals\n",
+            kind.name(),
+            100.0 * r.seeds.level
+        );
         let _ = write!(md, "| machine |");
         for s in &r.sources {
             let _ = write!(md, " {s} AUC | {s} pAUC |");
@@ -74,24 +79,46 @@ pub fn markdown(r: &EvalResult, plots: &[PathBuf]) -> String {
         for m in &r.machines {
             let _ = write!(md, "| {m} |");
             for s in &r.sources {
-                let d = r.detections.iter().find(|d| d.machine == *m && d.source == *s && d.score == kind);
+                let d = r
+                    .detections
+                    .iter()
+                    .find(|d| d.machine == *m && d.source == *s && d.score == kind);
                 match d {
                     Some(d) => {
-                        let _ = write!(md, " {} | {} |", with_ci(d.auc, d.auc_ci), with_ci(d.pauc, d.pauc_ci));
+                        let _ = write!(
+                            md,
+                            " {} | {} |",
+                            with_ci(d.auc, d.auc_ci),
+                            with_ci(d.pauc, d.pauc_ci)
+                        );
                     }
                     None => md.push_str(" – | – |"),
                 }
             }
             md.push('\n');
         }
-        let _ = writeln!(md, "\n### Ranking of machines by AUC (1 = easiest to detect)\n");
+        let _ = writeln!(
+            md,
+            "\n### Ranking of machines by AUC (1 = easiest to detect)\n"
+        );
         let _ = write!(md, "| source | ranking | Spearman ρ vs reference | Kendall τ vs reference |\n|---|---|---:|---:|\n");
         let cell = |v: Option<f64>, ci: Option<[f64; 2]>| v.map_or(cell(None), |v| with_ci(v, ci));
         for rk in r.rankings.iter().filter(|rk| rk.score == kind) {
-            let mut order: Vec<(f64, &String)> = rk.ranks.iter().copied().zip(&rk.machines).collect();
+            let mut order: Vec<(f64, &String)> =
+                rk.ranks.iter().copied().zip(&rk.machines).collect();
             order.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let text: Vec<String> = order.iter().map(|(rank, m)| format!("{m} ({rank})")).collect();
-            let _ = writeln!(md, "| {} | {} | {} | {} |", rk.source, text.join(" > "), cell(rk.spearman_vs_reference, rk.spearman_ci), cell(rk.kendall_vs_reference, rk.kendall_ci));
+            let text: Vec<String> = order
+                .iter()
+                .map(|(rank, m)| format!("{m} ({rank})"))
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                rk.source,
+                text.join(" > "),
+                cell(rk.spearman_vs_reference, rk.spearman_ci),
+                cell(rk.kendall_vs_reference, rk.kendall_ci)
+            );
         }
         md.push('\n');
     }
@@ -99,15 +126,28 @@ pub fn markdown(r: &EvalResult, plots: &[PathBuf]) -> String {
         let _ = writeln!(md, "## Severity sweep\n\nEach planner's plans with every step's intensity multiplied by the scale; the detection threshold is the scale at which the AUC first reaches {} (log-interpolated; `≤` the lowest scale when already there, `∞` when never reached).\n", sweep.threshold_auc);
         for planner in r.sources.iter().filter(|s| *s != "reference") {
             for kind in ScoreKind::ALL {
-                let _ = write!(md, "### {planner} ({})\n\n| machine | threshold |", kind.name());
+                let _ = write!(
+                    md,
+                    "### {planner} ({})\n\n| machine | threshold |",
+                    kind.name()
+                );
                 for x in &sweep.scales {
                     let _ = write!(md, " AUC @{x:.3} |");
                 }
                 md.push_str("\n|---|---:|");
                 md.push_str(&"---:|".repeat(sweep.scales.len()));
                 md.push('\n');
-                for c in sweep.curves.iter().filter(|c| c.planner == *planner && c.score == kind) {
-                    let _ = write!(md, "| {} | {} |", c.machine, threshold_text(&c.threshold, sweep.scales[0] as f64));
+                for c in sweep
+                    .curves
+                    .iter()
+                    .filter(|c| c.planner == *planner && c.score == kind)
+                {
+                    let _ = write!(
+                        md,
+                        "| {} | {} |",
+                        c.machine,
+                        threshold_text(&c.threshold, sweep.scales[0] as f64)
+                    );
                     for a in &c.aucs {
                         let _ = write!(md, " {a:.3} |");
                     }
@@ -122,7 +162,16 @@ pub fn markdown(r: &EvalResult, plots: &[PathBuf]) -> String {
         let steps: Vec<String> = plan
             .steps
             .iter()
-            .map(|s| format!("{} ({:.2})", s.function, s.arguments.get("intensity").and_then(|v| v.as_f64()).unwrap_or(f64::NAN)))
+            .map(|s| {
+                format!(
+                    "{} ({:.2})",
+                    s.function,
+                    s.arguments
+                        .get("intensity")
+                        .and_then(|v| v.as_f64())
+                        .unwrap_or(f64::NAN)
+                )
+            })
             .collect();
         let _ = writeln!(md, "| {m} | {p} | {} |", steps.join(", "));
     }
@@ -141,7 +190,20 @@ pub fn metrics_csv(r: &EvalResult) -> String {
     let mut s = String::from("machine,source,score,auc,auc_lo,auc_hi,pauc,pauc_lo,pauc_hi,normals,anomalies,plan_seeds\n");
     let ci = |c: Option<[f64; 2]>| c.map_or(",".to_string(), |[a, b]| format!("{a:.6},{b:.6}"));
     for d in &r.detections {
-        let _ = writeln!(s, "{},{},{},{:.6},{},{:.6},{},{},{},{}", d.machine, d.source, d.score.name(), d.auc, ci(d.auc_ci), d.pauc, ci(d.pauc_ci), d.normals, d.anomalies, d.plan_seeds);
+        let _ = writeln!(
+            s,
+            "{},{},{},{:.6},{},{:.6},{},{},{},{}",
+            d.machine,
+            d.source,
+            d.score.name(),
+            d.auc,
+            ci(d.auc_ci),
+            d.pauc,
+            ci(d.pauc_ci),
+            d.normals,
+            d.anomalies,
+            d.plan_seeds
+        );
     }
     s
 }
@@ -150,7 +212,16 @@ pub fn metrics_csv(r: &EvalResult) -> String {
 pub fn scores_csv(r: &EvalResult) -> String {
     let mut s = String::from("machine,source,plan_seed,path,mse,mahalanobis\n");
     for c in &r.clips {
-        let _ = writeln!(s, "{},{},{},{},{:.8},{:.8}", c.machine, c.source, c.plan_seed, c.path.display(), c.mse, c.mahalanobis);
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{:.8},{:.8}",
+            c.machine,
+            c.source,
+            c.plan_seed,
+            c.path.display(),
+            c.mse,
+            c.mahalanobis
+        );
     }
     s
 }
@@ -160,19 +231,51 @@ pub fn write_report(r: &EvalResult, out: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(out)?;
     let mut plots = Vec::new();
     for kind in ScoreKind::ALL {
-        plots.push(forest(r, kind, &out.join(format!("forest_{}.png", kind.name())))?);
-        plots.extend(sweep_curves(r, kind, &out.join(format!("sweep_{}.png", kind.name())))?);
+        plots.push(forest(
+            r,
+            kind,
+            &out.join(format!("forest_{}.png", kind.name())),
+        )?);
+        plots.extend(sweep_curves(
+            r,
+            kind,
+            &out.join(format!("sweep_{}.png", kind.name())),
+        )?);
     }
     plots.push(auc_bars(r, ScoreKind::Mse, &out.join("auc_bars_mse.png"))?);
-    plots.push(auc_bars(r, ScoreKind::Mahalanobis, &out.join("auc_bars_mahalanobis.png"))?);
+    plots.push(auc_bars(
+        r,
+        ScoreKind::Mahalanobis,
+        &out.join("auc_bars_mahalanobis.png"),
+    )?);
     for m in &r.machines {
-        plots.push(roc_curves(r, m, ScoreKind::Mse, &out.join(format!("roc_{m}.png")))?);
-        plots.push(histogram(r, m, ScoreKind::Mse, &out.join(format!("hist_{m}.png")))?);
+        plots.push(roc_curves(
+            r,
+            m,
+            ScoreKind::Mse,
+            &out.join(format!("roc_{m}.png")),
+        )?);
+        plots.push(histogram(
+            r,
+            m,
+            ScoreKind::Mse,
+            &out.join(format!("hist_{m}.png")),
+        )?);
         if let Some((_, planner, _)) = r.example_plans.iter().find(|(mm, _, _)| mm == m) {
-            let clip = r.clips.iter().find(|c| c.machine == *m && c.source == *planner && c.plan_seed == 0);
+            let clip = r
+                .clips
+                .iter()
+                .find(|c| c.machine == *m && c.source == *planner && c.plan_seed == 0);
             if let Some(clip) = clip {
-                let sidecar: crate::offline::RenderEntry = serde_json::from_str(&std::fs::read_to_string(clip.path.with_extension("json"))?)?;
-                plots.push(spectrogram_pair(&sidecar.source, &clip.path, &format!("{m}: normal vs {planner}"), &out.join(format!("spectrogram_{m}.png")))?);
+                let sidecar: crate::offline::RenderEntry = serde_json::from_str(
+                    &std::fs::read_to_string(clip.path.with_extension("json"))?,
+                )?;
+                plots.push(spectrogram_pair(
+                    &sidecar.source,
+                    &clip.path,
+                    &format!("{m}: normal vs {planner}"),
+                    &out.join(format!("spectrogram_{m}.png")),
+                )?);
             }
         }
     }

@@ -7,7 +7,11 @@ use crate::metrics::bootstrap::Estimate;
 use std::fmt::Write as _;
 
 fn est(value: Option<f64>, ci: Option<[f64; 2]>) -> String {
-    Estimate { value: value.unwrap_or(f64::NAN), ci }.text(2)
+    Estimate {
+        value: value.unwrap_or(f64::NAN),
+        ci,
+    }
+    .text(2)
 }
 
 fn seeds_line(r: &EvalResult) -> String {
@@ -33,7 +37,9 @@ fn seeds_line(r: &EvalResult) -> String {
 }
 
 fn ceiling(r: &EvalResult, score: &str) -> String {
-    r.reference_ceiling.get(score).map_or("–".into(), |c| c.text(2))
+    r.reference_ceiling
+        .get(score)
+        .map_or("–".into(), |c| c.text(2))
 }
 
 fn compared(r: &EvalResult) -> impl Iterator<Item = &Ranking> {
@@ -53,15 +59,24 @@ pub fn markdown(r: &EvalResult) -> String {
             rk.score.name(),
             est(rk.spearman_vs_reference, rk.spearman_ci),
             est(rk.kendall_vs_reference, rk.kendall_ci),
-            rk.spearman_over_seeds.map_or("–".into(), |[m, sd]| format!("{m:.2} ± {sd:.2}")),
+            rk.spearman_over_seeds
+                .map_or("–".into(), |[m, sd]| format!("{m:.2} ± {sd:.2}")),
             ceiling(r, rk.score.name()),
             rk.delta_vs_random.map_or("–".into(), |d| d.text(2)),
             rk.verdict.map_or("–", |v| v.name()),
-            [rk.verdict_reason.clone(), rk.versus_random.clone()].into_iter().flatten().collect::<Vec<_>>().join("; "),
+            [rk.verdict_reason.clone(), rk.versus_random.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; "),
         );
     }
     if let Some(sweep) = &r.sweep {
-        let _ = writeln!(md, "\nSeverity sweep (machines ranked by the intensity at which AUC reaches {}):\n", sweep.threshold_auc);
+        let _ = writeln!(
+            md,
+            "\nSeverity sweep (machines ranked by the intensity at which AUC reaches {}):\n",
+            sweep.threshold_auc
+        );
         let _ = writeln!(md, "| planner | score | ρ vs reference | τ vs reference | verdict | why |\n|---|---|---:|---:|---|---|");
         for s in &sweep.rankings {
             let _ = writeln!(
@@ -88,8 +103,16 @@ interval above 0 and a ceiling of at least 0.7; `disagrees` needs it below 0; an
 /// The terminal version (the demo's and evaluate's last lines).
 pub fn text(r: &EvalResult) -> String {
     let mut t = format!("summary: {}\n", seeds_line(r));
-    let scores: Vec<String> = r.reference_ceiling.iter().map(|(k, c)| format!("{k} {}", c.text(2))).collect();
-    let _ = writeln!(t, "summary: reference ceiling (split-half, Spearman–Brown): {}", scores.join(" · "));
+    let scores: Vec<String> = r
+        .reference_ceiling
+        .iter()
+        .map(|(k, c)| format!("{k} {}", c.text(2)))
+        .collect();
+    let _ = writeln!(
+        t,
+        "summary: reference ceiling (split-half, Spearman–Brown): {}",
+        scores.join(" · ")
+    );
     for rk in compared(r) {
         let _ = writeln!(
             t,
@@ -97,14 +120,26 @@ pub fn text(r: &EvalResult) -> String {
             rk.source,
             rk.score.name(),
             est(rk.spearman_vs_reference, rk.spearman_ci),
-            rk.delta_vs_random.map_or(String::new(), |d| format!(" · Δρ vs random {}", d.text(2))),
+            rk.delta_vs_random
+                .map_or(String::new(), |d| format!(" · Δρ vs random {}", d.text(2))),
             rk.verdict.map_or("–", |v| v.name()),
-            [rk.verdict_reason.clone(), rk.versus_random.clone()].into_iter().flatten().collect::<Vec<_>>().join("; ")
+            [rk.verdict_reason.clone(), rk.versus_random.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; ")
         );
     }
     if let Some(sweep) = &r.sweep {
         for s in &sweep.rankings {
-            let _ = writeln!(t, "summary: sweep {} ({}): ρ {} → {}", s.planner, s.score.name(), est(Some(s.spearman_vs_reference), s.spearman_ci), s.verdict.name());
+            let _ = writeln!(
+                t,
+                "summary: sweep {} ({}): ρ {} → {}",
+                s.planner,
+                s.score.name(),
+                est(Some(s.spearman_vs_reference), s.spearman_ci),
+                s.verdict.name()
+            );
         }
     }
     t

@@ -75,7 +75,14 @@ fn fan(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     let mut x = band(n, sr, 80.0, 2500.0, &mut c.rng);
     modulate(&mut x, order_sine(&shaft, blades), 0.15);
     let mut tones = vec![0.0; n];
-    add_harmonics(&mut tones, &shaft, blades, &[0.6, 0.3, 0.15, 0.08], sr, &mut c.rng);
+    add_harmonics(
+        &mut tones,
+        &shaft,
+        blades,
+        &[0.6, 0.3, 0.15, 0.08],
+        sr,
+        &mut c.rng,
+    );
     add_harmonics(&mut tones, &shaft, 1.0, &[0.05, 0.03], sr, &mut c.rng);
     mix(&mut x, &tones, 1.0);
     match fault {
@@ -102,7 +109,14 @@ fn pump(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     let swell: Vec<f32> = wander(n, sr, 1.5, &mut c.rng);
     modulate(&mut x, swell.iter().copied(), 0.2);
     let mut tones = vec![0.0; n];
-    add_harmonics(&mut tones, &shaft, a.num("vanes") as f64, &[0.5, 0.25, 0.1], sr, &mut c.rng);
+    add_harmonics(
+        &mut tones,
+        &shaft,
+        a.num("vanes") as f64,
+        &[0.5, 0.25, 0.1],
+        sr,
+        &mut c.rng,
+    );
     add_harmonics(&mut tones, &shaft, 1.0, &[0.2, 0.1, 0.05], sr, &mut c.rng);
     mix(&mut x, &tones, 1.0);
     match fault {
@@ -122,7 +136,14 @@ fn pump(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
         Some("clogging") => {
             // Choked flow: the vane-pass tone strains upward, the flow noise thins out.
             let mut strain = vec![0.0; n];
-            add_harmonics(&mut strain, &shaft, a.num("vanes") as f64, &[0.0, 0.5, 0.35], sr, &mut c.rng);
+            add_harmonics(
+                &mut strain,
+                &shaft,
+                a.num("vanes") as f64,
+                &[0.0, 0.5, 0.35],
+                sr,
+                &mut c.rng,
+            );
             x.iter_mut().for_each(|v| *v *= 0.7);
             mix(&mut x, &strain, 1.0);
         }
@@ -138,9 +159,14 @@ fn slider(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     let stroke_hz = a.num("stroke") / 60.0;
     let load = a.num("load");
     let start = c.rng.uniform();
-    let pos: Vec<f32> = (0..n).map(|i| (start + stroke_hz * i as f32 / sr) % 1.0).collect();
+    let pos: Vec<f32> = (0..n)
+        .map(|i| (start + stroke_hz * i as f32 / sr) % 1.0)
+        .collect();
     // Speed is |sin| over each half stroke: zero at the end stops.
-    let speed: Vec<f32> = pos.iter().map(|p| (std::f32::consts::TAU * p).sin().abs()).collect();
+    let speed: Vec<f32> = pos
+        .iter()
+        .map(|p| (std::f32::consts::TAU * p).sin().abs())
+        .collect();
     let mut x = band(n, sr, 300.0, 5000.0, &mut c.rng);
     x.iter_mut().zip(&speed).for_each(|(v, s)| *v *= 0.3 + s);
     let mut whine_phase = 0.0f32;
@@ -149,7 +175,10 @@ fn slider(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
         whine_phase = (whine_phase + base * (0.5 + s) / sr).fract();
         *v += 0.3 * s * crate::dsp::sin_cycles(whine_phase);
     }
-    let stops: Vec<(usize, f32)> = (1..n).filter(|&i| (pos[i] * 2.0).floor() != (pos[i - 1] * 2.0).floor()).map(|i| (i, 2.0)).collect();
+    let stops: Vec<(usize, f32)> = (1..n)
+        .filter(|&i| (pos[i] * 2.0).floor() != (pos[i - 1] * 2.0).floor())
+        .map(|i| (i, 2.0))
+        .collect();
     add_impacts(&mut x, &stops, 2500.0, 0.004, sr);
     match fault {
         Some("rail_damage") => {
@@ -188,7 +217,11 @@ fn valve(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     let mut t = c.rng.uniform() * cycle * sr;
     while (t as usize) < n {
         // Sticking: the plunger hesitates, opening late and with a double hit.
-        let delay = if sticking && c.rng.uniform() < 0.6 { c.rng.range(0.05, 0.2) * sr } else { 0.0 };
+        let delay = if sticking && c.rng.uniform() < 0.6 {
+            c.rng.range(0.05, 0.2) * sr
+        } else {
+            0.0
+        };
         let on = (t + delay) as usize;
         let off = (t + 0.5 * cycle * sr) as usize;
         hits.push((on.min(n - 1), 2.5));
@@ -236,7 +269,10 @@ fn gearbox(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     add_harmonics(&mut x, &shaft, 1.0, &[0.15, 0.08], sr, &mut c.rng);
     match fault {
         Some("cracked_tooth") => {
-            let per_turn: Vec<(usize, f32)> = (1..n).filter(|&i| shaft[i].floor() != shaft[i - 1].floor()).map(|i| (i, 2.0)).collect();
+            let per_turn: Vec<(usize, f32)> = (1..n)
+                .filter(|&i| shaft[i].floor() != shaft[i - 1].floor())
+                .map(|i| (i, 2.0))
+                .collect();
             add_impacts(&mut x, &per_turn, 2200.0, 0.01, sr);
             let mut extra = vec![0.0; n];
             add_harmonics(&mut extra, &shaft, teeth, &[0.4], sr, &mut c.rng);
@@ -244,7 +280,14 @@ fn gearbox(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
             mix(&mut x, &extra, 1.0);
         }
         Some("gear_wear") => {
-            add_harmonics(&mut x, &shaft, teeth, &[0.0, 0.3, 0.35, 0.3], sr, &mut c.rng);
+            add_harmonics(
+                &mut x,
+                &shaft,
+                teeth,
+                &[0.0, 0.3, 0.35, 0.3],
+                sr,
+                &mut c.rng,
+            );
             let grind = band(n, sr, 1500.0, 5000.0, &mut c.rng);
             mix(&mut x, &grind, 0.3);
         }
@@ -262,19 +305,34 @@ fn bearing(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     let mut x = band(n, sr, 200.0, 6000.0, &mut c.rng);
     // The cage turns at about 0.4× shaft speed and modulates the rolling noise.
     modulate(&mut x, order_sine(&shaft, 0.4), 0.1);
-    add_harmonics(&mut x, &shaft, 1.0, &[0.25 * load, 0.12, 0.06], sr, &mut c.rng);
+    add_harmonics(
+        &mut x,
+        &shaft,
+        1.0,
+        &[0.25 * load, 0.12, 0.06],
+        sr,
+        &mut c.rng,
+    );
     let resonance = 3400.0 + 150.0 * load;
     match fault {
         Some("outer_race") => {
             // Ball-pass frequency outer race ≈ 3.6× shaft for a typical 9-ball bearing.
-            let hits: Vec<(usize, f32)> = periodic(n, sr, 3.58 * fr, 0.01, &mut c.rng).into_iter().map(|t| (t, 2.2)).collect();
+            let hits: Vec<(usize, f32)> = periodic(n, sr, 3.58 * fr, 0.01, &mut c.rng)
+                .into_iter()
+                .map(|t| (t, 2.2))
+                .collect();
             add_impacts(&mut x, &hits, resonance, 0.002, sr);
         }
         Some("inner_race") => {
             // BPFI ≈ 5.4× shaft; the defect turns with the shaft, so hits swell once per turn.
             let hits: Vec<(usize, f32)> = periodic(n, sr, 5.42 * fr, 0.01, &mut c.rng)
                 .into_iter()
-                .map(|t| (t, 1.6 + 1.0 * crate::dsp::sin_cycles(shaft[t].fract() as f32)))
+                .map(|t| {
+                    (
+                        t,
+                        1.6 + 1.0 * crate::dsp::sin_cycles(shaft[t].fract() as f32),
+                    )
+                })
                 .collect();
             add_impacts(&mut x, &hits, resonance, 0.002, sr);
         }
@@ -299,12 +357,22 @@ fn toy_car(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     let mut roll = band(n, sr, 100.0, 1000.0, &mut c.rng);
     modulate(&mut roll, order_sine(&wheel, 1.0), 0.2);
     mix(&mut x, &roll, 0.5);
-    add_harmonics(&mut x, &motor, 1.0 / 8.0 * 12.0, &[0.2, 0.1], sr, &mut c.rng);
+    add_harmonics(
+        &mut x,
+        &motor,
+        1.0 / 8.0 * 12.0,
+        &[0.2, 0.1],
+        sr,
+        &mut c.rng,
+    );
     let _ = a.num("mic");
     match fault {
         Some("shaft_eccentricity") => modulate(&mut x, order_sine(&wheel, 1.0), 0.45),
         Some("tire_damage") => {
-            let hits: Vec<(usize, f32)> = (1..n).filter(|&i| wheel[i].floor() != wheel[i - 1].floor()).map(|i| (i, 4.0)).collect();
+            let hits: Vec<(usize, f32)> = (1..n)
+                .filter(|&i| wheel[i].floor() != wheel[i - 1].floor())
+                .map(|i| (i, 4.0))
+                .collect();
             add_impacts(&mut x, &hits, 400.0, 0.02, sr);
             add_impacts(&mut x, &hits, 2400.0, 0.004, sr);
         }
@@ -330,13 +398,19 @@ fn toy_train(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     let wheel_hz = 2.0 + 1.5 * speed;
     match fault {
         Some("wheel_flat") => {
-            let hits: Vec<(usize, f32)> = periodic(n, sr, wheel_hz, 0.0, &mut c.rng).into_iter().map(|t| (t, 3.0)).collect();
+            let hits: Vec<(usize, f32)> = periodic(n, sr, wheel_hz, 0.0, &mut c.rng)
+                .into_iter()
+                .map(|t| (t, 3.0))
+                .collect();
             // The flat slaps the rail: a thump in the wheel and a bright ring in the rail.
             add_impacts(&mut x, &hits, 900.0, 0.01, sr);
             add_impacts(&mut x, &hits, 4200.0, 0.003, sr);
         }
         Some("gear_chip") => {
-            let hits: Vec<(usize, f32)> = (1..n).filter(|&i| (motor[i] / 4.0).floor() != (motor[i - 1] / 4.0).floor()).map(|i| (i, 1.5)).collect();
+            let hits: Vec<(usize, f32)> = (1..n)
+                .filter(|&i| (motor[i] / 4.0).floor() != (motor[i - 1] / 4.0).floor())
+                .map(|i| (i, 1.5))
+                .collect();
             add_impacts(&mut x, &hits, 3000.0, 0.004, sr);
         }
         _ => {}

@@ -42,7 +42,12 @@ struct AttrSpec {
 }
 
 const fn attr(key: &'static str, source: (f32, f32), target: (f32, f32), step: f32) -> AttrSpec {
-    AttrSpec { key, source, target, step }
+    AttrSpec {
+        key,
+        source,
+        target,
+        step,
+    }
 }
 
 /// Factory ambient at the microphone relative to the machine's own sound, dB (minus the SNR):
@@ -53,41 +58,78 @@ const fn attr(key: &'static str, source: (f32, f32), target: (f32, f32), step: f
 /// solenoid valve (clicks and hiss, ~65–70 dBA) sit at the plant's level or under it. The target
 /// domain is another spot in the plant, 6 dB noisier.
 const fn noise(snr_lo: f32, snr_hi: f32) -> AttrSpec {
-    attr("noise", (-snr_hi, -snr_lo), (6.0 - snr_hi, 6.0 - snr_lo), 1.0)
+    attr(
+        "noise",
+        (-snr_hi, -snr_lo),
+        (6.0 - snr_hi, 6.0 - snr_lo),
+        1.0,
+    )
 }
 
 fn attr_specs(m: MachineType) -> &'static [AttrSpec] {
     match m {
         MachineType::Fan => {
-            const S: &[AttrSpec] = &[attr("rpm", (900.0, 1500.0), (1800.0, 2400.0), 60.0), attr("blades", (4.0, 6.0), (4.0, 6.0), 1.0), noise(8.0, 14.0)];
+            const S: &[AttrSpec] = &[
+                attr("rpm", (900.0, 1500.0), (1800.0, 2400.0), 60.0),
+                attr("blades", (4.0, 6.0), (4.0, 6.0), 1.0),
+                noise(8.0, 14.0),
+            ];
             S
         }
         MachineType::Pump => {
-            const S: &[AttrSpec] = &[attr("flow", (40.0, 60.0), (80.0, 100.0), 5.0), attr("vanes", (5.0, 7.0), (5.0, 7.0), 1.0), noise(6.0, 12.0)];
+            const S: &[AttrSpec] = &[
+                attr("flow", (40.0, 60.0), (80.0, 100.0), 5.0),
+                attr("vanes", (5.0, 7.0), (5.0, 7.0), 1.0),
+                noise(6.0, 12.0),
+            ];
             S
         }
         MachineType::Slider => {
-            const S: &[AttrSpec] = &[attr("stroke", (20.0, 40.0), (50.0, 70.0), 5.0), attr("load", (1.0, 3.0), (1.0, 3.0), 1.0), noise(0.0, 6.0)];
+            const S: &[AttrSpec] = &[
+                attr("stroke", (20.0, 40.0), (50.0, 70.0), 5.0),
+                attr("load", (1.0, 3.0), (1.0, 3.0), 1.0),
+                noise(0.0, 6.0),
+            ];
             S
         }
         MachineType::Valve => {
-            const S: &[AttrSpec] = &[attr("cycle", (0.8, 1.5), (2.0, 3.0), 0.1), attr("pressure", (2.0, 4.0), (2.0, 4.0), 1.0), noise(-2.0, 4.0)];
+            const S: &[AttrSpec] = &[
+                attr("cycle", (0.8, 1.5), (2.0, 3.0), 0.1),
+                attr("pressure", (2.0, 4.0), (2.0, 4.0), 1.0),
+                noise(-2.0, 4.0),
+            ];
             S
         }
         MachineType::Gearbox => {
-            const S: &[AttrSpec] = &[attr("rpm", (600.0, 1200.0), (1500.0, 2000.0), 50.0), attr("teeth", (18.0, 26.0), (18.0, 26.0), 1.0), noise(6.0, 12.0)];
+            const S: &[AttrSpec] = &[
+                attr("rpm", (600.0, 1200.0), (1500.0, 2000.0), 50.0),
+                attr("teeth", (18.0, 26.0), (18.0, 26.0), 1.0),
+                noise(6.0, 12.0),
+            ];
             S
         }
         MachineType::Bearing => {
-            const S: &[AttrSpec] = &[attr("rpm", (900.0, 1800.0), (2400.0, 3000.0), 60.0), attr("load", (1.0, 3.0), (1.0, 3.0), 1.0), noise(2.0, 8.0)];
+            const S: &[AttrSpec] = &[
+                attr("rpm", (900.0, 1800.0), (2400.0, 3000.0), 60.0),
+                attr("load", (1.0, 3.0), (1.0, 3.0), 1.0),
+                noise(2.0, 8.0),
+            ];
             S
         }
         MachineType::ToyCar => {
-            const S: &[AttrSpec] = &[attr("speed", (1.0, 3.0), (4.0, 5.0), 1.0), attr("mic", (1.0, 2.0), (1.0, 2.0), 1.0), noise(2.0, 8.0)];
+            const S: &[AttrSpec] = &[
+                attr("speed", (1.0, 3.0), (4.0, 5.0), 1.0),
+                attr("mic", (1.0, 2.0), (1.0, 2.0), 1.0),
+                noise(2.0, 8.0),
+            ];
             S
         }
         MachineType::ToyTrain => {
-            const S: &[AttrSpec] = &[attr("speed", (1.0, 3.0), (4.0, 5.0), 1.0), attr("track", (1.0, 2.0), (1.0, 2.0), 1.0), noise(0.0, 6.0)];
+            const S: &[AttrSpec] = &[
+                attr("speed", (1.0, 3.0), (4.0, 5.0), 1.0),
+                attr("track", (1.0, 2.0), (1.0, 2.0), 1.0),
+                noise(0.0, 6.0),
+            ];
             S
         }
     }
@@ -100,7 +142,11 @@ pub struct Attrs(pub Vec<(String, String)>);
 impl Attrs {
     /// A numeric attribute; a missing or unparsable one takes the middle of its source range.
     pub fn num(&self, key: &str) -> f32 {
-        self.0.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse().ok()).unwrap_or(f32::NAN)
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(f32::NAN)
     }
 
     /// Fills keys the machine needs but the list lacks (real datasets name other attributes).
@@ -108,7 +154,10 @@ impl Attrs {
         for spec in attr_specs(m) {
             if !self.num(spec.key).is_finite() {
                 let mid = 0.5 * (spec.source.0 + spec.source.1);
-                self.0.push((spec.key.to_string(), format_value((mid / spec.step).round() * spec.step)));
+                self.0.push((
+                    spec.key.to_string(),
+                    format_value((mid / spec.step).round() * spec.step),
+                ));
             }
         }
         self
@@ -129,7 +178,11 @@ pub fn sample_attributes(m: MachineType, domain: Domain, rng: &mut Rng) -> Attrs
         attr_specs(m)
             .iter()
             .map(|s| {
-                let (lo, hi) = if domain == Domain::Source { s.source } else { s.target };
+                let (lo, hi) = if domain == Domain::Source {
+                    s.source
+                } else {
+                    s.target
+                };
                 let v = (rng.range(lo, hi + s.step * 0.999) / s.step).floor() * s.step;
                 (s.key.to_string(), format_value(v.min(hi)))
             })
@@ -157,7 +210,15 @@ pub struct ClipSpec {
 /// Renders a mono clip.
 /// Normal sound of a machine at its middle attributes: the quick clip tests and examples want.
 pub fn normal_clip(machine: MachineType, seconds: f32, sample_rate: u32, seed: u64) -> Vec<f32> {
-    render(&ClipSpec { machine, attrs: Attrs(vec![]).completed(machine), fault: None, severity_db: 0.0, seed, sample_rate, seconds })
+    render(&ClipSpec {
+        machine,
+        attrs: Attrs(vec![]).completed(machine),
+        fault: None,
+        severity_db: 0.0,
+        seed,
+        sample_rate,
+        seconds,
+    })
 }
 
 /// A rendered clip and, for a fault clip, the fault's measured level on the severity scale.
@@ -207,7 +268,11 @@ pub fn render_clip(spec: &ClipSpec) -> Rendered {
     let n = (spec.seconds * sr).round() as usize;
     let attrs = spec.attrs.clone().completed(spec.machine);
     let machine_sound = |fault: Option<&str>| {
-        let mut ctx = machines::Ctx { n, sr, rng: Rng::new(derive_seed(spec.seed, 1)) };
+        let mut ctx = machines::Ctx {
+            n,
+            sr,
+            rng: Rng::new(derive_seed(spec.seed, 1)),
+        };
         machines::render(spec.machine, &mut ctx, &attrs, fault)
     };
     // The normal machine sets the scale; a fault that adds energy makes the clip louder, as
@@ -217,7 +282,11 @@ pub fn render_clip(spec: &ClipSpec) -> Rendered {
     x.iter_mut().for_each(|v| *v *= scale);
     let mut fault_level_db = None;
     if let Some(fault) = spec.fault {
-        let d: Vec<f32> = machine_sound(Some(fault)).iter().zip(&x).map(|(f, n)| f * scale - n).collect();
+        let d: Vec<f32> = machine_sound(Some(fault))
+            .iter()
+            .zip(&x)
+            .map(|(f, n)| f * scale - n)
+            .collect();
         let (g, level) = fit_fault_gain(&x, &d, f64::from(spec.severity_db), spec.sample_rate);
         x.iter_mut().zip(&d).for_each(|(v, d)| *v += g * d);
         fault_level_db = Some(level);
@@ -227,7 +296,10 @@ pub fn render_clip(spec: &ClipSpec) -> Rendered {
     parts::mix(&mut x, &ambient, 10f32.powf(attrs.num("noise") / 20.0));
     let gain = NOMINAL_RMS * 10f32.powf(rng.range(-1.0, 1.0) / 20.0);
     x.iter_mut().for_each(|v| *v *= gain);
-    Rendered { samples: x, fault_level_db }
+    Rendered {
+        samples: x,
+        fault_level_db,
+    }
 }
 
 #[cfg(test)]
@@ -235,20 +307,40 @@ mod tests {
     use super::*;
     use crate::features::{FeatureConfig, LogMel};
 
-    fn clip(m: MachineType, domain: Domain, fault: Option<&'static str>, seed: u64, seconds: f32) -> Vec<f32> {
+    fn clip(
+        m: MachineType,
+        domain: Domain,
+        fault: Option<&'static str>,
+        seed: u64,
+        seconds: f32,
+    ) -> Vec<f32> {
         let attrs = sample_attributes(m, domain, &mut Rng::new(seed));
-        render(&ClipSpec { machine: m, attrs, fault, severity_db: 0.0, seed, sample_rate: 16_000, seconds })
+        render(&ClipSpec {
+            machine: m,
+            attrs,
+            fault,
+            severity_db: 0.0,
+            seed,
+            sample_rate: 16_000,
+            seconds,
+        })
     }
 
     fn mean_logmel(x: &[f32]) -> Vec<f32> {
         let mut lm = LogMel::new(FeatureConfig::default());
         let spec = lm.spectrogram(x);
         let frames = spec.len() / 128;
-        (0..128).map(|b| (0..frames).map(|t| spec[t * 128 + b]).sum::<f32>() / frames as f32).collect()
+        (0..128)
+            .map(|b| (0..frames).map(|t| spec[t * 128 + b]).sum::<f32>() / frames as f32)
+            .collect()
     }
 
     fn dist(a: &[f32], b: &[f32]) -> f32 {
-        a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f32>().sqrt()
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).powi(2))
+            .sum::<f32>()
+            .sqrt()
     }
 
     #[test]
@@ -266,21 +358,29 @@ mod tests {
     #[test]
     fn nearest_centroid_on_mean_logmel_separates_the_eight_types() {
         let feats = |seed: u64, m: MachineType| {
-            let domain = if seed.is_multiple_of(3) { Domain::Target } else { Domain::Source };
+            let domain = if seed.is_multiple_of(3) {
+                Domain::Target
+            } else {
+                Domain::Source
+            };
             mean_logmel(&clip(m, domain, None, seed * 31 + m as u64, 3.0))
         };
         let centroids: Vec<Vec<f32>> = MachineType::ALL
             .iter()
             .map(|&m| {
                 let train: Vec<Vec<f32>> = (0..6).map(|s| feats(s, m)).collect();
-                (0..128).map(|b| train.iter().map(|f| f[b]).sum::<f32>() / train.len() as f32).collect()
+                (0..128)
+                    .map(|b| train.iter().map(|f| f[b]).sum::<f32>() / train.len() as f32)
+                    .collect()
             })
             .collect();
         let mut wrong = Vec::new();
         for (truth, &m) in MachineType::ALL.iter().enumerate() {
             for s in 100..104 {
                 let f = feats(s, m);
-                let guess = (0..8).min_by(|&a, &b| dist(&f, &centroids[a]).total_cmp(&dist(&f, &centroids[b]))).unwrap();
+                let guess = (0..8)
+                    .min_by(|&a, &b| dist(&f, &centroids[a]).total_cmp(&dist(&f, &centroids[b])))
+                    .unwrap();
                 if guess != truth {
                     wrong.push(format!("{m} seed {s} → {}", MachineType::ALL[guess]));
                 }
@@ -293,11 +393,24 @@ mod tests {
 
     #[test]
     fn outer_race_defect_shows_in_the_envelope_at_the_ball_pass_frequency() {
-        let attrs = Attrs(vec![("rpm".into(), "1200".into()), ("load".into(), "2".into()), ("noise".into(), "-30".into())]);
-        let x = render(&ClipSpec { machine: MachineType::Bearing, attrs, fault: Some("outer_race"), severity_db: 12.0, seed: 5, sample_rate: 16_000, seconds: 8.0 });
+        let attrs = Attrs(vec![
+            ("rpm".into(), "1200".into()),
+            ("load".into(), "2".into()),
+            ("noise".into(), "-30".into()),
+        ]);
+        let x = render(&ClipSpec {
+            machine: MachineType::Bearing,
+            attrs,
+            fault: Some("outer_race"),
+            severity_db: 12.0,
+            seed: 5,
+            sample_rate: 16_000,
+            seconds: 8.0,
+        });
         // Envelope: band-pass around the resonance, rectify, then look for the strongest
         // modulation between 20 and 200 Hz. BPFO = 3.58 × 20 Hz = 71.6 Hz.
-        let mut bp = crate::dsp::Biquad::new(crate::dsp::BiquadCoefs::bandpass(3700.0, 2.0, 16_000.0));
+        let mut bp =
+            crate::dsp::Biquad::new(crate::dsp::BiquadCoefs::bandpass(3700.0, 2.0, 16_000.0));
         let env: Vec<f32> = x.iter().map(|v| bp.tick(*v).abs()).collect();
         let mean = env.iter().sum::<f32>() / env.len() as f32;
         let centred: Vec<f32> = env.iter().map(|v| v - mean).collect();
@@ -311,10 +424,21 @@ mod tests {
             let attrs = sample_attributes(m, Domain::Source, &mut Rng::new(3));
             for fault in reference_faults(m) {
                 for target in [-12.0f32, -6.0, 0.0] {
-                    let spec = ClipSpec { machine: m, attrs: attrs.clone(), fault: Some(fault), severity_db: target, seed: 8, sample_rate: 16_000, seconds: 3.0 };
+                    let spec = ClipSpec {
+                        machine: m,
+                        attrs: attrs.clone(),
+                        fault: Some(fault),
+                        severity_db: target,
+                        seed: 8,
+                        sample_rate: 16_000,
+                        seconds: 3.0,
+                    };
                     let r = render_clip(&spec);
                     let level = r.fault_level_db.unwrap();
-                    assert!((level - f64::from(target)).abs() < 1.0, "{m}/{fault} at {target} dB: {level:.2} dB");
+                    assert!(
+                        (level - f64::from(target)).abs() < 1.0,
+                        "{m}/{fault} at {target} dB: {level:.2} dB"
+                    );
                 }
             }
         }
@@ -324,11 +448,24 @@ mod tests {
     fn a_fault_clip_is_its_normal_clip_plus_the_fault() {
         // Same seed: the same machine and the same ambient, so the difference is the fault.
         let attrs = sample_attributes(MachineType::Fan, Domain::Source, &mut Rng::new(3));
-        let spec = |fault, severity_db| ClipSpec { machine: MachineType::Fan, attrs: attrs.clone(), fault, severity_db, seed: 8, sample_rate: 16_000, seconds: 2.0 };
+        let spec = |fault, severity_db| ClipSpec {
+            machine: MachineType::Fan,
+            attrs: attrs.clone(),
+            fault,
+            severity_db,
+            seed: 8,
+            sample_rate: 16_000,
+            seconds: 2.0,
+        };
         let normal = render(&spec(None, 0.0));
         let dev = |db: f32| {
             let x = render(&spec(Some("bearing_wear"), db));
-            parts::rms(&x.iter().zip(&normal).map(|(a, b)| a - b).collect::<Vec<_>>())
+            parts::rms(
+                &x.iter()
+                    .zip(&normal)
+                    .map(|(a, b)| a - b)
+                    .collect::<Vec<_>>(),
+            )
         };
         // 6 dB more level is twice the difference signal (an added sound: 20 dB per decade).
         let (d1, d2) = (dev(-12.0), dev(-6.0));

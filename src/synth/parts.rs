@@ -16,7 +16,9 @@ pub fn wander(n: usize, sr: f32, rate_hz: f32, rng: &mut Rng) -> Vec<f32> {
             out.push(y);
         }
     }
-    let sd = (out.iter().map(|v| v * v).sum::<f32>() / n.max(1) as f32).sqrt().max(1e-9);
+    let sd = (out.iter().map(|v| v * v).sum::<f32>() / n.max(1) as f32)
+        .sqrt()
+        .max(1e-9);
     out.iter_mut().for_each(|v| *v /= sd);
     out
 }
@@ -35,8 +37,19 @@ pub fn shaft_phase(n: usize, sr: f32, freq: f32, wander_frac: f32, rng: &mut Rng
 }
 
 /// Adds harmonics k·mult of a shaft phase with amplitudes `amps[k-1]` and random phases.
-pub fn add_harmonics(x: &mut [f32], phase: &[f64], mult: f64, amps: &[f32], sr: f32, rng: &mut Rng) {
-    let base_hz = if phase.len() > 1 { (phase[1] - phase[0]) * sr as f64 * mult } else { 0.0 };
+pub fn add_harmonics(
+    x: &mut [f32],
+    phase: &[f64],
+    mult: f64,
+    amps: &[f32],
+    sr: f32,
+    rng: &mut Rng,
+) {
+    let base_hz = if phase.len() > 1 {
+        (phase[1] - phase[0]) * sr as f64 * mult
+    } else {
+        0.0
+    };
     for (k, &a) in amps.iter().enumerate() {
         let order = mult * (k + 1) as f64;
         if a == 0.0 || base_hz * (k + 1) as f64 > 0.45 * sr as f64 {
@@ -52,7 +65,11 @@ pub fn add_harmonics(x: &mut [f32], phase: &[f64], mult: f64, amps: &[f32], sr: 
 /// White noise band-limited to [lo, hi] Hz (2nd-order slopes), unit RMS.
 pub fn band(n: usize, sr: f32, lo: f32, hi: f32, rng: &mut Rng) -> Vec<f32> {
     let (sr64, hi) = (sr as f64, (hi as f64).min(0.45 * sr as f64));
-    let mut hp = Biquad::new(BiquadCoefs::highpass(lo as f64, std::f64::consts::FRAC_1_SQRT_2, sr64));
+    let mut hp = Biquad::new(BiquadCoefs::highpass(
+        lo as f64,
+        std::f64::consts::FRAC_1_SQRT_2,
+        sr64,
+    ));
     let mut lp = Biquad::new(BiquadCoefs::lowpass(hi, 0.707, sr64));
     let mut out: Vec<f32> = (0..n).map(|_| lp.tick(hp.tick(rng.bipolar()))).collect();
     normalise_rms(&mut out, 1.0);
@@ -89,7 +106,10 @@ pub fn ambient(n: usize, sr: f32, rng: &mut Rng) -> Vec<f32> {
     let mut x = pink(n, rng);
     for _ in 0..3 {
         let (freq, decay) = (rng.range(250.0, 3500.0), rng.range(0.005, 0.04));
-        let hits: Vec<(usize, f32)> = poisson(n, sr, 0.35, rng).into_iter().map(|t| (t, rng.range(3.0, 12.0))).collect();
+        let hits: Vec<(usize, f32)> = poisson(n, sr, 0.35, rng)
+            .into_iter()
+            .map(|t| (t, rng.range(3.0, 12.0)))
+            .collect();
         add_impacts(&mut x, &hits, freq, decay, sr);
     }
     let hiss = band(n, sr, 1500.0, 7000.0, rng);
@@ -168,7 +188,9 @@ pub fn modulate(x: &mut [f32], m: impl Iterator<Item = f32>, depth: f32) {
 
 /// Sine of a shaft phase times an order, for modulation curves.
 pub fn order_sine(phase: &[f64], order: f64) -> impl Iterator<Item = f32> + '_ {
-    phase.iter().map(move |p| sin_cycles((p * order).fract() as f32))
+    phase
+        .iter()
+        .map(move |p| sin_cycles((p * order).fract() as f32))
 }
 
 #[cfg(test)]

@@ -25,22 +25,49 @@ struct Requirement {
 }
 
 fn pkg_config(name: &str) -> bool {
-    Command::new("pkg-config").args(["--exists", name]).status().is_ok_and(|s| s.success())
+    Command::new("pkg-config")
+        .args(["--exists", name])
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
 }
 
 const REQUIREMENTS: &[Requirement] = &[
-    Requirement { why: "cpal (audio devices)", lock_package: "alsa-sys", present: || pkg_config("alsa"), apt: &["libasound2-dev"] },
-    Requirement { why: "nice-plug standalone (JACK)", lock_package: "jack-sys", present: || pkg_config("jack"), apt: &["libjack-jackd2-dev"] },
-    Requirement { why: "editor screenshots", lock_package: "baseview", present: || on_path("Xvfb"), apt: &["xvfb"] },
-    Requirement { why: "crates with C code", lock_package: "cc", present: || on_path("cc"), apt: &["build-essential"] },
+    Requirement {
+        why: "cpal (audio devices)",
+        lock_package: "alsa-sys",
+        present: || pkg_config("alsa"),
+        apt: &["libasound2-dev"],
+    },
+    Requirement {
+        why: "nice-plug standalone (JACK)",
+        lock_package: "jack-sys",
+        present: || pkg_config("jack"),
+        apt: &["libjack-jackd2-dev"],
+    },
+    Requirement {
+        why: "editor screenshots",
+        lock_package: "baseview",
+        present: || on_path("Xvfb"),
+        apt: &["xvfb"],
+    },
+    Requirement {
+        why: "crates with C code",
+        lock_package: "cc",
+        present: || on_path("cc"),
+        apt: &["build-essential"],
+    },
 ];
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn locked_packages(root: &Path) -> String {
@@ -48,13 +75,25 @@ fn locked_packages(root: &Path) -> String {
 }
 
 fn apt_install(packages: &[&str]) -> Result<()> {
-    let command = format!("apt-get update && apt-get install -y --no-install-recommends {}", packages.join(" "));
-    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let command = format!(
+        "apt-get update && apt-get install -y --no-install-recommends {}",
+        packages.join(" ")
+    );
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
     if !on_path("apt-get") || !is_root {
         bail!("missing system packages; install them with:\n    sudo sh -c '{command}'");
     }
     eprintln!("xtask: installing {}", packages.join(" "));
-    let ok = Command::new("sh").arg("-c").arg(format!("DEBIAN_FRONTEND=noninteractive {command} >/tmp/xtask-apt.log 2>&1")).status()?.success();
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "DEBIAN_FRONTEND=noninteractive {command} >/tmp/xtask-apt.log 2>&1"
+        ))
+        .status()?
+        .success();
     if !ok {
         bail!("`{command}` failed; see /tmp/xtask-apt.log");
     }
@@ -90,7 +129,17 @@ fn python_env(root: &Path) -> Result<()> {
     let python = venv(&root.join("target").join("pyenv"), &req)?;
     let no_deps = root.join("tests").join("requirements-nodeps.txt");
     if no_deps.exists() {
-        run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-r"]).arg(&no_deps))?;
+        run(Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "-r",
+            ])
+            .arg(&no_deps))?;
     }
     Ok(())
 }
@@ -102,18 +151,33 @@ fn venv(venv: &Path, req: &Path) -> Result<PathBuf> {
         if !on_path("python3") {
             bail!("python3 is missing; install it with: apt-get install -y python3 python3-venv");
         }
-        let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status()?.success();
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()?
+            .success();
         if !ok {
             apt_install(&["python3-venv"])?;
             run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
         }
     }
-    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"]).arg(req))?;
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(req))?;
     Ok(python)
 }
 
 fn run(cmd: &mut Command) -> Result<()> {
-    let status = cmd.status().with_context(|| format!("cannot start {cmd:?}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
     }
@@ -133,14 +197,31 @@ fn main() -> Result<()> {
         Some("setup") => setup(&root),
         Some("demo") => {
             setup(&root)?;
-            cargo(&root, &["run", "--release", "--quiet", "--bin", "faultline", "--", "demo"], rest)
+            cargo(
+                &root,
+                &[
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "--bin",
+                    "faultline",
+                    "--",
+                    "demo",
+                ],
+                rest,
+            )
         }
         Some("bench-reference") => {
             setup(&root)?;
             let reference = root.join("benches").join("reference");
-            let python = venv(&root.join("target").join("benchvenv"), &reference.join("requirements.txt"))?;
+            let python = venv(
+                &root.join("target").join("benchvenv"),
+                &reference.join("requirements.txt"),
+            )?;
             for script in ["audiomentations_compare.py", "logmel_compare.py"] {
-                run(Command::new(&python).current_dir(&root).arg(reference.join(script)))?;
+                run(Command::new(&python)
+                    .current_dir(&root)
+                    .arg(reference.join(script)))?;
             }
             Ok(())
         }
@@ -149,7 +230,19 @@ fn main() -> Result<()> {
             cargo(&root, &["test", "--workspace"], rest)?;
             // The plugin host tests again, against a build that aborts on any allocation in
             // `process` (nice-plug's assert_process_allocs, debug builds only).
-            cargo(&root, &["test", "-p", "faultline-plugin", "--features", "assert_process_allocs", "--test", "host"], rest)
+            cargo(
+                &root,
+                &[
+                    "test",
+                    "-p",
+                    "faultline-plugin",
+                    "--features",
+                    "assert_process_allocs",
+                    "--test",
+                    "host",
+                ],
+                rest,
+            )
         }
         _ => nice_plug_xtask::main(),
     }

@@ -33,27 +33,60 @@ fn dataset(per_class: usize, shifts: &[(&str, Vec<f64>)], seed: u64) -> Data {
 }
 
 fn design(d: &Data) -> Design {
-    Design::new(&d.0, &d.1, d.2.iter().map(|c| Scored { machine: &c.0, source: &c.1, plan_seed: c.2, scores: c.3 }))
+    Design::new(
+        &d.0,
+        &d.1,
+        d.2.iter().map(|c| Scored {
+            machine: &c.0,
+            source: &c.1,
+            plan_seed: c.2,
+            scores: c.3,
+        }),
+    )
 }
 
 fn rho(design: &Design, source: usize, cfg: &StatsConfig) -> Estimate {
     let tables = design.resample(cfg);
     let point = design.point();
-    let value = spearman_small(&design.aucs(&point, ScoreKind::Mse, source), &design.aucs(&point, ScoreKind::Mse, 0));
-    Estimate::new(value, &correlations(design, &tables, ScoreKind::Mse, source).0, cfg.level)
+    let value = spearman_small(
+        &design.aucs(&point, ScoreKind::Mse, source),
+        &design.aucs(&point, ScoreKind::Mse, 0),
+    );
+    Estimate::new(
+        value,
+        &correlations(design, &tables, ScoreKind::Mse, source).0,
+        cfg.level,
+    )
 }
 
-const CFG: StatsConfig = StatsConfig { resamples: 400, level: 0.95, seed: 5, ceiling_splits: 60 };
+const CFG: StatsConfig = StatsConfig {
+    resamples: 400,
+    level: 0.95,
+    seed: 5,
+    ceiling_splits: 60,
+};
 
 #[test]
 fn agreeing_noise_and_inverted_sources_get_their_verdicts() {
     let spread: Vec<f64> = (0..8).map(|m| 0.2 + 0.3 * m as f64).collect();
     let inverted: Vec<f64> = spread.iter().rev().copied().collect();
     let flat = vec![1.2; 8];
-    let d = dataset(60, &[("reference", spread.clone()), ("agrees", spread.clone()), ("inverted", inverted), ("noise", flat)], 1);
+    let d = dataset(
+        60,
+        &[
+            ("reference", spread.clone()),
+            ("agrees", spread.clone()),
+            ("inverted", inverted),
+            ("noise", flat),
+        ],
+        1,
+    );
     let design = design(&d);
     let ceiling = design.ceiling(ScoreKind::Mse, &CFG);
-    assert!(ceiling.value > 0.85, "well separated machines, 60 clips: ceiling {ceiling:?}");
+    assert!(
+        ceiling.value > 0.85,
+        "well separated machines, 60 clips: ceiling {ceiling:?}"
+    );
     let [lo, hi] = ceiling.ci.unwrap();
     assert!(lo <= ceiling.value && ceiling.value <= hi);
     let verdict_of = |s| verdict::verdict(&rho(&design, s, &CFG), &ceiling, 60).0;
@@ -69,7 +102,14 @@ fn a_reference_of_equal_machines_has_a_low_ceiling_and_nothing_agrees() {
     let same = vec![1.0; 8];
     let mut ceilings = Vec::new();
     for seed in 0..6 {
-        let d = dataset(12, &[("reference", same.clone()), ("planner", (0..8).map(|m| 0.3 * m as f64).collect())], 10 + seed);
+        let d = dataset(
+            12,
+            &[
+                ("reference", same.clone()),
+                ("planner", (0..8).map(|m| 0.3 * m as f64).collect()),
+            ],
+            10 + seed,
+        );
         let design = design(&d);
         let ceiling = design.ceiling(ScoreKind::Mse, &CFG);
         let (v, why) = verdict::verdict(&rho(&design, 1, &CFG), &ceiling, 12);
@@ -77,14 +117,29 @@ fn a_reference_of_equal_machines_has_a_low_ceiling_and_nothing_agrees() {
         ceilings.push(ceiling.value);
     }
     let mean = ceilings.iter().sum::<f64>() / ceilings.len() as f64;
-    assert!(mean < 0.4, "machines that differ only by noise: ceilings {ceilings:?}");
+    assert!(
+        mean < 0.4,
+        "machines that differ only by noise: ceilings {ceilings:?}"
+    );
 }
 
 #[test]
 fn resamples_share_the_normals_and_do_not_depend_on_threads() {
-    let d = dataset(20, &[("reference", vec![0.5, 1.0, 1.5]), ("a", vec![0.5, 1.0, 1.5]), ("b", vec![0.5, 1.0, 1.5])], 3);
+    let d = dataset(
+        20,
+        &[
+            ("reference", vec![0.5, 1.0, 1.5]),
+            ("a", vec![0.5, 1.0, 1.5]),
+            ("b", vec![0.5, 1.0, 1.5]),
+        ],
+        3,
+    );
     let design = design(&d);
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| design.resample(&CFG));
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| design.resample(&CFG));
     let many = design.resample(&CFG);
     assert_eq!(one.len(), CFG.resamples);
     for (a, b) in one.iter().zip(&many) {
@@ -92,8 +147,14 @@ fn resamples_share_the_normals_and_do_not_depend_on_threads() {
     }
     // Identical anomaly scores in two sources differ only through their own resampling, while
     // the shared normals move both: their AUCs correlate across resamples.
-    let xs: Vec<f64> = one.iter().map(|t| design.at(t, ScoreKind::Mse, 0, 1).0).collect();
-    let ys: Vec<f64> = one.iter().map(|t| design.at(t, ScoreKind::Mse, 0, 2).0).collect();
+    let xs: Vec<f64> = one
+        .iter()
+        .map(|t| design.at(t, ScoreKind::Mse, 0, 1).0)
+        .collect();
+    let ys: Vec<f64> = one
+        .iter()
+        .map(|t| design.at(t, ScoreKind::Mse, 0, 2).0)
+        .collect();
     assert!(crate::metrics::spearman(&xs, &ys) > 0.2, "paired normals");
 }
 
@@ -105,7 +166,12 @@ fn plan_seeds_are_averaged() {
     let mut clips = vec![];
     for i in 0..5 {
         clips.push(("m".to_string(), "normal".to_string(), 0, [i as f64, 0.0]));
-        clips.push(("m".to_string(), "reference".to_string(), 0, [10.0 + i as f64, 0.0]));
+        clips.push((
+            "m".to_string(),
+            "reference".to_string(),
+            0,
+            [10.0 + i as f64, 0.0],
+        ));
         clips.push(("m".to_string(), "p".to_string(), 0, [10.0 + i as f64, 0.0]));
         clips.push(("m".to_string(), "p".to_string(), 1, [-10.0 - i as f64, 0.0]));
     }
@@ -127,7 +193,6 @@ fn spearman_brown_and_the_clip_estimate() {
     let k = clips_needed(c, n, 0.7).unwrap() as f64 / n as f64;
     assert!(k * c / (1.0 + (k - 1.0) * c) >= 0.7 - 1e-9);
 }
-
 
 #[derive(serde::Deserialize)]
 struct RefMachine {
@@ -155,26 +220,56 @@ struct Fixture {
 /// spearmanr / kendalltau (`benches/reference/make_bootstrap_fixture.py`, 4000 resamples).
 #[test]
 fn ranking_intervals_match_the_reference_loop() {
-    let f: Fixture = serde_json::from_str(include_str!("../../../tests/fixtures/bootstrap.json")).unwrap();
+    let f: Fixture =
+        serde_json::from_str(include_str!("../../../tests/fixtures/bootstrap.json")).unwrap();
     let c = &f.ranking_case;
     let machines: Vec<String> = (0..c.machines.len()).map(|m| format!("m{m}")).collect();
     let sources = vec!["reference".to_string(), "planner".to_string()];
     let mut clips = Vec::new();
     for (m, d) in c.machines.iter().enumerate() {
-        for (source, v) in [("normal", &d.normals), ("reference", &d.reference), ("planner", &d.planner)] {
-            clips.extend(v.iter().map(|&x| (machines[m].clone(), source.to_string(), 0usize, [x, x])));
+        for (source, v) in [
+            ("normal", &d.normals),
+            ("reference", &d.reference),
+            ("planner", &d.planner),
+        ] {
+            clips.extend(
+                v.iter()
+                    .map(|&x| (machines[m].clone(), source.to_string(), 0usize, [x, x])),
+            );
         }
     }
     let design = design(&(machines, sources, clips));
-    let cfg = StatsConfig { resamples: 4000, level: f.level, seed: 9, ceiling_splits: 20 };
+    let cfg = StatsConfig {
+        resamples: 4000,
+        level: f.level,
+        seed: 9,
+        ceiling_splits: 20,
+    };
     let tables = design.resample(&cfg);
     let point = design.point();
-    let (a, r) = (design.aucs(&point, ScoreKind::Mse, 1), design.aucs(&point, ScoreKind::Mse, 0));
-    assert!((spearman_small(&a, &r) - c.spearman).abs() < 1e-12 && (kendall(&a, &r) - c.kendall).abs() < 1e-12);
+    let (a, r) = (
+        design.aucs(&point, ScoreKind::Mse, 1),
+        design.aucs(&point, ScoreKind::Mse, 0),
+    );
+    assert!(
+        (spearman_small(&a, &r) - c.spearman).abs() < 1e-12
+            && (kendall(&a, &r) - c.kendall).abs() < 1e-12
+    );
     let (rhos, taus) = correlations(&design, &tables, ScoreKind::Mse, 1);
-    let (rho, tau) = (Estimate::new(0.0, &rhos, f.level).ci.unwrap(), Estimate::new(0.0, &taus, f.level).ci.unwrap());
+    let (rho, tau) = (
+        Estimate::new(0.0, &rhos, f.level).ci.unwrap(),
+        Estimate::new(0.0, &taus, f.level).ci.unwrap(),
+    );
     for i in 0..2 {
-        assert!((rho[i] - c.spearman_ci[i]).abs() < 0.08, "ρ interval {rho:?} vs reference {:?}", c.spearman_ci);
-        assert!((tau[i] - c.kendall_ci[i]).abs() < 0.08, "τ interval {tau:?} vs reference {:?}", c.kendall_ci);
+        assert!(
+            (rho[i] - c.spearman_ci[i]).abs() < 0.08,
+            "ρ interval {rho:?} vs reference {:?}",
+            c.spearman_ci
+        );
+        assert!(
+            (tau[i] - c.kendall_ci[i]).abs() < 0.08,
+            "τ interval {tau:?} vs reference {:?}",
+            c.kendall_ci
+        );
     }
 }

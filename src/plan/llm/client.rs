@@ -21,7 +21,12 @@ pub enum CallError {
 /// Base of the exponential backoff (doubled per retry).
 pub const BACKOFF: Duration = Duration::from_millis(250);
 
-pub fn post(client: &reqwest::blocking::Client, cfg: &LlmConfig, body: &Value, notes: &mut Vec<String>) -> Result<Value, CallError> {
+pub fn post(
+    client: &reqwest::blocking::Client,
+    cfg: &LlmConfig,
+    body: &Value,
+    notes: &mut Vec<String>,
+) -> Result<Value, CallError> {
     let mut attempt = 0;
     loop {
         let mut request = client.post(cfg.endpoint()).timeout(cfg.timeout).json(body);
@@ -30,7 +35,11 @@ pub fn post(client: &reqwest::blocking::Client, cfg: &LlmConfig, body: &Value, n
         }
         let result = request.send();
         let retry_after = |r: &reqwest::blocking::Response| {
-            r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<f64>().ok()).map(|s| Duration::from_secs_f64(s.min(10.0)))
+            r.headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<f64>().ok())
+                .map(|s| Duration::from_secs_f64(s.min(10.0)))
         };
         let (error, wait) = match result {
             Err(e) if e.is_timeout() => (CallError::Timeout(cfg.timeout), None),
@@ -38,11 +47,21 @@ pub fn post(client: &reqwest::blocking::Client, cfg: &LlmConfig, body: &Value, n
             Ok(r) => {
                 let status = r.status().as_u16();
                 let wait = retry_after(&r);
-                let text = r.text().map_err(|e| CallError::Transport(without_url(&e)))?;
+                let text = r
+                    .text()
+                    .map_err(|e| CallError::Transport(without_url(&e)))?;
                 if (200..300).contains(&status) {
-                    return serde_json::from_str(&text).map_err(|e| CallError::NotJson(format!("{e}; starts {:?}", text.chars().take(60).collect::<String>())));
+                    return serde_json::from_str(&text).map_err(|e| {
+                        CallError::NotJson(format!(
+                            "{e}; starts {:?}",
+                            text.chars().take(60).collect::<String>()
+                        ))
+                    });
                 }
-                let error = CallError::Status { status, body: text.chars().take(200).collect() };
+                let error = CallError::Status {
+                    status,
+                    body: text.chars().take(200).collect(),
+                };
                 if status != 429 && status < 500 {
                     return Err(error);
                 }
@@ -53,7 +72,11 @@ pub fn post(client: &reqwest::blocking::Client, cfg: &LlmConfig, body: &Value, n
             return Err(error);
         }
         let wait = wait.unwrap_or(BACKOFF * 2u32.pow(attempt));
-        notes.push(format!("attempt {}: {error}; retrying in {:.2} s", attempt + 1, wait.as_secs_f64()));
+        notes.push(format!(
+            "attempt {}: {error}; retrying in {:.2} s",
+            attempt + 1,
+            wait.as_secs_f64()
+        ));
         std::thread::sleep(wait);
         attempt += 1;
     }

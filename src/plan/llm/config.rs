@@ -74,9 +74,11 @@ impl LlmConfig {
     /// Applies a TOML file's `[llm]` table; a key named `api_key` is refused, so secrets stay
     /// out of files.
     pub fn with_file(mut self, path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         // The message only, not toml's excerpt of the file: the offending line may hold a secret.
-        let root: FileRoot = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+        let root: FileRoot = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
         if let Some(f) = root.llm {
             self.apply(f);
         }
@@ -139,7 +141,9 @@ impl LlmConfig {
 
     /// The key, read from the environment at request time only.
     pub fn api_key(&self) -> Option<String> {
-        std::env::var(&self.api_key_env).ok().filter(|k| !k.is_empty())
+        std::env::var(&self.api_key_env)
+            .ok()
+            .filter(|k| !k.is_empty())
     }
 }
 
@@ -151,10 +155,17 @@ mod tests {
     fn file_then_overrides_and_no_keys_in_files() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("faultline.toml");
-        std::fs::write(&p, "[llm]\nbase_url = \"http://127.0.0.1:8080/v1\"\nmodel = \"smol\"\ntimeout_s = 5\n").unwrap();
+        std::fs::write(
+            &p,
+            "[llm]\nbase_url = \"http://127.0.0.1:8080/v1\"\nmodel = \"smol\"\ntimeout_s = 5\n",
+        )
+        .unwrap();
         let c = LlmConfig::default().with_file(&p).unwrap();
         assert_eq!(c.endpoint(), "http://127.0.0.1:8080/v1/chat/completions");
-        assert_eq!((c.model.as_str(), c.timeout), ("smol", Duration::from_secs(5)));
+        assert_eq!(
+            (c.model.as_str(), c.timeout),
+            ("smol", Duration::from_secs(5))
+        );
         std::fs::write(&p, "[llm]\napi_key = \"sk-secret\"\n").unwrap();
         let e = LlmConfig::default().with_file(&p).unwrap_err().to_string();
         assert!(e.contains("api_key") && !e.contains("sk-secret"), "{e}");

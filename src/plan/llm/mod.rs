@@ -27,13 +27,21 @@ pub struct LlmPlanner {
 
 /// FNV-1a 64: a hash that is the same on every platform and release, for cache file names.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl LlmPlanner {
     pub fn new(cfg: LlmConfig) -> anyhow::Result<Self> {
-        let client = reqwest::blocking::Client::builder().timeout(cfg.timeout).build()?;
-        Ok(Self { cfg, client, one_at_a_time: std::sync::Mutex::new(()) })
+        let client = reqwest::blocking::Client::builder()
+            .timeout(cfg.timeout)
+            .build()?;
+        Ok(Self {
+            cfg,
+            client,
+            one_at_a_time: std::sync::Mutex::new(()),
+        })
     }
 
     pub fn config(&self) -> &LlmConfig {
@@ -42,24 +50,38 @@ impl LlmPlanner {
 
     fn cache_path(&self, body: &Value) -> Option<PathBuf> {
         let dir = self.cfg.cache_dir.as_ref()?;
-        let key = json!([self.cfg.model, body["messages"], body["tools"], body["tool_choice"]]).to_string();
+        let key = json!([
+            self.cfg.model,
+            body["messages"],
+            body["tools"],
+            body["tool_choice"]
+        ])
+        .to_string();
         Some(dir.join(format!("{:016x}.json", fnv1a(key.as_bytes()))))
     }
 
     /// One request, through the cache.
     fn complete(&self, body: &Value, notes: &mut Vec<String>) -> Result<Value, String> {
         let cache = self.cache_path(body);
-        if let Some(hit) = cache.as_ref().and_then(|p| std::fs::read_to_string(p).ok()).and_then(|t| serde_json::from_str(&t).ok()) {
+        if let Some(hit) = cache
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|t| serde_json::from_str(&t).ok())
+        {
             notes.push("reply from the on-disk cache".into());
             return Ok(hit);
         }
-        let _turn = (!self.cfg.parallel_requests).then(|| self.one_at_a_time.lock().unwrap_or_else(|e| e.into_inner()));
-        let reply = client::post(&self.client, &self.cfg, body, notes).map_err(|e| e.to_string())?;
+        let _turn = (!self.cfg.parallel_requests)
+            .then(|| self.one_at_a_time.lock().unwrap_or_else(|e| e.into_inner()));
+        let reply =
+            client::post(&self.client, &self.cfg, body, notes).map_err(|e| e.to_string())?;
         if let Some(path) = cache {
             // Only well-formed replies are cached, so a transient error is asked again next time.
             if reply.get("choices").is_some() {
                 let text = reply.to_string();
-                if let Err(e) = crate::dataset::write_atomic(&path, |f| std::io::Write::write_all(f, text.as_bytes())) {
+                if let Err(e) = crate::dataset::write_atomic(&path, |f| {
+                    std::io::Write::write_all(f, text.as_bytes())
+                }) {
                     notes.push(format!("cache not written: {e}"));
                 }
             }
@@ -87,29 +109,44 @@ impl LlmPlanner {
             let assistant = reply["choices"][0]["message"].clone();
             messages.push(assistant);
             for (i, _) in calls.iter().enumerate() {
-                let id = reply["choices"][0]["message"]["tool_calls"][i]["id"].as_str().unwrap_or("call").to_string();
+                let id = reply["choices"][0]["message"]["tool_calls"][i]["id"]
+                    .as_str()
+                    .unwrap_or("call")
+                    .to_string();
                 messages.push(json!({"role": "tool", "tool_call_id": id, "content": "applied"}));
             }
             messages.push(json!({"role": "user", "content": "If the fault needs another function, call it now; otherwise call nothing."}));
-            match self.complete(&self.body(&messages), notes).and_then(|r| extract_calls(&r, notes)) {
+            match self
+                .complete(&self.body(&messages), notes)
+                .and_then(|r| extract_calls(&r, notes))
+            {
                 Ok(more) => calls.extend(more),
                 Err(e) => notes.push(format!("second turn failed: {e}")),
             }
         }
         let mut steps: Vec<ResolvedStep> = Vec::new();
         for (i, call) in calls.iter().enumerate() {
-            if let Some(step) = resolve_lenient(&format!("call[{i}]"), &call.name, &call.arguments, notes) {
+            if let Some(step) =
+                resolve_lenient(&format!("call[{i}]"), &call.name, &call.arguments, notes)
+            {
                 if steps.iter().any(|s| s.spec.name == step.spec.name) {
                     notes.push(format!("call[{i}]: {} repeated; dropped", call.name));
                 } else if steps.len() == self.cfg.max_calls {
-                    notes.push(format!("call[{i}]: over the limit of {} functions; dropped", self.cfg.max_calls));
+                    notes.push(format!(
+                        "call[{i}]: over the limit of {} functions; dropped",
+                        self.cfg.max_calls
+                    ));
                 } else {
                     steps.push(step);
                 }
             }
         }
         if steps.is_empty() {
-            return Err(if calls.is_empty() { "no function call in the reply".into() } else { "no usable function call".into() });
+            return Err(if calls.is_empty() {
+                "no function call in the reply".into()
+            } else {
+                "no usable function call".into()
+            });
         }
         Ok(steps)
     }
@@ -122,17 +159,39 @@ impl Planner for LlmPlanner {
 
     fn plan(&self, request: &PlanRequest) -> anyhow::Result<FaultPlan> {
         let caption = request.caption();
-        let mut notes = vec![format!("model {} at {}", self.cfg.model, self.cfg.endpoint())];
+        let mut notes = vec![format!(
+            "model {} at {}",
+            self.cfg.model,
+            self.cfg.endpoint()
+        )];
         match self.propose(&caption, &mut notes) {
             Ok(steps) => {
-                let provenance = Provenance { planner: "llm".into(), model: Some(self.cfg.model.clone()), created: now_rfc3339(), notes };
-                Ok(FaultPlan::new(&request.machine, &caption, &steps, request.seed, provenance))
+                let provenance = Provenance {
+                    planner: "llm".into(),
+                    model: Some(self.cfg.model.clone()),
+                    created: now_rfc3339(),
+                    notes,
+                };
+                Ok(FaultPlan::new(
+                    &request.machine,
+                    &caption,
+                    &steps,
+                    request.seed,
+                    provenance,
+                ))
             }
             Err(why) => {
                 let mut plan = KeywordPlanner.plan(request)?;
-                notes.push(format!("fallback: keyword planner used because the LLM gave no usable plan ({why})"));
+                notes.push(format!(
+                    "fallback: keyword planner used because the LLM gave no usable plan ({why})"
+                ));
                 notes.append(&mut plan.provenance.notes);
-                plan.provenance = Provenance { planner: "llm".into(), model: Some(self.cfg.model.clone()), created: plan.provenance.created, notes };
+                plan.provenance = Provenance {
+                    planner: "llm".into(),
+                    model: Some(self.cfg.model.clone()),
+                    created: plan.provenance.created,
+                    notes,
+                };
                 Ok(plan)
             }
         }

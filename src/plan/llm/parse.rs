@@ -16,12 +16,17 @@ fn arguments_of(raw: Option<&Value>, at: &str, notes: &mut Vec<String>) -> Map<S
         Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
             Ok(Value::Object(m)) => m,
             _ => {
-                notes.push(format!("{at}: arguments are not a JSON object ({}); defaults used", truncate(s)));
+                notes.push(format!(
+                    "{at}: arguments are not a JSON object ({}); defaults used",
+                    truncate(s)
+                ));
                 Map::new()
             }
         },
         Some(Value::Object(m)) => {
-            notes.push(format!("{at}: arguments sent as an object, not a JSON string; accepted"));
+            notes.push(format!(
+                "{at}: arguments sent as an object, not a JSON string; accepted"
+            ));
             m.clone()
         }
         Some(Value::Null) | None => Map::new(),
@@ -39,7 +44,14 @@ fn truncate(s: &str) -> String {
 
 fn from_function(f: &Value, at: &str, notes: &mut Vec<String>) -> Option<ProposedCall> {
     let name = f.get("name").and_then(Value::as_str)?.trim().to_string();
-    Some(ProposedCall { arguments: arguments_of(f.get("arguments").or_else(|| f.get("parameters")), at, notes), name })
+    Some(ProposedCall {
+        arguments: arguments_of(
+            f.get("arguments").or_else(|| f.get("parameters")),
+            at,
+            notes,
+        ),
+        name,
+    })
 }
 
 /// Calls in the first choice of a reply, in order. `Err` when the reply is not a
@@ -54,7 +66,10 @@ pub fn extract_calls(reply: &Value, notes: &mut Vec<String>) -> Result<Vec<Propo
     if let Some(list) = message.get("tool_calls").and_then(Value::as_array) {
         for (i, tc) in list.iter().enumerate() {
             let at = format!("tool_calls[{i}]");
-            match tc.get("function").and_then(|f| from_function(f, &at, notes)) {
+            match tc
+                .get("function")
+                .and_then(|f| from_function(f, &at, notes))
+            {
                 Some(c) => calls.push(c),
                 None => notes.push(format!("{at}: no function name; ignored")),
             }
@@ -71,7 +86,11 @@ pub fn extract_calls(reply: &Value, notes: &mut Vec<String>) -> Result<Vec<Propo
             for (i, chunk) in text.split("<tool_call>").skip(1).enumerate() {
                 let body = chunk.split("</tool_call>").next().unwrap_or("").trim();
                 let at = format!("content <tool_call> {i}");
-                match serde_json::from_str::<Value>(body).ok().as_ref().and_then(|v| from_function(v, &at, notes)) {
+                match serde_json::from_str::<Value>(body)
+                    .ok()
+                    .as_ref()
+                    .and_then(|v| from_function(v, &at, notes))
+                {
                     Some(c) => {
                         notes.push(format!("{at}: call read from message text"));
                         calls.push(c);
@@ -101,17 +120,27 @@ mod tests {
             {"id": "call_2", "type": "function", "function": {"name": "rattle", "arguments": {"intensity": 0.3}}}
         ]}));
         let calls = extract_calls(&r, &mut notes).unwrap();
-        assert_eq!(calls.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["hum", "rattle"]);
+        assert_eq!(
+            calls.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["hum", "rattle"]
+        );
         assert_eq!(calls[1].arguments["intensity"], 0.3);
         assert!(notes[0].contains("as an object"));
 
-        let legacy = reply(json!({"content": "", "function_call": {"name": "knock", "arguments": "{}"}}));
+        let legacy =
+            reply(json!({"content": "", "function_call": {"name": "knock", "arguments": "{}"}}));
         assert_eq!(extract_calls(&legacy, &mut notes).unwrap()[0].name, "knock");
 
-        let text = reply(json!({"content": "<tool_call>\n{\"name\": \"squeak\", \"arguments\": {\"intensity\": 1}}\n</tool_call>"}));
+        let text = reply(
+            json!({"content": "<tool_call>\n{\"name\": \"squeak\", \"arguments\": {\"intensity\": 1}}\n</tool_call>"}),
+        );
         assert_eq!(extract_calls(&text, &mut notes).unwrap()[0].name, "squeak");
 
         assert!(extract_calls(&json!({"error": "x"}), &mut notes).is_err());
-        assert!(extract_calls(&reply(json!({"content": "I cannot help"})), &mut notes).unwrap().is_empty());
+        assert!(
+            extract_calls(&reply(json!({"content": "I cannot help"})), &mut notes)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

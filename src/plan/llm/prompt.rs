@@ -51,7 +51,10 @@ mod tests {
     fn examples_are_valid_catalog_calls() {
         for (_, name, args) in EXAMPLES {
             let args: serde_json::Map<String, Value> = serde_json::from_str(args).unwrap();
-            assert!(crate::catalog::resolve_strict("example", name, &args).is_ok(), "{name}");
+            assert!(
+                crate::catalog::resolve_strict("example", name, &args).is_ok(),
+                "{name}"
+            );
         }
         assert_eq!(messages("x", true).len(), 1 + 3 * EXAMPLES.len() + 1);
         assert_eq!(messages("x", false).len(), 2);
