@@ -593,3 +593,145 @@ fn a_dcase_2020_layout_is_read_as_it_ships() {
         "{rendered:?}"
     );
 }
+
+#[test]
+fn a_mimii_tree_is_read_as_it_ships_with_channel_0_and_the_baselines_split() {
+    use faultline::dataset::{read_wav, write_wav_atomic, Audio, ClipName, SampleFormat};
+    let dir = tempfile::tempdir().unwrap();
+    let synth = dir.path().join("synth");
+    ok(&[
+        "synth",
+        "--machine",
+        "fan,valve",
+        "--count",
+        "6",
+        "--test-count",
+        "4",
+        "--seconds",
+        "2",
+        "--out",
+        synth.to_str().unwrap(),
+        "--quiet",
+    ]);
+    // MIMII's own folders and names, 8 channels (each a scaled copy, as a circular array's mics
+    // hear the same machine), one machine under an SNR folder and one without: 10 normal and 4
+    // abnormal clips an id, so the baseline's split gives 6 to train and 4 + 4 to test.
+    let tree = dir.path().join("mimii");
+    for (machine, folder) in [("fan", "6_dB_fan/fan"), ("valve", "valve")] {
+        let mut normal = 0;
+        let mut abnormal = 0;
+        for split in ["train", "test"] {
+            let mut files: Vec<_> = std::fs::read_dir(synth.join(machine).join(split))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            files.sort();
+            for p in files {
+                let Some(c) = ClipName::parse(p.file_name().unwrap().to_str().unwrap()) else {
+                    continue;
+                };
+                let (label, k) = if c.anomaly {
+                    ("abnormal", &mut abnormal)
+                } else {
+                    ("normal", &mut normal)
+                };
+                let mono = read_wav(&p).unwrap();
+                let channels = (0..8)
+                    .map(|ch| {
+                        mono.channels[0]
+                            .iter()
+                            .map(|v| v * (1.0 - 0.05 * ch as f32))
+                            .collect()
+                    })
+                    .collect();
+                let to = tree
+                    .join(folder)
+                    .join("id_00")
+                    .join(label)
+                    .join(format!("{:08}.wav", *k));
+                write_wav_atomic(
+                    &to,
+                    &Audio {
+                        sample_rate: mono.sample_rate,
+                        channels,
+                    },
+                    SampleFormat::Int16,
+                )
+                .unwrap();
+                *k += 1;
+            }
+        }
+        assert_eq!((normal, abnormal), (10, 4));
+    }
+    let d = tree.to_str().unwrap();
+    let listing = ok(&["dataset", d]);
+    assert!(listing.contains("layout mimii"), "{listing}");
+    assert!(
+        listing.contains("6_dB_fan: test anomaly 4, test normal 4, train normal 6"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("8 ch ×14")
+            && listing.contains("16000 Hz ×14")
+            && listing.contains("2.00 s"),
+        "{listing}"
+    );
+    let report = dir.path().join("report");
+    ok(&[
+        "evaluate",
+        "--data",
+        d,
+        "--out",
+        report.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--planner",
+        "keyword",
+        "--plan-seeds",
+        "1",
+        "--resamples",
+        "100",
+        "--quiet",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["machines"], serde_json::json!(["6_dB_fan", "valve"]));
+    assert_eq!(json["model"]["clips"], 12, "6 training clips a machine");
+    for d in json["detections"].as_array().unwrap() {
+        assert_eq!(
+            (d["normals"].as_u64(), d["anomalies"].as_u64()),
+            (Some(4), Some(4)),
+            "{d}"
+        );
+    }
+    let model = load_model(&report.join("model.safetensors")).unwrap();
+    assert_eq!(
+        model.features.channel,
+        faultline::features::Channel::Index(0),
+        "channel 0 as MIMII's baselines"
+    );
+    // Renders keep MIMII's folders and the clip's 8 channels; the fan's plan is a fan's.
+    let rendered = report.join("anomalies/keyword/seed_0/6_dB_fan/id_00/normal");
+    let wavs: Vec<_> = std::fs::read_dir(&rendered)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+        .collect();
+    assert_eq!(wavs.len(), 4);
+    assert_eq!(read_wav(&wavs[0]).unwrap().channels.len(), 8);
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wavs[0].with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["plan"]["machine"], "fan");
+    // --layout dcase (which finds no <machine>/train here) is honoured.
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["dataset", d, "--layout", "dcase"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("layout dcase; 0 machine(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

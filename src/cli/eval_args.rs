@@ -22,6 +22,14 @@ pub struct EvalArgs {
     /// Comma-separated machine folders (default: all).
     #[arg(long)]
     pub machines: Option<String>,
+    /// The channel of multichannel clips the model hears: a number from 0, or `mean` (default:
+    /// 0 for MIMII, as its baselines; the mean otherwise).
+    #[arg(long)]
+    pub channel: Option<crate::features::Channel>,
+    /// Stop at the first clip that cannot be read (default: skip it, name it, count it in the
+    /// report).
+    #[arg(long)]
+    pub strict: bool,
     /// Seed of the model (training) and of the bootstrap.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -114,9 +122,11 @@ impl EvalArgs {
                 threads: self
                     .threads
                     .map_or_else(crate::detect::default_threads, |t| t as usize),
+                channel: self.channel,
                 ..crate::detect::TrainConfig::default()
             },
             model,
+            strict: self.strict,
             plan_seed: self.plan_seed,
             plan_seeds: self.plan_seeds,
             stats: StatsConfig {

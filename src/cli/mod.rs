@@ -2,6 +2,7 @@
 
 mod demo;
 mod eval_args;
+mod score;
 
 use eval_args::EvalArgs;
 
@@ -27,6 +28,10 @@ pub struct Cli {
     command: Command,
     #[command(flatten)]
     llm: LlmArgs,
+    /// Read datasets as this layout instead of detecting it (dcase: DCASE 2020–2025 names in
+    /// <machine>/<train|test>/; mimii: MIMII 2019's <machine>/id_XX/<normal|abnormal>/).
+    #[arg(long, global = true, value_enum)]
+    layout: Option<crate::dataset::Layout>,
 }
 
 /// Settings of the `llm` planner (any command that plans). Precedence: defaults, then the TOML
@@ -116,6 +121,13 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// What a dataset folder holds: layout, machines, sections, domains, clips per split and
+    /// class, sample rates, channels, durations, unreadable files (headers only).
+    Dataset {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Render anomaly clips from normal clips, with a JSON sidecar per clip and a manifest.
     Render {
         #[arg(long = "in")]
@@ -137,6 +149,10 @@ enum Command {
         seed: u64,
         #[arg(long)]
         quiet: bool,
+        /// Stop at the first file that cannot be read (default: skip it with a line naming it
+        /// and why, and count it at the end).
+        #[arg(long)]
+        strict: bool,
     },
     /// Train one autoencoder on the normal training clips of a dataset.
     Train {
@@ -158,10 +174,20 @@ enum Command {
         /// Share of the vectors held out to report a validation loss.
         #[arg(long, default_value_t = 0.1)]
         validation_split: f32,
+        /// The channel of multichannel clips the model hears: a number from 0, or `mean`
+        /// (default: 0 for MIMII, as its baselines; the mean otherwise).
+        #[arg(long)]
+        channel: Option<crate::features::Channel>,
         #[arg(long)]
         quiet: bool,
+        /// Stop at the first file that cannot be read (default: skip it with a line naming it
+        /// and why, and count it at the end).
+        #[arg(long)]
+        strict: bool,
     },
-    /// Score test clips; writes DCASE-format anomaly_score_<machine>_section_00_test.csv files.
+    /// Score test clips: per machine and section, DCASE-format
+    /// anomaly_score_<machine>_section_<XX>_test.csv and decision_result_<machine>_section_<XX>_test.csv
+    /// (threshold: 0.9 quantile of a gamma fit to the section's normal training scores).
     Score {
         #[arg(long)]
         model: PathBuf,
@@ -174,6 +200,10 @@ enum Command {
         out: PathBuf,
         #[arg(long, value_enum, default_value = "mse")]
         score: ScoreArg,
+        /// Stop at the first file that cannot be read (default: skip it with a line naming it
+        /// and why, and count it at the end).
+        #[arg(long)]
+        strict: bool,
     },
     /// The paper's relative evaluation: train, render planner anomalies, score, report, every
     /// number with its bootstrap interval, the reference ceiling and a verdict.
@@ -375,7 +405,18 @@ pub fn load_plan(path: &std::path::Path) -> anyhow::Result<FaultPlan> {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let llm = cli.llm.config()?;
+    if let Some(layout) = cli.layout {
+        crate::dataset::force_layout(layout);
+    }
     match cli.command {
+        Command::Dataset { dir, json } => {
+            let summary = crate::dataset::describe(&dir)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{}", summary.text());
+            }
+        }
         Command::Catalog { json } => {
             if json {
                 println!("{}", serde_json::to_string_pretty(&catalog::tool_schema())?);
@@ -456,6 +497,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             machine,
             seed,
             quiet,
+            strict,
         } => {
             let source = match (plan, planner) {
                 (Some(path), _) => PlanSource::Fixed(load_plan(&path)?),
@@ -471,11 +513,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(m) = &machine {
                 m.parse::<MachineType>()?;
             }
-            let s = offline::render_set(&input, &out, &source, machine.as_deref(), quiet)?;
+            let bad = crate::dataset::BadFiles::new(strict);
+            let s = offline::render_set(&input, &out, &source, machine.as_deref(), quiet, &bad)?;
             eprintln!(
-                "render: {} clips written, {} already there; manifest {}",
+                "render: {} clips written, {} already there{}; manifest {}",
                 s.written,
                 s.skipped,
+                bad.summary(),
                 out.join("manifest.json").display()
             );
         }
@@ -487,7 +531,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             threads,
             validation_split,
+            channel,
             quiet,
+            strict,
         } => {
             anyhow::ensure!(
                 (0.0..0.9).contains(&validation_split),
@@ -506,6 +552,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     seed,
                     validation_split,
                     threads: threads.map_or_else(default_threads, |t| t as usize),
+                    channel,
                     ..TrainConfig::default()
                 },
                 model: None,
@@ -514,21 +561,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 stats: eval::StatsConfig::default(),
                 sweep: Vec::new(),
                 quiet,
+                strict,
                 llm: llm.clone(),
             };
-            let (model, history) = eval::obtain_model(&cfg, &machines)?;
+            let bad = crate::dataset::BadFiles::new(strict);
+            let (model, history) = eval::obtain_model(&cfg, &machines, &bad)?;
             save_model(&model, &out)?;
             for (epoch, loss, val) in history.iter().rev().take(1) {
                 eprintln!("train: epoch {epoch}: loss {loss:.4}, validation {val:.4}");
             }
             let p = &model.provenance;
             eprintln!(
-                "train: {} clips, {} vectors, {} epochs in {:.2} s on {} thread(s); model written to {}",
+                "train: {} clips, {} vectors, {} epochs in {:.2} s on {} thread(s){}; model written to {}",
                 p.clips,
                 p.vectors,
                 p.epochs,
                 p.train_seconds,
                 p.threads,
+                bad.summary(),
                 out.display()
             );
         }
@@ -538,26 +588,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             machines,
             out,
             score,
+            strict,
         } => {
             let model = load_model(&model)?;
-            let kind = ScoreKind::from(score);
+            let bad = crate::dataset::BadFiles::new(strict);
             for m in machine_list(&data, machines.as_deref())? {
-                let clips = crate::dataset::scan(&data, &m, crate::dataset::Split::Test)?;
-                let paths: Vec<PathBuf> = clips.iter().map(|c| c.0.clone()).collect();
-                let scores = eval::score_paths(&model, &paths)?;
-                let mut csv = String::new();
-                for (p, (mse, maha)) in paths.iter().zip(scores) {
-                    let v = if kind == ScoreKind::Mse { mse } else { maha };
-                    csv.push_str(&format!(
-                        "{},{v}\n",
-                        p.file_name().unwrap().to_string_lossy()
-                    ));
+                for line in
+                    score::score_machine(&model, &data, &m, &out, ScoreKind::from(score), &bad)?
+                {
+                    eprintln!("{line}");
                 }
-                let file = out.join(format!("anomaly_score_{m}_section_00_test.csv"));
-                crate::dataset::write_atomic(&file, |f| {
-                    std::io::Write::write_all(f, csv.as_bytes())
-                })?;
-                eprintln!("score: {} clips → {}", paths.len(), file.display());
+            }
+            let summary = bad.summary();
+            if !summary.is_empty() {
+                eprintln!("score: done{summary}");
             }
         }
         Command::Evaluate {
@@ -655,6 +699,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                         seed,
                         ..Default::default()
                     },
+                    &crate::dataset::BadFiles::new(false),
                     |_| {},
                 )?,
             };

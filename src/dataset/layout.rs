@@ -31,6 +31,8 @@ pub enum Naming {
     Sections,
     /// `<label>_id_XX_NNNNNNNN` (DCASE 2020).
     Ids,
+    /// `id_XX/<normal|abnormal>/NNNNNNNN` (MIMII 2019): the label and id are in the folders.
+    Mimii,
 }
 
 /// What a DCASE file name says about a clip.
@@ -49,6 +51,9 @@ pub struct ClipName {
 
 impl ClipName {
     pub fn file_name(&self) -> String {
+        if self.naming == Naming::Mimii {
+            return format!("{:08}.wav", self.index);
+        }
         if self.naming == Naming::Ids {
             return format!(
                 "{}_id_{}_{:08}.wav",
@@ -124,8 +129,99 @@ impl ClipName {
     }
 }
 
-/// Every DCASE-named WAV under `root/<machine>/<split>/`, sorted, with its parsed name.
+/// The dataset families `scan` reads, told apart by their folders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// `<machine>/<train|test>/<DCASE 2020 or 2021–2025 names>.wav` (the names tell which).
+    Dcase,
+    /// MIMII 2019: `[<snr>_dB_<machine>/]<machine>/id_XX/<normal|abnormal>/NNNNNNNN.wav`.
+    Mimii,
+}
+
+static FORCED: std::sync::OnceLock<Layout> = std::sync::OnceLock::new();
+
+/// Makes every later `scan`, `machines` and `layout_of` use `layout` instead of detecting it
+/// (the command line's `--layout`). The first call wins.
+pub fn force_layout(layout: Layout) {
+    let _ = FORCED.set(layout);
+}
+
+impl Layout {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Dcase => "dcase",
+            Layout::Mimii => "mimii",
+        }
+    }
+}
+
+/// The layout of the dataset at `root`: forced, or MIMII if its folders are MIMII's, else DCASE.
+pub fn layout_of(root: &Path) -> Layout {
+    if let Some(l) = FORCED.get() {
+        return *l;
+    }
+    if super::mimii::detect(root) {
+        Layout::Mimii
+    } else {
+        Layout::Dcase
+    }
+}
+
+/// Machine folders of the dataset at `root`, sorted: DCASE folders with a `train` folder, or
+/// MIMII machine keys.
+pub fn machines(root: &Path) -> std::io::Result<Vec<String>> {
+    match layout_of(root) {
+        Layout::Mimii => Ok(super::mimii::machines(root)
+            .into_iter()
+            .map(|m| m.0)
+            .collect()),
+        Layout::Dcase => {
+            let mut out = Vec::new();
+            for e in std::fs::read_dir(root)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", root.display())))?
+            {
+                let p = e?.path();
+                if p.join("train").is_dir() {
+                    out.push(
+                        p.file_name()
+                            .unwrap_or_default()
+                            .to_string_lossy()
+                            .to_string(),
+                    );
+                }
+            }
+            out.sort();
+            Ok(out)
+        }
+    }
+}
+
+/// The folder a machine's clips live under (render outputs keep their paths relative to it).
+pub fn machine_dir(root: &Path, machine: &str) -> PathBuf {
+    match layout_of(root) {
+        Layout::Mimii => {
+            super::mimii::machine_dir(root, machine).unwrap_or_else(|| root.join(machine))
+        }
+        Layout::Dcase => root.join(machine),
+    }
+}
+
+/// Every clip of one machine and split, sorted, with what its name (and, for MIMII, its folders)
+/// say about it.
 pub fn scan(root: &Path, machine: &str, split: Split) -> std::io::Result<Vec<(PathBuf, ClipName)>> {
+    match layout_of(root) {
+        Layout::Mimii => super::mimii::scan(root, machine, split),
+        Layout::Dcase => scan_dcase(root, machine, split),
+    }
+}
+
+/// Every DCASE-named WAV under `root/<machine>/<split>/`, sorted, with its parsed name.
+fn scan_dcase(
+    root: &Path,
+    machine: &str,
+    split: Split,
+) -> std::io::Result<Vec<(PathBuf, ClipName)>> {
     let dir = root.join(machine).join(split.name());
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir)

@@ -1,10 +1,19 @@
-//! Audio files and dataset folders: WAV I/O (hound) and the DCASE / MIMII DG layout.
+//! Audio files and dataset folders: WAV I/O (hound), the DCASE 2020–2025 layouts and MIMII 2019
+//! (`Layout`), and the policy for files that cannot be read (`BadFiles`).
 
+mod bad_files;
 mod layout;
+mod mimii;
+mod summary;
 mod wav;
 
+pub use summary::{describe, DatasetSummary};
+
+pub use bad_files::BadFiles;
+
 pub use layout::{
-    attributes_csv, attributes_csv_with_faults, scan, ClipName, FaultColumns, Naming, Split,
+    attributes_csv, attributes_csv_with_faults, force_layout, layout_of, machine_dir, machines,
+    scan, ClipName, FaultColumns, Layout, Naming, Split,
 };
 pub use wav::{read_wav, write_wav_atomic, Audio, SampleFormat, WavError};
 

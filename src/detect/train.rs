@@ -23,6 +23,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Threads that share each batch (1: the calling thread alone).
     pub threads: usize,
+    /// The channel features are taken from; `None`: the dataset's default (MIMII: 0, else the
+    /// mean).
+    pub channel: Option<crate::features::Channel>,
 }
 
 impl Default for TrainConfig {
@@ -34,6 +37,7 @@ impl Default for TrainConfig {
             validation_split: 0.1,
             seed: 0,
             threads: default_threads(),
+            channel: None,
         }
     }
 }

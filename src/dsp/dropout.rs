@@ -52,6 +52,18 @@ impl Dropout {
     }
 }
 
+impl Dropout {
+    /// At a segment boundary: the segment's own generator and a fresh gap.
+    #[inline]
+    fn begin_segment_if_due(&mut self) {
+        if self.t == self.boundary {
+            self.rng = Rng::new(self.segments.seed(self.seed, self.t));
+            self.until_next = self.rng.exponential(self.mean_gap());
+            self.boundary += self.segments.len;
+        }
+    }
+}
+
 impl GainCurve for Dropout {
     fn prepare(&mut self, sample_rate: f32) {
         self.sr = sample_rate;
@@ -61,25 +73,40 @@ impl GainCurve for Dropout {
     }
 
     /// Dropout starts restart from the segment's own seed at each boundary (Poisson: no
-    /// memory); one may still be holding from the segment before, so a seek replays from the
-    /// start of the previous segment (a dropout lasts at most 1 s, a segment 4 s).
+    /// memory). The gain at `position` depends only on starts within a dropout's length and a
+    /// few ramps before it, so a seek jumps start by start (no per-sample work) to that window
+    /// and runs the window sample by sample: the same state as a run from the start, cheaply
+    /// enough for the audio thread.
     fn seek(&mut self, position: i64, intensity: f32) {
+        let window =
+            (samples(self.p.duration_ms / 1000.0, self.sr) as f32 + 4.0 / self.step) as i64 + 1;
+        let from = position - window;
         self.gain = 1.0;
         self.hold = 0;
-        self.t = self.segments.start_of(position) - self.segments.len;
+        self.t = self.segments.start_of(from);
         self.boundary = self.t;
-        let n = position - self.t;
-        discard(n, |buf| self.fill(buf, intensity));
+        while self.t < from {
+            self.begin_segment_if_due();
+            let room = from.min(self.boundary) - self.t;
+            match super::samples_to_event(self.until_next) {
+                j if j <= room => {
+                    self.t += j;
+                    self.until_next -= j as f32;
+                    self.until_next += self.rng.exponential(self.mean_gap());
+                }
+                _ => {
+                    self.t += room;
+                    self.until_next -= room as f32;
+                }
+            }
+        }
+        discard(position - from, |buf| self.fill(buf, intensity));
     }
 
     fn fill(&mut self, gains: &mut [f32], intensity: f32) {
         let low = db_to_gain(-self.p.depth_db * super::scale_law(intensity));
         for g in gains.iter_mut() {
-            if self.t == self.boundary {
-                self.rng = Rng::new(self.segments.seed(self.seed, self.t));
-                self.until_next = self.rng.exponential(self.mean_gap());
-                self.boundary += self.segments.len;
-            }
+            self.begin_segment_if_due();
             self.t += 1;
             self.until_next -= 1.0;
             if self.until_next <= 0.0 {

@@ -289,6 +289,18 @@ impl Segments {
     }
 }
 
+/// Samples until a per-sample countdown (`until -= 1`, an event when it reaches ≤ 0) fires: a
+/// seek jumps there at once. Exact: subtracting whole numbers from an f32 below 2^24 rounds
+/// nothing, so a jump lands on the same bits as the sample-by-sample countdown.
+#[inline]
+pub(crate) fn samples_to_event(until: f32) -> i64 {
+    if until > 0.0 {
+        (until.ceil() as i64).max(1)
+    } else {
+        1
+    }
+}
+
 /// Runs `fill` over `n` samples into a stack buffer and drops them: a seek fast-forwarding a
 /// stream whose state depends on its recent events. Allocation-free.
 pub(crate) fn discard(n: i64, mut fill: impl FnMut(&mut [f32])) {

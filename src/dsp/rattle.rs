@@ -3,7 +3,7 @@
 //! part (its frequency varies a little from hit to hit, as the contact point moves).
 
 use super::filters::Resonator;
-use super::{discard, Rng, Segments, Source};
+use super::{samples_to_event, Rng, Segments, Source};
 
 #[derive(Clone, Copy, Debug)]
 pub struct RattleParams {
@@ -56,7 +56,9 @@ impl Source for Rattle {
     }
 
     /// Impacts restart from the segment's own seed at each boundary (a Poisson process has no
-    /// memory); a seek replays the segment's impacts up to `position`.
+    /// memory); a seek replays the segment's impact draws up to `position` event by event (no
+    /// per-sample work: allocation-free and cheap on the audio thread). The ring of impacts
+    /// before `position` is the resonators' memory, not replayed.
     fn seek(&mut self, position: i64) {
         let decay = f64::from(self.p.decay_ms) / 1000.0;
         let f = f64::from(self.p.resonance_hz);
@@ -67,31 +69,59 @@ impl Source for Rattle {
         ];
         self.t = self.segments.start_of(position);
         self.boundary = self.t;
-        let n = position - self.t;
-        discard(n, |buf| self.fill(buf));
+        while self.t < position {
+            self.begin_segment_if_due();
+            let room = position.min(self.boundary) - self.t;
+            match samples_to_event(self.until_next) {
+                j if j <= room => {
+                    self.t += j;
+                    self.until_next -= j as f32;
+                    self.draw_impact();
+                }
+                _ => {
+                    self.t += room;
+                    self.until_next -= room as f32;
+                }
+            }
+        }
     }
 
     fn fill(&mut self, out: &mut [f32]) {
-        let sr = f64::from(self.sr);
         for o in out.iter_mut() {
-            if self.t == self.boundary {
-                self.rng = Rng::new(self.segments.seed(self.seed, self.t));
-                self.until_next = self.rng.exponential(self.mean_gap());
-                self.boundary += self.segments.len;
-            }
+            self.begin_segment_if_due();
             self.t += 1;
             let mut hit = 0.0;
             self.until_next -= 1.0;
             if self.until_next <= 0.0 {
-                self.until_next += self.rng.exponential(self.mean_gap());
-                hit = self.rng.range(0.3, 1.0);
-                let f = f64::from(self.p.resonance_hz * (1.0 + 0.12 * self.rng.bipolar()));
-                let decay = f64::from(self.p.decay_ms) / 1000.0;
+                let (strength, f) = self.draw_impact();
+                hit = strength;
+                let (sr, decay) = (f64::from(self.sr), f64::from(self.p.decay_ms) / 1000.0);
                 self.modes[0].retune(f, decay, sr);
                 self.modes[1].retune(f * 1.62, decay * 0.6, sr);
             }
             *o = self.modes[0].tick(hit) + 0.6 * self.modes[1].tick(hit);
         }
+    }
+}
+
+impl Rattle {
+    /// At a segment boundary: the segment's own generator and a fresh gap.
+    #[inline]
+    fn begin_segment_if_due(&mut self) {
+        if self.t == self.boundary {
+            self.rng = Rng::new(self.segments.seed(self.seed, self.t));
+            self.until_next = self.rng.exponential(self.mean_gap());
+            self.boundary += self.segments.len;
+        }
+    }
+
+    /// An impact's draws, in the stream's order: the next gap, the strength, the part's pitch.
+    #[inline]
+    fn draw_impact(&mut self) -> (f32, f64) {
+        self.until_next += self.rng.exponential(self.mean_gap());
+        let hit = self.rng.range(0.3, 1.0);
+        let f = f64::from(self.p.resonance_hz * (1.0 + 0.12 * self.rng.bipolar()));
+        (hit, f)
     }
 }
 

@@ -119,10 +119,16 @@ impl Source for Squeak {
         self.next = k;
         self.next_start = begun;
         self.pos = usize::MAX;
+        // Replay the burst's phase only (no harmonics): the same bits as playing it.
         let glide = self.glide();
         while self.t < position {
             self.step_clock();
-            self.tick(glide);
+            if self.pos < self.burst_len {
+                let t = self.pos as f32 / self.burst_len as f32;
+                self.pos += 1;
+                let freq = self.p.frequency_hz * (1.0 + glide * sin_cycles(0.5 * t));
+                advance(&mut self.phase, freq / self.sr);
+            }
         }
     }
 

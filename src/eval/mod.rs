@@ -19,9 +19,9 @@ pub use result::{
 pub use stats::StatsConfig;
 pub use verdict::Verdict;
 
-use crate::dataset::{read_wav, scan, ClipName, Split};
+use crate::dataset::{read_wav, scan, BadFiles, ClipName, Split};
 use crate::detect::{EpochReport, Model, ScoreKind, TrainConfig};
-use crate::features::{prepare_audio, FeatureConfig, LogMel};
+use crate::features::{FeatureConfig, LogMel};
 use crate::metrics;
 use crate::plan::{FaultPlan, PlanRequest};
 use anyhow::Context;
@@ -36,7 +36,7 @@ pub fn audio_vectors(
     audio: &crate::dataset::Audio,
     lm: &mut LogMel,
 ) -> anyhow::Result<Array2<f32>> {
-    let x = prepare_audio(audio, lm.config().sample_rate);
+    let x = crate::features::prepare_channel(audio, lm.config().sample_rate, lm.config().channel)?;
     let v = lm.vectors(&x);
     let dims = lm.config().dims();
     anyhow::ensure!(!v.is_empty(), "too short for {} frames", lm.config().frames);
@@ -48,40 +48,47 @@ pub fn clip_vectors(path: &Path, lm: &mut LogMel) -> anyhow::Result<Array2<f32>>
     audio_vectors(&read_wav(path)?, lm).with_context(|| path.display().to_string())
 }
 
-/// Features of many clips on all cores.
-pub fn vectors_of(paths: &[PathBuf], config: &FeatureConfig) -> anyhow::Result<Vec<Array2<f32>>> {
-    paths
-        .par_iter()
-        .map_init(|| LogMel::new(config.clone()), |lm, p| clip_vectors(p, lm))
-        .collect()
-}
-
-/// Scores (MSE, Mahalanobis) of many clips on all cores.
-pub fn score_paths(model: &Model, paths: &[PathBuf]) -> anyhow::Result<Vec<(f64, f64)>> {
+/// Features of many clips on all cores; `None` for a clip `bad` skipped.
+pub fn vectors_of(
+    paths: &[PathBuf],
+    config: &FeatureConfig,
+    bad: &BadFiles,
+) -> anyhow::Result<Vec<Option<Array2<f32>>>> {
     paths
         .par_iter()
         .map_init(
-            || LogMel::new(model.features.clone()),
-            |lm, p| Ok(model.score(clip_vectors(p, lm)?.view())),
+            || LogMel::new(config.clone()),
+            |lm, p| bad.check(p, clip_vectors(p, lm)),
         )
         .collect()
 }
 
-/// Machine folders of a DCASE-layout dataset (those with a `train` folder), sorted.
+/// Scores (MSE, Mahalanobis) of many clips on all cores; `None` for a clip `bad` skipped.
+pub fn score_paths(
+    model: &Model,
+    paths: &[PathBuf],
+    bad: &BadFiles,
+) -> anyhow::Result<Vec<Option<(f64, f64)>>> {
+    paths
+        .par_iter()
+        .map_init(
+            || LogMel::new(model.features.clone()),
+            |lm, p| {
+                Ok(bad
+                    .check(p, clip_vectors(p, lm))?
+                    .map(|v| model.score(v.view())))
+            },
+        )
+        .collect()
+}
+
+/// Machines of a dataset (DCASE machine folders with a `train` folder, or MIMII machines), sorted.
 pub fn machines_in(root: &Path) -> anyhow::Result<Vec<String>> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(root)
-        .with_context(|| format!("{}: cannot read dataset folder", root.display()))?
-    {
-        let p = e?.path();
-        if p.join("train").is_dir() {
-            out.push(p.file_name().unwrap().to_string_lossy().to_string());
-        }
-    }
-    out.sort();
+    let out = crate::dataset::machines(root)
+        .with_context(|| format!("{}: cannot read dataset folder", root.display()))?;
     anyhow::ensure!(
         !out.is_empty(),
-        "{}: no <machine>/train folders (DCASE layout expected)",
+        "{}: no machines found (expected <machine>/train folders as DCASE ships them, or MIMII's <machine>/id_XX/normal; `faultline dataset DIR` shows what is there)",
         root.display()
     );
     Ok(out)
@@ -92,9 +99,18 @@ pub fn train_model(
     root: &Path,
     machines: &[String],
     cfg: &TrainConfig,
+    bad: &BadFiles,
     on_epoch: impl FnMut(EpochReport),
 ) -> anyhow::Result<Model> {
-    let features = FeatureConfig::default();
+    // MIMII's 8 channels: channel 0 unless told otherwise, as its baselines; else the mean.
+    let default_channel = match crate::dataset::layout_of(root) {
+        crate::dataset::Layout::Mimii => crate::features::Channel::Index(0),
+        crate::dataset::Layout::Dcase => crate::features::Channel::Mean,
+    };
+    let features = FeatureConfig {
+        channel: cfg.channel.unwrap_or(default_channel),
+        ..FeatureConfig::default()
+    };
     let mut paths = Vec::new();
     for m in machines {
         paths.extend(
@@ -109,7 +125,16 @@ pub fn train_model(
         "{}: no normal training clips",
         root.display()
     );
-    let per_clip = vectors_of(&paths, &features)?;
+    let per_clip: Vec<Array2<f32>> = vectors_of(&paths, &features, bad)?
+        .into_iter()
+        .flatten()
+        .collect();
+    anyhow::ensure!(
+        !per_clip.is_empty(),
+        "{}: no readable normal training clips",
+        root.display()
+    );
+    let clips = per_clip.len();
     let views: Vec<_> = per_clip.iter().map(|a| a.view()).collect();
     let data = ndarray::concatenate(Axis(0), &views)?;
     Ok(crate::detect::fit_model(
@@ -117,7 +142,7 @@ pub fn train_model(
         features,
         cfg,
         machines.to_vec(),
-        paths.len(),
+        clips,
         on_epoch,
     ))
 }
@@ -197,6 +222,8 @@ pub struct EvaluateConfig {
     /// Intensity scales of the severity sweep; empty = no sweep.
     pub sweep: Vec<f32>,
     pub quiet: bool,
+    /// The first unreadable clip is an error (by default such clips are skipped and counted).
+    pub strict: bool,
     /// Settings of the `llm` planner, when it is among `planners`.
     pub llm: crate::plan::llm::LlmConfig,
 }
@@ -224,13 +251,24 @@ fn reference_descriptions(real: &[PathBuf]) -> HashMap<(String, usize), String> 
         .collect()
 }
 
+/// The machine type a dataset's machine key names: `fan`, or MIMII's `6_dB_fan`.
+pub fn machine_type_of(key: &str) -> Option<crate::machine::MachineType> {
+    key.parse()
+        .ok()
+        .or_else(|| key.split_once("_dB_").and_then(|(_, m)| m.parse().ok()))
+}
+
+/// What a planner is told the machine is: its type's name when the key names one.
+fn planner_machine(key: &str) -> String {
+    machine_type_of(key).map_or_else(|| key.to_string(), |m| m.name().to_string())
+}
+
 /// The fault a planner is asked for on a machine.
 pub fn fault_for(machine: &str, fault: Option<&str>) -> String {
     fault.map(str::to_string).unwrap_or_else(|| {
-        machine
-            .parse::<crate::machine::MachineType>()
+        machine_type_of(machine)
             .map(|m| m.typical_fault().to_string())
-            .unwrap_or_else(|_| "worn bearing".into())
+            .unwrap_or_else(|| "worn bearing".into())
     })
 }
 
@@ -241,13 +279,14 @@ pub type EpochHistory = Vec<(usize, f32, f32)>;
 pub fn obtain_model(
     cfg: &EvaluateConfig,
     machines: &[String],
+    bad: &BadFiles,
 ) -> anyhow::Result<(Model, EpochHistory)> {
     if let Some(path) = &cfg.model {
         return Ok((crate::detect::load_model(path)?, Vec::new()));
     }
     let bar = crate::offline::progress(cfg.train.epochs, "train", cfg.quiet);
     let mut history = Vec::new();
-    let model = train_model(&cfg.data, machines, &cfg.train, |e| {
+    let model = train_model(&cfg.data, machines, &cfg.train, bad, |e| {
         bar.set_message(format!("loss {:.3} val {:.3}", e.loss, e.val_loss));
         bar.inc(1);
         history.push((e.epoch, e.loss, e.val_loss));
@@ -283,7 +322,7 @@ fn plans_for(
     let machine_hash = crate::offline::path_hash(Path::new(machine));
     let per_type = if planner_name == "random" {
         Some(planner.plan(&PlanRequest {
-            machine: machine.into(),
+            machine: planner_machine(machine),
             attributes: vec![],
             fault: fault.clone(),
             seed: crate::dsp::derive_seed(seed, machine_hash),
@@ -295,7 +334,11 @@ fn plans_for(
     normal
         .iter()
         .map(|p| {
-            let rel = p.strip_prefix(&test_dir).unwrap_or(p);
+            // DCASE: relative to the test folder (seeds as before); MIMII: to the machine folder.
+            let rel = p
+                .strip_prefix(&test_dir)
+                .or_else(|_| p.strip_prefix(crate::dataset::machine_dir(&cfg.data, machine)))
+                .unwrap_or(p);
             let clip_seed = crate::dsp::derive_seed(seed, crate::offline::path_hash(rel));
             let plan = match &per_type {
                 Some(plan) => FaultPlan {
@@ -314,7 +357,7 @@ fn plans_for(
                     let attributes = name.map(|c| c.attributes).unwrap_or_default();
                     planner
                         .plan(&PlanRequest {
-                            machine: machine.into(),
+                            machine: planner_machine(machine),
                             attributes,
                             fault,
                             seed: clip_seed,
@@ -350,7 +393,8 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
     } else {
         cfg.machines.clone()
     };
-    let (model, training) = obtain_model(cfg, &machines)?;
+    let bad = BadFiles::new(cfg.strict);
+    let (model, training) = obtain_model(cfg, &machines, &bad)?;
     crate::detect::save_model(&model, &cfg.out.join("model.safetensors"))?;
 
     let mut clips = Vec::new();
@@ -361,7 +405,10 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
                 paths: &[PathBuf],
                 clips: &mut Vec<ScoredClip>|
      -> anyhow::Result<()> {
-        for (path, (mse, mahalanobis)) in paths.iter().zip(score_paths(&model, paths)?) {
+        for (path, score) in paths.iter().zip(score_paths(&model, paths, &bad)?) {
+            let Some((mse, mahalanobis)) = score else {
+                continue;
+            };
             clips.push(ScoredClip {
                 machine: machine.into(),
                 source: source.into(),
@@ -384,6 +431,17 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         );
         push(machine, "normal", 0, &normal, &mut clips)?;
         push(machine, "reference", 0, &real, &mut clips)?;
+        // Only the normal clips that could be read get anomalies rendered from them.
+        let normal: Vec<PathBuf> = clips
+            .iter()
+            .filter(|c| &c.machine == machine && c.source == "normal")
+            .map(|c| c.path.clone())
+            .collect();
+        anyhow::ensure!(
+            !normal.is_empty(),
+            "{}/{machine}/test: no readable normal test clips",
+            cfg.data.display()
+        );
         bar.inc(1);
         // A fixed --fault wins; per-clip descriptions only where the dataset gives them.
         let descriptions = if cfg.describe == Describe::PerClip && cfg.fault.is_none() {
@@ -394,7 +452,7 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         if cfg.describe == Describe::PerClip && descriptions.len() < normal.len() && !cfg.quiet {
             eprintln!("evaluate: {machine}: {} of {} normal test clips have a matching reference description; the rest get the typical one", descriptions.len().min(normal.len()), normal.len());
         }
-        let test_dir = cfg.data.join(machine).join("test");
+        let machine_dir = crate::dataset::machine_dir(&cfg.data, machine);
         for planner in &cfg.planners {
             for k in 0..cfg.plan_seeds {
                 let plans = plans_for(cfg, planner, machine, &normal, &descriptions, k)?;
@@ -416,12 +474,14 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
                         .join(&source)
                         .join(format!("seed_{k}"))
                         .join(machine);
-                    let rendered = crate::offline::render_set(
-                        &test_dir,
+                    let rendered = crate::offline::render_files(
+                        &machine_dir,
+                        &normal,
                         &out,
                         &crate::offline::PlanSource::PerClip(plans),
                         Some(machine),
                         true,
+                        &bad,
                     )?;
                     let paths: Vec<PathBuf> =
                         rendered.entries.iter().map(|e| e.output.clone()).collect();
@@ -446,7 +506,7 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         resamples: cfg.stats.resamples,
         level: cfg.stats.level,
     };
-    Ok(summarize(
+    let mut result = summarize(
         cfg,
         machines,
         model.provenance.clone(),
@@ -454,7 +514,13 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         clips,
         example_plans,
         seeds,
-    ))
+    );
+    result.unreadable = bad
+        .skipped()
+        .into_iter()
+        .map(|(p, why)| (p.display().to_string(), why))
+        .collect();
+    Ok(result)
 }
 
 /// The seed `faultline synth` wrote a dataset with (its `synth.json`), if it was synthesized.

@@ -126,6 +126,8 @@ pub struct EvalResult {
     pub sweep: Option<SweepResult>,
     pub example_plans: Vec<(String, String, crate::plan::FaultPlan)>,
     pub clips: Vec<ScoredClip>,
+    /// Files that could not be read and were left out (path, reason).
+    pub unreadable: Vec<(String, String)>,
 }
 
 fn mean_sd(v: &[f64]) -> Option<[f64; 2]> {
@@ -315,6 +317,7 @@ pub fn summarize(
         sweep,
         example_plans,
         clips,
+        unreadable: Vec::new(),
     }
 }
 

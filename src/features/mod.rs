@@ -24,9 +24,45 @@ pub use spectrum::{PowerSpectrum, SpectrumWorkspace};
 
 use rustfft::num_complex::Complex;
 
+/// Which channel of a multichannel clip the detector hears.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The mean of all channels (mono clips: the clip).
+    #[default]
+    Mean,
+    /// One channel, from 0 (MIMII's baselines use channel 0 of its 8).
+    Index(usize),
+}
+
+impl std::str::FromStr for Channel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "mean" => Ok(Channel::Mean),
+            n => n
+                .parse()
+                .map(Channel::Index)
+                .map_err(|_| format!("--channel {n}: expected a channel number from 0, or `mean`")),
+        }
+    }
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Channel::Mean => write!(f, "mean"),
+            Channel::Index(i) => write!(f, "{i}"),
+        }
+    }
+}
+
 /// Feature settings (the DCASE baseline's by default).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeatureConfig {
+    /// The channel a clip is reduced to (saved with the model, so scoring uses the same one).
+    #[serde(default)]
+    pub channel: Channel,
     pub sample_rate: u32,
     pub n_fft: usize,
     pub hop: usize,
@@ -38,6 +74,7 @@ pub struct FeatureConfig {
 impl Default for FeatureConfig {
     fn default() -> Self {
         Self {
+            channel: Channel::Mean,
             sample_rate: 16_000,
             n_fft: 1024,
             hop: 512,
@@ -254,12 +291,30 @@ pub fn stack(spec: &[f32], n_mels: usize, k: usize) -> Vec<f32> {
 /// Detector input from any audio: channels averaged to mono (as `librosa.load(mono=True)`, the
 /// baseline's loader), then resampled to the feature rate when it differs.
 pub fn prepare_audio(audio: &crate::dataset::Audio, target_rate: u32) -> Vec<f32> {
-    let mono = audio.downmix();
-    if audio.sample_rate == target_rate {
+    prepare_channel(audio, target_rate, Channel::Mean)
+        .expect("the mean of the channels always exists")
+}
+
+/// `prepare_audio` from one chosen channel; an error if the clip has no such channel.
+pub fn prepare_channel(
+    audio: &crate::dataset::Audio,
+    target_rate: u32,
+    channel: Channel,
+) -> anyhow::Result<Vec<f32>> {
+    let mono = match channel {
+        Channel::Mean => audio.downmix(),
+        Channel::Index(i) => audio.channels.get(i).cloned().ok_or_else(|| {
+            anyhow::anyhow!(
+                "channel {i}: the clip has {} channel(s)",
+                audio.channels.len()
+            )
+        })?,
+    };
+    Ok(if audio.sample_rate == target_rate {
         mono
     } else {
         resample(&mono, audio.sample_rate, target_rate)
-    }
+    })
 }
 
 /// Input chunk of the resampler. 1536 = 2 × 768 makes 48 kHz → 16 kHz run on FFTs of 768 and

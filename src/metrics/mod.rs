@@ -9,6 +9,7 @@
 //! the same `f64`), and the order the clips come in cannot change a digit.
 
 pub mod bootstrap;
+pub mod dcase;
 
 /// Scores of one normal-versus-anomalous comparison, sorted once (highest score first) and cut
 /// into tie groups, so that AUC and pAUC of any weighting of the clips cost one pass.

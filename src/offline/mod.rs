@@ -5,7 +5,8 @@ mod render;
 mod synth_set;
 
 pub use render::{
-    apply_plan, path_hash, render_plan, render_set, PlanSource, RenderEntry, RenderSummary,
+    apply_plan, path_hash, render_files, render_plan, render_set, PlanSource, RenderEntry,
+    RenderSummary,
 };
 pub use synth_set::{
     read_fault_record, synth_set, FaultRecord, SynthSetConfig, SynthSummary, SYNTH_MANIFEST,

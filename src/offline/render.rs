@@ -1,7 +1,9 @@
 //! `faultline render`: anomaly clips from normal clips, with a JSON sidecar per clip and a
 //! manifest.
 
-use crate::dataset::{read_wav, write_atomic, write_wav_atomic, Audio, ClipName, SampleFormat};
+use crate::dataset::{
+    read_wav, write_atomic, write_wav_atomic, Audio, BadFiles, ClipName, SampleFormat,
+};
 use crate::dsp::{derive_seed, splitmix64};
 use crate::machine::MachineType;
 use crate::plan::{FaultPlan, PlanRequest, Planner};
@@ -154,7 +156,7 @@ fn render_one(
             }
         }
     }
-    let audio = read_wav(src)?;
+    let audio = read_wav(src).map_err(|e| anyhow::Error::new(Unreadable(e.to_string())))?;
     let rendered = render_plan(&plan, audio)?;
     write_wav_atomic(&output, &rendered, SampleFormat::Float32)?;
     let entry = RenderEntry {
@@ -170,6 +172,11 @@ fn render_one(
     write_atomic(&sidecar, |f| std::io::Write::write_all(f, json.as_bytes()))?;
     Ok((entry, true))
 }
+
+/// A source clip that could not be read (a render skips it unless `--strict`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Unreadable(String);
 
 /// Applies a plan's chain to a whole clip as the real-time engine does (latency included): the
 /// reference the engine's output is checked against.
@@ -207,15 +214,39 @@ pub fn render_set(
     source: &PlanSource,
     machine: Option<&str>,
     quiet: bool,
+    bad: &BadFiles,
 ) -> anyhow::Result<RenderSummary> {
     let mut files = Vec::new();
     wav_files(input, &mut files)?;
+    // Normal clips only: by DCASE name, or outside MIMII's `abnormal` folders.
     files.retain(|p| {
         p.file_name()
             .and_then(|n| n.to_str())
             .and_then(ClipName::parse)
             .is_none_or(|c| !c.anomaly)
+            && !p
+                .strip_prefix(input)
+                .unwrap_or(p)
+                .components()
+                .any(|c| c.as_os_str() == "abnormal")
     });
+    render_files(input, &files, out, source, machine, quiet, bad)
+}
+
+/// Renders `files` (under `input`, whose relative paths the outputs keep) into `out`.
+pub fn render_files(
+    input: &Path,
+    files: &[PathBuf],
+    out: &Path,
+    source: &PlanSource,
+    machine: Option<&str>,
+    quiet: bool,
+    bad: &BadFiles,
+) -> anyhow::Result<RenderSummary> {
+    let mut files = files.to_vec();
+    if let PlanSource::PerClip(plans) = source {
+        files.retain(|p| plans.contains_key(p));
+    }
     files.sort();
     anyhow::ensure!(
         !files.is_empty(),
@@ -233,8 +264,14 @@ pub fn render_set(
         .collect();
     bar.finish_and_clear();
     let mut summary = RenderSummary::default();
-    for r in results {
-        let (entry, written) = r?;
+    for (src, r) in files.iter().zip(results) {
+        // A source that cannot be read is skipped (or, strict, the error); any other failure
+        // (a plan that does not build, a disk that is full) stops the render.
+        let r = match r {
+            Err(e) if e.downcast_ref::<Unreadable>().is_some() => bad.check(src, Err(e))?,
+            r => Some(r?),
+        };
+        let Some((entry, written)) = r else { continue };
         if written {
             summary.written += 1;
         } else {
@@ -242,6 +279,12 @@ pub fn render_set(
         }
         summary.entries.push(entry);
     }
+    anyhow::ensure!(
+        !summary.entries.is_empty(),
+        "{}: none of the {} clips could be read (each is named above)",
+        input.display(),
+        files.len()
+    );
     let manifest = serde_json::to_string_pretty(&summary.entries)?;
     write_atomic(&out.join("manifest.json"), |f| {
         std::io::Write::write_all(f, manifest.as_bytes())

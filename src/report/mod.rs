@@ -1,5 +1,6 @@
 //! The evaluation report: `report.md` (tables), `report.json`, CSVs and PNG plots.
 
+mod dcase;
 mod intervals;
 mod plots;
 mod summary;
@@ -48,6 +49,13 @@ fn threshold_text(t: &crate::metrics::bootstrap::Estimate, lowest: f64) -> Strin
 pub fn markdown(r: &EvalResult, plots: &[PathBuf]) -> String {
     let mut md = String::from("# Faultline relative evaluation\n\n");
     md.push_str(&summary::markdown(r));
+    if !r.unreadable.is_empty() {
+        let _ = writeln!(md, "**{} unreadable file(s) left out** (every number below is without them; `--strict` makes them errors):\n", r.unreadable.len());
+        for (path, why) in &r.unreadable {
+            let _ = writeln!(md, "- `{path}`: {why}");
+        }
+        md.push('\n');
+    }
     let _ = writeln!(
         md,
         "Data: `{}`. One autoencoder trained on the normal training clips of {} ({} clips, {} vectors, {} epochs, final loss {:.3}, validation {:.3}).\n",
@@ -282,7 +290,9 @@ pub fn write_report(r: &EvalResult, out: &Path) -> anyhow::Result<PathBuf> {
     write_text(&out.join("report.json"), &serde_json::to_string_pretty(r)?)?;
     write_text(&out.join("metrics.csv"), &metrics_csv(r))?;
     write_text(&out.join("scores.csv"), &scores_csv(r))?;
+    let (dcase_md, dcase_csv) = dcase::tables(r);
+    write_text(&out.join("dcase_metrics.csv"), &dcase_csv)?;
     let md_path = out.join("report.md");
-    write_text(&md_path, &markdown(r, &plots))?;
+    write_text(&md_path, &(markdown(r, &plots) + &dcase_md))?;
     Ok(md_path)
 }

@@ -103,6 +103,9 @@ interval above 0 and a ceiling of at least 0.7; `disagrees` needs it below 0; an
 /// The terminal version (the demo's and evaluate's last lines).
 pub fn text(r: &EvalResult) -> String {
     let mut t = format!("summary: {}\n", seeds_line(r));
+    if !r.unreadable.is_empty() {
+        let _ = writeln!(t, "summary: {} unreadable file(s) left out (listed in report.md; --strict makes them errors)", r.unreadable.len());
+    }
     let scores: Vec<String> = r
         .reference_ceiling
         .iter()
