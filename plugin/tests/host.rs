@@ -929,3 +929,58 @@ fn every_factory_preset_loads_and_plays_its_machines_typical_faults() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn random_and_mutated_states_never_crash_the_plugin_or_its_output() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    let valid = state_with(
+        &mut plugin,
+        &plan(),
+        &[("fault", serde_json::json!({"bool": true}))],
+    );
+    let input = clip(48_000, 0.05);
+    let mut rng = Rng::new(23);
+    let (mut loaded, mut refused) = (0, 0);
+    for case in 0..200 {
+        let mut bytes = valid.clone();
+        match rng.below(4) {
+            0 => {
+                for _ in 0..1 + rng.below(6) {
+                    let i = rng.below(bytes.len());
+                    bytes[i] ^= 1 << rng.below(8);
+                }
+            }
+            1 => bytes.truncate(rng.below(bytes.len())),
+            2 => {
+                // Keep the length prefix right, break the JSON inside.
+                let mut json = bytes[8..].to_vec();
+                let i = 8 + rng.below(json.len().saturating_sub(8).max(1));
+                json.splice(
+                    i.min(json.len())..i.min(json.len()),
+                    b"\"}]{,1e999".iter().copied().take(1 + rng.below(10)),
+                );
+                bytes = (json.len() as u64).to_le_bytes().to_vec();
+                bytes.extend(json);
+            }
+            _ => bytes = (0..rng.below(64)).map(|_| rng.next_u32() as u8).collect(),
+        }
+        let handle = plugin.plugin_handle();
+        let state: PluginState = handle.get_extension().expect("state extension");
+        match state.load(&handle, &mut &bytes[..]) {
+            Ok(()) => loaded += 1,
+            Err(_) => refused += 1,
+        }
+        if case % 40 == 0 {
+            let out = run(&mut plugin, 48_000.0, 256, &input, &mut || 256, &[]);
+            assert!(
+                out.iter().flatten().all(|v| v.is_finite()),
+                "case {case}: non-finite output"
+            );
+        }
+    }
+    assert!(
+        loaded > 0 && refused > 50,
+        "{loaded} loaded, {refused} refused"
+    );
+}
