@@ -214,7 +214,7 @@ fn bad_detector_inputs_fail_clearly() {
         "x",
     ]);
     assert!(
-        !success && err.contains("no <machine>/train folders"),
+        !success && err.contains("no machines found (expected <machine>/train folders"),
         "{err}"
     );
     let bogus = dir.path().join("m.safetensors");
@@ -733,5 +733,100 @@ fn a_mimii_tree_is_read_as_it_ships_with_channel_0_and_the_baselines_split() {
         String::from_utf8_lossy(&out.stdout).contains("layout dcase; 0 machine(s)"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn llm_plans_that_fell_back_are_counted_and_make_the_verdict_inconclusive() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(&[
+        "synth",
+        "--machine",
+        "fan,valve,pump",
+        "--count",
+        "4",
+        "--test-count",
+        "3",
+        "--seconds",
+        "2",
+        "--out",
+        data.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let report = dir.path().join("report");
+    // Nothing listens on port 9: every LLM request fails and the keyword planner steps in.
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "evaluate",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            report.to_str().unwrap(),
+            "--epochs",
+            "2",
+            "--planner",
+            "llm,keyword",
+            "--plan-seeds",
+            "1",
+            "--resamples",
+            "100",
+            "--llm-base-url",
+            "http://127.0.0.1:9/v1",
+            "--llm-timeout",
+            "2",
+            "--no-cache",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("summary: llm: 9 of 9 plans came from a fallback planner"),
+        "{stderr}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    for o in json["plan_origins"].as_array().unwrap() {
+        let fallbacks = if o["source"] == "llm" { 3 } else { 0 };
+        assert_eq!(
+            (o["plans"].as_u64(), o["fallbacks"].as_u64()),
+            (Some(3), Some(fallbacks)),
+            "{o}"
+        );
+    }
+    for rk in json["rankings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source"] == "llm")
+    {
+        assert_eq!(rk["verdict"], "inconclusive", "{rk}");
+        assert!(
+            rk["verdict_reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("9 of 9 plans came from a fallback planner"),
+            "{rk}"
+        );
+    }
+    // Each rendered plan says who made it.
+    let sidecar = std::fs::read_dir(report.join("anomalies/llm/seed_0/fan"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json") && !p.ends_with("manifest.json"))
+        .unwrap();
+    let entry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sidecar).unwrap()).unwrap();
+    let pv = &entry["plan"]["provenance"];
+    assert_eq!(
+        (pv["planner"].as_str(), pv["requested"].as_str()),
+        (Some("keyword"), Some("llm")),
+        "{pv}"
+    );
+    assert!(
+        pv["fallback"].as_str().is_some_and(|w| !w.is_empty()),
+        "{pv}"
     );
 }

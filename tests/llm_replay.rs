@@ -157,6 +157,20 @@ fn server_errors_retry_then_fall_back_to_keywords() {
         n.contains("fallback: keyword planner") && n.contains("HTTP 500"),
         "{n}"
     );
+    // The provenance says who made the steps, what was asked, and why.
+    let pv = &p.provenance;
+    assert_eq!(
+        (pv.planner.as_str(), pv.requested.as_deref()),
+        ("keyword", Some("llm"))
+    );
+    assert!(
+        pv.is_fallback()
+            && pv
+                .fallback
+                .as_deref()
+                .is_some_and(|w| w.contains("HTTP 500")),
+        "{pv:?}"
+    );
 }
 
 #[test]
@@ -172,6 +186,10 @@ fn a_429_is_retried_and_the_next_reply_used() {
     let p = plan(&s, None);
     assert_eq!(functions(&p), ["hum"]);
     assert!(notes(&p).contains("attempt 1: HTTP 429"), "{}", notes(&p));
+    assert_eq!(
+        (p.provenance.planner.as_str(), p.provenance.is_fallback()),
+        ("llm", false)
+    );
 }
 
 #[test]
@@ -205,6 +223,17 @@ fn timeouts_garbage_and_empty_replies_fall_back_with_the_reason() {
         assert!(
             n.contains("fallback: keyword planner") && n.contains(reason),
             "{reason}: {n}"
+        );
+        assert_eq!(
+            p.provenance.planner, "keyword",
+            "{reason}: the steps are the keyword planner's"
+        );
+        assert!(
+            p.provenance
+                .fallback
+                .as_deref()
+                .is_some_and(|w| w.contains(reason)),
+            "{reason}"
         );
         assert!(!p.steps.is_empty());
     }

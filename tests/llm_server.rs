@@ -26,6 +26,10 @@ fn python() -> Option<PathBuf> {
     venv.exists().then_some(venv)
 }
 
+fn notes_of(p: &FaultPlan) -> String {
+    p.provenance.notes.join("\n")
+}
+
 #[test]
 fn plans_for_several_machines_through_a_real_server() {
     let Some(python) = python() else {
@@ -88,14 +92,23 @@ fn plans_for_several_machines_through_a_real_server() {
         let plan = planner.plan(&req).unwrap();
         let reparsed =
             FaultPlan::from_json(&plan.to_json()).expect("every plan validates strictly");
-        assert_eq!(reparsed.provenance.planner, "llm");
+        // Honest provenance: the LLM's own plans say llm, fallbacks say keyword (asked: llm).
+        assert_eq!(reparsed.provenance.requested.as_deref(), Some("llm"));
+        assert_eq!(
+            reparsed.provenance.planner,
+            if notes_of(&plan).contains("fallback:") {
+                "keyword"
+            } else {
+                "llm"
+            }
+        );
         assert!(!plan.steps.is_empty() && plan.steps.len() <= 3);
         let notes = plan.provenance.notes.join("\n");
         eprintln!(
             "{machine} / {fault}: {:?}\n{notes}\n",
             plan.steps.iter().map(|s| &s.function).collect::<Vec<_>>()
         );
-        if !notes.contains("fallback:") {
+        if !plan.provenance.is_fallback() {
             from_llm += 1;
         }
         if notes.contains("clamped") || notes.contains("default") || notes.contains("dropped") {

@@ -196,18 +196,35 @@ impl EditorApp {
             Ok(Ok(plan)) => {
                 // egui's bundled fonts have no arrows.
                 let notes = plan.provenance.notes.join("; ").replace('→', "->");
-                self.message = Some((
-                    false,
-                    format!(
-                        "planned by {}{}",
-                        plan.provenance.planner,
-                        if notes.is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {notes}")
-                        }
-                    ),
-                ));
+                let pv = &plan.provenance;
+                self.message = Some(if pv.is_fallback() {
+                    // A fallback is a warning with its reason, not a note.
+                    (
+                        true,
+                        format!(
+                            "warning: the {} planner gave no usable plan ({}); these steps are the {} planner's",
+                            pv.requested.as_deref().unwrap_or("requested"),
+                            pv.fallback
+                                .as_deref()
+                                .unwrap_or("no reason given")
+                                .replace('→', "->"),
+                            pv.planner
+                        ),
+                    )
+                } else {
+                    (
+                        false,
+                        format!(
+                            "planned by {}{}",
+                            plan.provenance.planner,
+                            if notes.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {notes}")
+                            }
+                        ),
+                    )
+                });
                 self.planning = None;
                 self.apply_plan(plan);
             }
@@ -356,8 +373,15 @@ impl EditorApp {
         };
         ui.label(
             RichText::new(format!(
-                "Plan for {} · seed {} · {}",
-                plan.machine, plan.seed, plan.provenance.planner
+                "Plan for {} · seed {} · {}{}",
+                plan.machine,
+                plan.seed,
+                plan.provenance.planner,
+                plan.provenance
+                    .requested
+                    .as_deref()
+                    .filter(|_| plan.provenance.is_fallback())
+                    .map_or(String::new(), |r| format!(" (asked: {r}; fell back)"))
             ))
             .strong(),
         );

@@ -446,6 +446,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 seed,
             };
             let plan = planner_with(&planner, &llm)?.plan(&request)?;
+            if let Some(w) = plan.provenance.fallback_warning() {
+                eprintln!("plan: {w}");
+            }
             println!("{}", plan.to_json());
         }
         Command::Synth {
@@ -515,8 +518,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let bad = crate::dataset::BadFiles::new(strict);
             let s = offline::render_set(&input, &out, &source, machine.as_deref(), quiet, &bad)?;
+            let fallbacks = s
+                .entries
+                .iter()
+                .filter(|e| e.plan.provenance.is_fallback())
+                .count();
+            let fell_back = if fallbacks > 0 {
+                format!(", {fallbacks} of {} plans from a fallback planner (see each sidecar's provenance)", s.entries.len())
+            } else {
+                String::new()
+            };
             eprintln!(
-                "render: {} clips written, {} already there{}; manifest {}",
+                "render: {} clips written, {} already there{}{fell_back}; manifest {}",
                 s.written,
                 s.skipped,
                 bad.summary(),

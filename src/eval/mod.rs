@@ -13,8 +13,8 @@ pub mod verdict;
 
 pub use calibrate::{calibrate, CalibrationResult};
 pub use result::{
-    summarize, Ceiling, Detection, EvalResult, Ranking, Seeds, SweepCurve, SweepRanking,
-    SweepResult,
+    summarize, Ceiling, Detection, EvalResult, PlanOrigin, Ranking, Seeds, SweepCurve,
+    SweepRanking, SweepResult,
 };
 pub use stats::StatsConfig;
 pub use verdict::Verdict;
@@ -399,6 +399,7 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
 
     let mut clips = Vec::new();
     let mut example_plans = Vec::new();
+    let mut origins: Vec<PlanOrigin> = Vec::new();
     let push = |machine: &str,
                 source: &str,
                 plan_seed: usize,
@@ -452,10 +453,39 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         if cfg.describe == Describe::PerClip && descriptions.len() < normal.len() && !cfg.quiet {
             eprintln!("evaluate: {machine}: {} of {} normal test clips have a matching reference description; the rest get the typical one", descriptions.len().min(normal.len()), normal.len());
         }
-        let machine_dir = crate::dataset::machine_dir(&cfg.data, machine);
+        // Renders keep the clips' paths relative to the test folder (DCASE) or the machine
+        // folder (MIMII, whose split is not in its folders).
+        let machine_dir = match crate::dataset::layout_of(&cfg.data) {
+            crate::dataset::Layout::Dcase => cfg.data.join(machine).join("test"),
+            crate::dataset::Layout::Mimii => crate::dataset::machine_dir(&cfg.data, machine),
+        };
         for planner in &cfg.planners {
             for k in 0..cfg.plan_seeds {
                 let plans = plans_for(cfg, planner, machine, &normal, &descriptions, k)?;
+                let origin = match origins
+                    .iter_mut()
+                    .find(|o: &&mut PlanOrigin| o.machine == *machine && o.source == *planner)
+                {
+                    Some(o) => o,
+                    None => {
+                        origins.push(PlanOrigin {
+                            machine: machine.clone(),
+                            source: planner.clone(),
+                            ..Default::default()
+                        });
+                        origins.last_mut().expect("just pushed")
+                    }
+                };
+                for plan in plans.values() {
+                    origin.plans += 1;
+                    if plan.provenance.is_fallback() {
+                        origin.fallbacks += 1;
+                        let why = plan.provenance.fallback.clone().unwrap_or_default();
+                        if !origin.reasons.contains(&why) && origin.reasons.len() < 5 {
+                            origin.reasons.push(why);
+                        }
+                    }
+                }
                 let scales = std::iter::once(None).chain(cfg.sweep.iter().copied().map(Some));
                 for scale in scales {
                     let (source, plans) = match scale {
@@ -520,6 +550,8 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         .into_iter()
         .map(|(p, why)| (p.display().to_string(), why))
         .collect();
+    result.plan_origins = origins;
+    result.apply_plan_origins();
     Ok(result)
 }
 

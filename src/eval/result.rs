@@ -128,6 +128,44 @@ pub struct EvalResult {
     pub clips: Vec<ScoredClip>,
     /// Files that could not be read and were left out (path, reason).
     pub unreadable: Vec<(String, String)>,
+    /// Per machine and planner: how many plans the requested planner made and how many came
+    /// from a fallback.
+    pub plan_origins: Vec<PlanOrigin>,
+}
+
+/// Who made a planner's plans on one machine (over its plan seeds).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PlanOrigin {
+    pub machine: String,
+    pub source: String,
+    pub plans: usize,
+    pub fallbacks: usize,
+    /// The fallback reasons seen, each once.
+    pub reasons: Vec<String>,
+}
+
+/// A planner whose plans are more than this share fallbacks gets an inconclusive verdict: its
+/// AUCs are mostly the fallback planner's.
+pub const FALLBACK_SHARE_LIMIT: f64 = 0.5;
+
+impl EvalResult {
+    /// Overrides the verdict of every ranking whose planner's plans were mostly fallbacks.
+    pub fn apply_plan_origins(&mut self) {
+        for rk in &mut self.rankings {
+            let of: Vec<&PlanOrigin> = self
+                .plan_origins
+                .iter()
+                .filter(|o| o.source == rk.source)
+                .collect();
+            let plans: usize = of.iter().map(|o| o.plans).sum();
+            let fallbacks: usize = of.iter().map(|o| o.fallbacks).sum();
+            if plans > 0 && fallbacks as f64 > FALLBACK_SHARE_LIMIT * plans as f64 {
+                rk.verdict = Some(Verdict::Inconclusive);
+                let was = rk.verdict_reason.take().unwrap_or_default();
+                rk.verdict_reason = Some(format!("{fallbacks} of {plans} plans came from a fallback planner, not {}: these AUCs are mostly the fallback's ({was})", rk.source));
+            }
+        }
+    }
 }
 
 fn mean_sd(v: &[f64]) -> Option<[f64; 2]> {
@@ -318,6 +356,7 @@ pub fn summarize(
         example_plans,
         clips,
         unreadable: Vec::new(),
+        plan_origins: Vec::new(),
     }
 }
 

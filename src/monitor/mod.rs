@@ -88,7 +88,11 @@ fn make_plan(cfg: &MonitorConfig) -> anyhow::Result<Option<FaultPlan>> {
                 fault: text.clone(),
                 seed: 0,
             };
-            Some(crate::plan::planner_with(planner, &cfg.llm)?.plan(&request)?)
+            let plan = crate::plan::planner_with(planner, &cfg.llm)?.plan(&request)?;
+            if let Some(w) = plan.provenance.fallback_warning() {
+                eprintln!("monitor: {w}");
+            }
+            Some(plan)
         }
     })
 }

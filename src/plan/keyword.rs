@@ -241,6 +241,7 @@ impl Planner for KeywordPlanner {
             model: None,
             created: now_rfc3339(),
             notes,
+            ..Provenance::default()
         };
         Ok(FaultPlan::new(
             &request.machine,

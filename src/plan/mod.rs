@@ -27,13 +27,40 @@ pub struct PlanStep {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
+    /// The planner that produced the steps (`keyword` when the LLM planner fell back to it).
     pub planner: String,
+    /// The planner that was asked, when another one produced the steps or may have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested: Option<String>,
+    /// Why the requested planner's answer was not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// The model asked (LLM planner), whether or not its answer was used.
     #[serde(default)]
     pub model: Option<String>,
     pub created: String,
     /// What happened on the way: keywords matched, values clamped, fallbacks taken.
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+impl Provenance {
+    /// Whether a planner other than the requested one produced the steps.
+    pub fn is_fallback(&self) -> bool {
+        self.requested.as_deref().is_some_and(|r| r != self.planner)
+    }
+
+    /// The warning a command prints for a fallback plan, with its reason.
+    pub fn fallback_warning(&self) -> Option<String> {
+        self.is_fallback().then(|| {
+            format!(
+                "warning: the {} planner gave no usable plan ({}); the plan is the {} planner's",
+                self.requested.as_deref().unwrap_or("requested"),
+                self.fallback.as_deref().unwrap_or("no reason given"),
+                self.planner
+            )
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -42,6 +42,7 @@ impl Planner for RandomPlanner {
             model: None,
             created: now_rfc3339(),
             notes,
+            ..Provenance::default()
         };
         Ok(FaultPlan::new(
             &request.machine,

@@ -49,6 +49,22 @@ fn threshold_text(t: &crate::metrics::bootstrap::Estimate, lowest: f64) -> Strin
 pub fn markdown(r: &EvalResult, plots: &[PathBuf]) -> String {
     let mut md = String::from("# Faultline relative evaluation\n\n");
     md.push_str(&summary::markdown(r));
+    if !r.plan_origins.is_empty() {
+        md.push_str("**Who made the plans** (per machine, over every plan seed; a planner whose plans are mostly fallbacks gets an inconclusive verdict):\n\n| planner | machine | plans | by the planner | by a fallback | fallback reasons |\n|---|---|---:|---:|---:|---|\n");
+        for o in &r.plan_origins {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} |",
+                o.source,
+                o.machine,
+                o.plans,
+                o.plans - o.fallbacks,
+                o.fallbacks,
+                o.reasons.join("; ").replace('|', "/")
+            );
+        }
+        md.push('\n');
+    }
     if !r.unreadable.is_empty() {
         let _ = writeln!(md, "**{} unreadable file(s) left out** (every number below is without them; `--strict` makes them errors):\n", r.unreadable.len());
         for (path, why) in &r.unreadable {

@@ -103,6 +103,16 @@ interval above 0 and a ceiling of at least 0.7; `disagrees` needs it below 0; an
 /// The terminal version (the demo's and evaluate's last lines).
 pub fn text(r: &EvalResult) -> String {
     let mut t = format!("summary: {}\n", seeds_line(r));
+    let mut sources: Vec<&str> = r.plan_origins.iter().map(|o| o.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    for source in sources {
+        let of = r.plan_origins.iter().filter(|o| o.source == source);
+        let (plans, fallbacks) = of.fold((0, 0), |(p, f), o| (p + o.plans, f + o.fallbacks));
+        if fallbacks > 0 {
+            let _ = writeln!(t, "summary: {source}: {fallbacks} of {plans} plans came from a fallback planner (reasons in report.md)");
+        }
+    }
     if !r.unreadable.is_empty() {
         let _ = writeln!(t, "summary: {} unreadable file(s) left out (listed in report.md; --strict makes them errors)", r.unreadable.len());
     }

@@ -168,6 +168,8 @@ impl Planner for LlmPlanner {
             Ok(steps) => {
                 let provenance = Provenance {
                     planner: "llm".into(),
+                    requested: Some("llm".into()),
+                    fallback: None,
                     model: Some(self.cfg.model.clone()),
                     created: now_rfc3339(),
                     notes,
@@ -186,8 +188,11 @@ impl Planner for LlmPlanner {
                     "fallback: keyword planner used because the LLM gave no usable plan ({why})"
                 ));
                 notes.append(&mut plan.provenance.notes);
+                // The steps are the keyword planner's: the provenance says so, and what was asked.
                 plan.provenance = Provenance {
-                    planner: "llm".into(),
+                    planner: "keyword".into(),
+                    requested: Some("llm".into()),
+                    fallback: Some(why.to_string()),
                     model: Some(self.cfg.model.clone()),
                     created: plan.provenance.created,
                     notes,
