@@ -40,6 +40,7 @@ fn main() {
         model: None,
         created: String::new(),
         notes: vec![],
+        ..Provenance::default()
     };
     let plan = FaultPlan::new("pump", "benchmark chain", &steps, 1, provenance);
     let mut rng = faultline::dsp::Rng::new(3);

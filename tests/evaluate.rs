@@ -830,3 +830,222 @@ fn llm_plans_that_fell_back_are_counted_and_make_the_verdict_inconclusive() {
         "{pv}"
     );
 }
+
+/// The user's detector: a Python script scoring clips by level (tests/fixtures/energy_detector.py).
+fn their_detector(train: &Path, test: &Path, out: &Path, machine: &str) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/energy_detector.py");
+    let o = Command::new("python3")
+        .arg(script)
+        .args([train, test, out])
+        .arg(machine)
+        .output()
+        .expect("python3 runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn another_detectors_scores_go_through_as_test_set_and_evaluate_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let machines = ["fan", "valve", "pump"];
+    ok(&[
+        "synth",
+        "--machine",
+        "fan,valve,pump",
+        "--count",
+        "4",
+        "--test-count",
+        "5",
+        "--seconds",
+        "2",
+        "--out",
+        data.to_str().unwrap(),
+        "--quiet",
+    ]);
+    // A DCASE test set of keyword anomalies, with its ground truth.
+    let sets = dir.path().join("sets");
+    ok(&[
+        "render",
+        "--in",
+        data.to_str().unwrap(),
+        "--out",
+        sets.join("keyword").to_str().unwrap(),
+        "--planner",
+        "keyword",
+        "--as-test-set",
+        "--quiet",
+    ]);
+    for m in machines {
+        let truth = std::fs::read_to_string(
+            sets.join("keyword")
+                .join(m)
+                .join(format!("ground_truth_{m}_section_00_test.csv")),
+        )
+        .unwrap();
+        assert_eq!(
+            truth.lines().filter(|l| l.ends_with(",0")).count(),
+            5,
+            "{truth}"
+        );
+        assert_eq!(
+            truth.lines().filter(|l| l.ends_with(",1")).count(),
+            5,
+            "{truth}"
+        );
+        for line in truth.lines() {
+            let file = line.split(',').next().unwrap();
+            assert!(
+                sets.join("keyword")
+                    .join(m)
+                    .join("test")
+                    .join(file)
+                    .exists(),
+                "{file} listed but missing"
+            );
+        }
+    }
+    // Their system scores the real test set and the planner's set.
+    let scores = dir.path().join("scores");
+    for m in machines {
+        let train = data.join(m).join("train");
+        their_detector(
+            &train,
+            &data.join(m).join("test"),
+            &scores.join("reference"),
+            m,
+        );
+        their_detector(
+            &train,
+            &sets.join("keyword").join(m).join("test"),
+            &scores.join("keyword"),
+            m,
+        );
+    }
+    let report = dir.path().join("report");
+    ok(&[
+        "evaluate",
+        "--data",
+        data.to_str().unwrap(),
+        "--scores",
+        scores.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+        "--planner",
+        "keyword",
+        "--plan-seeds",
+        "1",
+        "--resamples",
+        "200",
+        "--quiet",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["scores_from"], scores.to_str().unwrap());
+    // Every AUC is the one their scores give (recomputed here from the CSVs and the names).
+    let read = |path: &Path| -> Vec<(String, f64)> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let (f, s) = l.split_once(',').unwrap();
+                (f.to_string(), s.parse().unwrap())
+            })
+            .collect()
+    };
+    for m in machines {
+        let real = read(
+            &scores
+                .join("reference")
+                .join(format!("anomaly_score_{m}_section_00_test.csv")),
+        );
+        let planner = read(
+            &scores
+                .join("keyword")
+                .join(format!("anomaly_score_{m}_section_00_test.csv")),
+        );
+        let normals: Vec<f64> = real
+            .iter()
+            .filter(|(f, _)| f.contains("_normal_"))
+            .map(|r| r.1)
+            .collect();
+        for (source, anomalies) in [
+            (
+                "reference",
+                real.iter()
+                    .filter(|(f, _)| f.contains("_anomaly_"))
+                    .map(|r| r.1)
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "keyword",
+                planner
+                    .iter()
+                    .filter(|(f, _)| f.contains("_anomaly_"))
+                    .map(|r| r.1)
+                    .collect(),
+            ),
+        ] {
+            let want = faultline::metrics::RocSample::new(&normals, &anomalies)
+                .areas(0.1)
+                .0;
+            let d = json["detections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["machine"] == m && d["source"] == source && d["score"] == "mse")
+                .unwrap();
+            assert!(
+                (d["auc"].as_f64().unwrap() - want).abs() < 1e-12,
+                "{m} {source}: {d} vs {want}"
+            );
+            assert_eq!(
+                (d["normals"].as_u64(), d["anomalies"].as_u64()),
+                (Some(5), Some(5))
+            );
+        }
+    }
+    assert!(json["rankings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["source"] == "keyword" && r["verdict"].is_string()));
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(
+        md.contains("Scores from another detector"),
+        "the report says whose scores these are"
+    );
+    // A score file that misses a test clip is a named error.
+    let f = scores.join("reference/anomaly_score_fan_section_00_test.csv");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(
+        &f,
+        text.lines()
+            .skip(1)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "evaluate",
+            "--data",
+            data.to_str().unwrap(),
+            "--scores",
+            scores.to_str().unwrap(),
+            "--out",
+            dir.path().join("r2").to_str().unwrap(),
+            "--planner",
+            "keyword",
+            "--plan-seeds",
+            "1",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("no score for"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -805,8 +805,9 @@ fn a_render_started_at_bar_5_matches_the_same_range_of_one_from_bar_1() {
     );
     const BLOCK: usize = 512;
     let rate = 48_000.0;
-    // Bar 5 at 120 BPM in 4/4 is 8 s in; 14 s of music.
-    let music = clip(48_000, 14.0);
+    // Bar 5 at 120 BPM in 4/4 is 8 s in; 11 s of music (3 s after bar 5: 1.5 s to settle,
+    // 1.5 s compared).
+    let music = clip(48_000, 11.0);
     let bar5 = 8 * 48_000;
     let mut from = |start: usize| -> [Vec<f32>; 2] {
         load_state(&mut plugin, &state);

@@ -137,8 +137,8 @@ enum Command {
         /// A plan file to apply to every clip.
         #[arg(long, conflicts_with_all = ["planner", "fault"])]
         plan: Option<PathBuf>,
-        /// A planner to plan each clip from --fault.
-        #[arg(long, requires = "fault")]
+        /// A planner to plan each clip from --fault (with --as-test-set, --fault is optional).
+        #[arg(long)]
         planner: Option<String>,
         #[arg(long)]
         fault: Option<String>,
@@ -153,6 +153,12 @@ enum Command {
         /// and why, and count it at the end).
         #[arg(long)]
         strict: bool,
+        /// --in is a DCASE dataset: write OUT/<machine>/test/ with its normal test clips and one
+        /// anomaly rendered from each, and ground_truth_<machine>_section_<XX>_test.csv, for any
+        /// detector to score (then `evaluate --scores`). Without --fault each machine type gets
+        /// its typical fault.
+        #[arg(long, requires = "planner")]
+        as_test_set: bool,
     },
     /// Train one autoencoder on the normal training clips of a dataset.
     Train {
@@ -217,6 +223,11 @@ enum Command {
         model: Option<PathBuf>,
         #[arg(long, default_value_t = 30)]
         epochs: usize,
+        /// Evaluate another detector's scores instead of training ours: DIR/reference/ holds
+        /// its DCASE score files (anomaly_score_<machine>_section_<XX>_test.csv) for the real
+        /// test set, DIR/<planner>/ those for each planner's `render --as-test-set` set.
+        #[arg(long, conflicts_with = "model")]
+        scores: Option<PathBuf>,
         #[command(flatten)]
         eval: EvalArgs,
     },
@@ -501,12 +512,35 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             quiet,
             strict,
+            as_test_set,
         } => {
+            if as_test_set {
+                let name = planner
+                    .clone()
+                    .expect("clap: --as-test-set requires --planner");
+                let bad = crate::dataset::BadFiles::new(strict);
+                for m in eval::machines_in(&input)? {
+                    let source = PlanSource::Planner {
+                        planner: planner_with(&name, &llm)?,
+                        fault: eval::fault_for(&m, fault.as_deref()),
+                        seed,
+                    };
+                    let (normals, anomalies) =
+                        offline::write_machine_test_set(&input, &m, &out, &source, quiet, &bad)?;
+                    eprintln!("render: {m}: test set of {normals} normal clips and {anomalies} {name} anomalies in {}", out.join(&m).join("test").display());
+                }
+                let summary = bad.summary();
+                if !summary.is_empty() {
+                    eprintln!("render: done{summary}");
+                }
+                return Ok(());
+            }
             let source = match (plan, planner) {
                 (Some(path), _) => PlanSource::Fixed(load_plan(&path)?),
                 (None, Some(name)) => PlanSource::Planner {
                     planner: planner_with(&name, &llm)?,
-                    fault: fault.unwrap_or_default(),
+                    fault: fault
+                        .context("render --planner needs --fault TEXT (the fault to plan)")?,
                     seed,
                 },
                 (None, None) => {
@@ -622,10 +656,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             model,
             epochs,
+            scores,
             eval,
         } => {
             let cfg = eval.config(data, out.clone(), epochs, model, llm.clone());
-            let result = eval::evaluate(&cfg)?;
+            let result = match &scores {
+                Some(dir) => eval::external::evaluate_scores(&cfg, dir)?,
+                None => eval::evaluate(&cfg)?,
+            };
             let report = crate::report::write_report(&result, &out)?;
             if !eval.quiet {
                 eprint!("{}", crate::report::summary_text(&result));

@@ -5,6 +5,7 @@
 //! reference ceiling and a verdict (`verdict.rs`); optionally a severity sweep (`sweep.rs`).
 
 mod calibrate;
+pub mod external;
 pub mod premise;
 mod result;
 pub mod stats;

@@ -131,6 +131,8 @@ pub struct EvalResult {
     /// Per machine and planner: how many plans the requested planner made and how many came
     /// from a fallback.
     pub plan_origins: Vec<PlanOrigin>,
+    /// The score folder an external detector wrote (`evaluate --scores`); `None`: our model.
+    pub scores_from: Option<String>,
 }
 
 /// Who made a planner's plans on one machine (over its plan seeds).
@@ -357,6 +359,7 @@ pub fn summarize(
         clips,
         unreadable: Vec::new(),
         plan_origins: Vec::new(),
+        scores_from: None,
     }
 }
 

@@ -3,6 +3,9 @@
 
 mod render;
 mod synth_set;
+mod test_set;
+
+pub use test_set::write_machine_test_set;
 
 pub use render::{
     apply_plan, path_hash, render_files, render_plan, render_set, PlanSource, RenderEntry,

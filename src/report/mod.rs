@@ -72,7 +72,10 @@ pub fn markdown(r: &EvalResult, plots: &[PathBuf]) -> String {
         }
         md.push('\n');
     }
-    let _ = writeln!(
+    if let Some(dir) = &r.scores_from {
+        let _ = writeln!(md, "Data: `{}`. **Scores from another detector**, read from `{dir}` (DCASE score files); no model of ours was trained or run. A detector has one score, so the MSE and Mahalanobis tables below both show it.\n", r.data.display());
+    } else {
+        let _ = writeln!(
         md,
         "Data: `{}`. One autoencoder trained on the normal training clips of {} ({} clips, {} vectors, {} epochs, final loss {:.3}, validation {:.3}).\n",
         r.data.display(),
@@ -83,6 +86,7 @@ pub fn markdown(r: &EvalResult, plots: &[PathBuf]) -> String {
         r.model.final_loss,
         r.model.final_val_loss
     );
+    }
     let _ = writeln!(md, "Anomaly sources: `reference` = the dataset's own anomalies (reference faults for synthetic data); the others are clips rendered from the normal test clips by that planner.\n");
     for kind in ScoreKind::ALL {
         let _ = writeln!(
