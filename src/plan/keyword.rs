@@ -8,6 +8,7 @@
 use super::{now_rfc3339, FaultPlan, PlanRequest, Planner, Provenance};
 use crate::catalog::{find, ResolvedStep};
 use crate::dsp::Rng;
+use crate::kinematics::Kinematics;
 use crate::machine::MachineType;
 
 /// One mapping: fault words → a function, with ranges drawn per plan (unlisted parameters keep
@@ -208,6 +209,111 @@ pub fn draw_step(rule: &Rule, rng: &mut Rng) -> ResolvedStep {
     step
 }
 
+/// A fault frequency from the machine's kinematics for a step, where the words name one: the
+/// parameter, its value in Hz, and the note saying where it came from. `None`: physics gives no
+/// frequency for these words (the rule's range stays).
+pub fn kinematic_rate(
+    function: &str,
+    text: &str,
+    k: &Kinematics,
+) -> Option<(&'static str, f64, String)> {
+    let shaft = k.shaft_hz?;
+    let t = text.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
+    let b = &k.bearing;
+    let geometry = format!(
+        "{} balls, {:.2}/{:.2} mm, {:.0}°",
+        b.balls, b.ball_mm, b.pitch_mm, b.contact_deg
+    );
+    let (param, hz, what) = match function {
+        "knock" if has(&["inner race"]) => ("rate_hz", b.bpfi(shaft), format!("BPFI ({geometry})")),
+        "knock" if has(&["cage"]) => (
+            "rate_hz",
+            b.ftf(shaft),
+            format!("FTF, the cage rate ({geometry})"),
+        ),
+        "knock" if has(&["ball spin", "ball defect", "roller", "rolling element"]) => {
+            ("rate_hz", b.bsf(shaft), format!("BSF ({geometry})"))
+        }
+        "knock" if has(&["tooth", "teeth", "gear"]) => (
+            "rate_hz",
+            shaft,
+            "once per revolution of the tooth's shaft (1×)".to_string(),
+        ),
+        "knock" if has(&["outer race", "ball pass", "race", "spall", "bearing"]) => {
+            ("rate_hz", b.bpfo(shaft), format!("BPFO ({geometry})"))
+        }
+        "hum" if has(&["misalign"]) => (
+            "fundamental_hz",
+            2.0 * shaft,
+            "2× shaft (misalignment)".to_string(),
+        ),
+        "hum" if has(&["imbalanc", "unbalanc"]) => {
+            ("fundamental_hz", shaft, "1× shaft (imbalance)".to_string())
+        }
+        "hum" if has(&["mesh", "whine"]) && k.teeth.is_some() => {
+            let n = k.teeth.unwrap_or(1);
+            (
+                "fundamental_hz",
+                f64::from(n) * shaft,
+                format!("gear mesh, {n} teeth × shaft"),
+            )
+        }
+        "amplitude_modulation" if has(&["eccentric", "bent", "imbalanc", "unbalanc"]) => (
+            "rate_hz",
+            shaft,
+            "1× shaft (a once-per-revolution swell)".to_string(),
+        ),
+        "amplitude_modulation" if has(&["blade"]) && k.blades.is_some() => {
+            let n = k.blades.unwrap_or(1);
+            (
+                "rate_hz",
+                f64::from(n) * shaft,
+                format!("blade pass, {n} blades × shaft"),
+            )
+        }
+        "amplitude_modulation" if has(&["vane"]) && k.vanes.is_some() => {
+            let n = k.vanes.unwrap_or(1);
+            (
+                "rate_hz",
+                f64::from(n) * shaft,
+                format!("vane pass, {n} vanes × shaft"),
+            )
+        }
+        _ => return None,
+    };
+    let source = k.sources.first().cloned().unwrap_or_default();
+    Some((
+        param,
+        hz,
+        format!(
+            "{function} {param} = {hz:.2} Hz = {:.3}× shaft: {what}; {source}",
+            hz / shaft
+        ),
+    ))
+}
+
+/// Sets a step's kinematic frequency (clamped to the catalog's range, and said so).
+fn apply_kinematics(step: &mut ResolvedStep, text: &str, k: &Kinematics, notes: &mut Vec<String>) {
+    let Some((param, hz, note)) = kinematic_rate(step.spec.name, text, k) else {
+        return;
+    };
+    let Some(i) = step.spec.all_params().position(|p| p.name == param) else {
+        return;
+    };
+    let spec = step.spec.all_params().nth(i).expect("index from position");
+    let v = (hz as f32).clamp(spec.min, spec.max);
+    step.values[i] = v;
+    notes.push(if (f64::from(v) - hz).abs() > 1e-3 * hz {
+        format!(
+            "{note} (clamped to {v} Hz, the catalog's range {}–{} Hz)",
+            spec.min, spec.max
+        )
+    } else {
+        note
+    });
+}
+
 pub struct KeywordPlanner;
 
 impl Planner for KeywordPlanner {
@@ -218,6 +324,7 @@ impl Planner for KeywordPlanner {
     fn plan(&self, request: &PlanRequest) -> anyhow::Result<FaultPlan> {
         let mut notes = Vec::new();
         let mut hits = matching_rules(&request.fault);
+        let hits_from_typical = hits.is_empty();
         if hits.is_empty() {
             let typical = request
                 .machine
@@ -232,10 +339,23 @@ impl Planner for KeywordPlanner {
         }
         notes.extend(hits.iter().map(|(_, why)| why.clone()));
         let mut rng = Rng::new(request.seed);
-        let steps: Vec<ResolvedStep> = hits
+        let mut steps: Vec<ResolvedStep> = hits
             .iter()
             .map(|(rule, _)| draw_step(rule, &mut rng))
             .collect();
+        // Where the words name a fault with a physical frequency, the machine's kinematics set
+        // it (not the rule's range): BPFO for an outer-race defect, 1× for imbalance, ….
+        if let Ok(machine) = request.machine.parse::<MachineType>() {
+            let kin = Kinematics::for_machine(machine, &request.attributes);
+            let text = if hits_from_typical {
+                machine.typical_fault().to_string()
+            } else {
+                request.fault.clone()
+            };
+            for step in &mut steps {
+                apply_kinematics(step, &text, &kin, &mut notes);
+            }
+        }
         let provenance = Provenance {
             planner: self.name().into(),
             model: None,
@@ -322,6 +442,101 @@ mod tests {
                 .contains("typical fault \"a leaking seat or a sticking plunger\""),
             "{}",
             p.provenance.notes[0]
+        );
+    }
+
+    fn plan_with(fault: &str, machine: &str, attrs: &[(&str, &str)]) -> FaultPlan {
+        let req = PlanRequest {
+            machine: machine.into(),
+            attributes: attrs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            fault: fault.into(),
+            seed: 1,
+        };
+        KeywordPlanner.plan(&req).unwrap()
+    }
+
+    fn arg(p: &FaultPlan, function: &str, name: &str) -> f64 {
+        p.steps
+            .iter()
+            .find(|s| s.function == function)
+            .unwrap()
+            .arguments[name]
+            .as_f64()
+            .unwrap()
+    }
+
+    #[test]
+    fn fault_frequencies_come_from_the_machines_kinematics() {
+        // The case: an outer-race defect on a bearing at 1800 rpm ticks at BPFO.
+        let p = plan_with(
+            "outer race defect: regular ticking at the ball pass frequency",
+            "bearing",
+            &[("rpm", "1800")],
+        );
+        let bpfo = crate::kinematics::Bearing::TYPICAL.bpfo(30.0);
+        assert!(
+            (arg(&p, "knock", "rate_hz") / bpfo - 1.0).abs() < 0.05,
+            "{} vs {bpfo}",
+            arg(&p, "knock", "rate_hz")
+        );
+        assert!(
+            p.provenance
+                .notes
+                .iter()
+                .any(|n| n.contains("BPFO") && n.contains("rpm=1800")),
+            "{:?}",
+            p.provenance.notes
+        );
+        // The same words on a gearbox at 1200 rpm are its tooth's once per revolution: 20 Hz,
+        // not the bearing's number.
+        let g = plan_with("cracked tooth knocking", "gearbox", &[("rpm", "1200")]);
+        assert!((arg(&g, "knock", "rate_hz") - 20.0).abs() < 1e-4);
+        // Gear mesh = teeth × shaft, exactly; imbalance 1×, misalignment 2×.
+        let m = plan_with(
+            "gear mesh whine hum",
+            "gearbox",
+            &[("rpm", "1200"), ("teeth", "23")],
+        );
+        assert!((arg(&m, "hum", "fundamental_hz") - 23.0 * 20.0).abs() < 1e-3);
+        assert!(
+            (arg(
+                &plan_with("imbalance", "fan", &[("rpm", "1500")]),
+                "hum",
+                "fundamental_hz"
+            ) - 25.0)
+                .abs()
+                < 1e-4
+        );
+        assert!(
+            (arg(
+                &plan_with("misalignment", "pump", &[("rpm", "1500")]),
+                "hum",
+                "fundamental_hz"
+            ) - 50.0)
+                .abs()
+                < 1e-4
+        );
+        assert!(
+            (arg(
+                &plan_with("inner race spall", "bearing", &[("rpm", "1800")]),
+                "knock",
+                "rate_hz"
+            ) - crate::kinematics::Bearing::TYPICAL.bpfi(30.0))
+            .abs()
+                < 1e-3
+        );
+        // A machine that does not turn keeps the rule's range; so do words without physics.
+        let v = plan_with("knocking", "valve", &[]);
+        assert!(!v.provenance.notes.iter().any(|n| n.contains("shaft")));
+        // A fault frequency beyond the catalog's range is clamped and said so.
+        let fast = plan_with("bent shaft wobble", "fan", &[("rpm", "9000")]);
+        assert!(
+            fast.provenance.notes.iter().any(|n| n.contains("clamped")),
+            "{:?}",
+            fast.provenance.notes
         );
     }
 
