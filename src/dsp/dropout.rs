@@ -3,7 +3,8 @@
 //! set time, with 2 ms ramps so the cuts do not click. The dip's depth in dB is
 //! depth_db × `scale_law(intensity)`, the severity scale's law, so faint dropouts fade to nothing.
 
-use super::{db_to_gain, discard, samples, GainCurve, Rng, Segments};
+use super::poisson::PoissonClock;
+use super::{db_to_gain, discard, samples, GainCurve};
 
 #[derive(Clone, Copy, Debug)]
 pub struct DropoutParams {
@@ -18,16 +19,11 @@ pub struct DropoutParams {
 pub struct Dropout {
     p: DropoutParams,
     seed: u64,
-    rng: Rng,
     sr: f32,
-    segments: Segments,
-    /// Timeline position of the next sample and the next segment boundary.
-    t: i64,
-    boundary: i64,
+    clock: PoissonClock,
     gain: f32,
     step: f32,
     hold: usize,
-    until_next: f32,
 }
 
 impl Dropout {
@@ -35,31 +31,11 @@ impl Dropout {
         Self {
             p,
             seed,
-            rng: Rng::new(seed),
             sr: 48_000.0,
-            segments: Segments::new(48_000.0),
-            t: 0,
-            boundary: 0,
+            clock: PoissonClock::new(seed, 48_000.0, p.rate_hz),
             gain: 1.0,
             step: 0.0,
             hold: 0,
-            until_next: 0.0,
-        }
-    }
-
-    fn mean_gap(&self) -> f32 {
-        self.sr / self.p.rate_hz.max(1e-3)
-    }
-}
-
-impl Dropout {
-    /// At a segment boundary: the segment's own generator and a fresh gap.
-    #[inline]
-    fn begin_segment_if_due(&mut self) {
-        if self.t == self.boundary {
-            self.rng = Rng::new(self.segments.seed(self.seed, self.t));
-            self.until_next = self.rng.exponential(self.mean_gap());
-            self.boundary += self.segments.len;
         }
     }
 }
@@ -68,7 +44,7 @@ impl GainCurve for Dropout {
     fn prepare(&mut self, sample_rate: f32) {
         self.sr = sample_rate;
         self.step = 1.0 / samples(0.002, sample_rate) as f32;
-        self.segments = Segments::new(sample_rate);
+        self.clock = PoissonClock::new(self.seed, sample_rate, self.p.rate_hz);
         self.seek(0, 0.0);
     }
 
@@ -83,36 +59,17 @@ impl GainCurve for Dropout {
         let from = position - window;
         self.gain = 1.0;
         self.hold = 0;
-        self.t = self.segments.start_of(from);
-        self.boundary = self.t;
-        while self.t < from {
-            self.begin_segment_if_due();
-            let room = from.min(self.boundary) - self.t;
-            match super::samples_to_event(self.until_next) {
-                j if j <= room => {
-                    self.t += j;
-                    self.until_next -= j as f32;
-                    self.until_next += self.rng.exponential(self.mean_gap());
-                }
-                _ => {
-                    self.t += room;
-                    self.until_next -= room as f32;
-                }
-            }
-        }
+        self.clock.restart_at_segment_of(from);
+        self.clock.skip_to(from, |_| {});
         discard(position - from, |buf| self.fill(buf, intensity));
     }
 
     fn fill(&mut self, gains: &mut [f32], intensity: f32) {
         let low = db_to_gain(-self.p.depth_db * super::scale_law(intensity));
         for g in gains.iter_mut() {
-            self.begin_segment_if_due();
-            self.t += 1;
-            self.until_next -= 1.0;
-            if self.until_next <= 0.0 {
+            if self.clock.tick() {
                 // Starts are Poisson; one arriving during a dropout extends it.
                 self.hold = self.hold.max(samples(self.p.duration_ms / 1000.0, self.sr));
-                self.until_next += self.rng.exponential(self.mean_gap());
             }
             let target = if self.hold > 0 {
                 self.hold -= 1;

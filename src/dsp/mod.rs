@@ -30,6 +30,7 @@ mod knock;
 mod level;
 mod osc;
 mod pitch_shift;
+mod poisson;
 mod rattle;
 mod resonance;
 mod rng;

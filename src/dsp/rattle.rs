@@ -3,7 +3,8 @@
 //! part (its frequency varies a little from hit to hit, as the contact point moves).
 
 use super::filters::Resonator;
-use super::{samples_to_event, Rng, Segments, Source};
+use super::poisson::PoissonClock;
+use super::{Rng, Source};
 
 #[derive(Clone, Copy, Debug)]
 pub struct RattleParams {
@@ -18,13 +19,8 @@ pub struct RattleParams {
 pub struct Rattle {
     p: RattleParams,
     seed: u64,
-    rng: Rng,
     sr: f32,
-    segments: Segments,
-    /// Timeline position of the next sample and the next segment boundary.
-    t: i64,
-    boundary: i64,
-    until_next: f32,
+    clock: PoissonClock,
     modes: [Resonator; 2],
 }
 
@@ -33,25 +29,25 @@ impl Rattle {
         Self {
             p,
             seed,
-            rng: Rng::new(seed),
             sr: 48_000.0,
-            segments: Segments::new(48_000.0),
-            t: 0,
-            boundary: 0,
-            until_next: 0.0,
+            clock: PoissonClock::new(seed, 48_000.0, p.impact_rate_hz),
             modes: [Resonator::default(); 2],
         }
     }
 
-    fn mean_gap(&self) -> f32 {
-        self.sr / self.p.impact_rate_hz.max(1e-3)
+    /// An impact's own draws, after the clock's gap: its strength and the part's pitch.
+    #[inline]
+    fn draw_impact(p: &RattleParams, rng: &mut Rng) -> (f32, f64) {
+        let hit = rng.range(0.3, 1.0);
+        let f = f64::from(p.resonance_hz * (1.0 + 0.12 * rng.bipolar()));
+        (hit, f)
     }
 }
 
 impl Source for Rattle {
     fn prepare(&mut self, sample_rate: f32) {
         self.sr = sample_rate;
-        self.segments = Segments::new(sample_rate);
+        self.clock = PoissonClock::new(self.seed, sample_rate, self.p.impact_rate_hz);
         self.seek(0);
     }
 
@@ -67,61 +63,25 @@ impl Source for Rattle {
             Resonator::new(f, decay, sr),
             Resonator::new(f * 1.62, decay * 0.6, sr),
         ];
-        self.t = self.segments.start_of(position);
-        self.boundary = self.t;
-        while self.t < position {
-            self.begin_segment_if_due();
-            let room = position.min(self.boundary) - self.t;
-            match samples_to_event(self.until_next) {
-                j if j <= room => {
-                    self.t += j;
-                    self.until_next -= j as f32;
-                    self.draw_impact();
-                }
-                _ => {
-                    self.t += room;
-                    self.until_next -= room as f32;
-                }
-            }
-        }
+        self.clock.restart_at_segment_of(position);
+        let p = self.p;
+        self.clock.skip_to(position, |rng| {
+            Self::draw_impact(&p, rng);
+        });
     }
 
     fn fill(&mut self, out: &mut [f32]) {
+        let (sr, decay) = (f64::from(self.sr), f64::from(self.p.decay_ms) / 1000.0);
         for o in out.iter_mut() {
-            self.begin_segment_if_due();
-            self.t += 1;
             let mut hit = 0.0;
-            self.until_next -= 1.0;
-            if self.until_next <= 0.0 {
-                let (strength, f) = self.draw_impact();
+            if self.clock.tick() {
+                let (strength, f) = Self::draw_impact(&self.p, &mut self.clock.rng);
                 hit = strength;
-                let (sr, decay) = (f64::from(self.sr), f64::from(self.p.decay_ms) / 1000.0);
                 self.modes[0].retune(f, decay, sr);
                 self.modes[1].retune(f * 1.62, decay * 0.6, sr);
             }
             *o = self.modes[0].tick(hit) + 0.6 * self.modes[1].tick(hit);
         }
-    }
-}
-
-impl Rattle {
-    /// At a segment boundary: the segment's own generator and a fresh gap.
-    #[inline]
-    fn begin_segment_if_due(&mut self) {
-        if self.t == self.boundary {
-            self.rng = Rng::new(self.segments.seed(self.seed, self.t));
-            self.until_next = self.rng.exponential(self.mean_gap());
-            self.boundary += self.segments.len;
-        }
-    }
-
-    /// An impact's draws, in the stream's order: the next gap, the strength, the part's pitch.
-    #[inline]
-    fn draw_impact(&mut self) -> (f32, f64) {
-        self.until_next += self.rng.exponential(self.mean_gap());
-        let hit = self.rng.range(0.3, 1.0);
-        let f = f64::from(self.p.resonance_hz * (1.0 + 0.12 * self.rng.bipolar()));
-        (hit, f)
     }
 }
 
