@@ -339,7 +339,13 @@ fn process_never_allocates() {
         while at < l.len() {
             let n = (1 + rng.below(2048)).min(l.len() - at);
             chain.process(&mut [&mut l[at..at + n], &mut r[at..at + n]]);
-            chain.set_intensity_scale(rng.uniform());
+            // Transport jumps (seeks anywhere on the timeline, before the song start too) and a
+            // fault faded to 0 and back (the resumed steps seek) run on the audio thread too.
+            match rng.below(4) {
+                0 => chain.seek(rng.below(1 << 24) as i64 - (1 << 20)),
+                1 => chain.set_intensity_scale(0.0),
+                _ => chain.set_intensity_scale(rng.uniform()),
+            }
             at += n;
         }
     });
