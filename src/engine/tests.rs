@@ -117,10 +117,15 @@ fn audio_thread_never_allocates_across_sizes_rates_and_swaps() {
                 }
             }
             let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| &mut b[..n]).collect();
+            let jump = rng.below(1 << 23) as i64;
             assert_no_alloc::assert_no_alloc(|| {
                 if round % 11 == 7 {
                     // Hosts may reset on the audio thread too.
                     processor.reset();
+                }
+                if round % 7 == 2 {
+                    // A transport jump: the chains seek on the audio thread.
+                    processor.seek(jump);
                 }
                 processor.process(&mut refs)
             });
