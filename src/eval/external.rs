@@ -6,7 +6,7 @@
 //! set's and are not used twice). A detector has one score, so the report's two score columns
 //! (named MSE and Mahalanobis for our detector) both show it; the report says so.
 
-use super::{machines_in, summarize, test_clips, EvalResult, EvaluateConfig, ScoredClip, Seeds};
+use super::{machines_in, summarize, test_clips, EvalResult, EvaluateConfig, ScoredClip};
 use crate::dataset::ClipName;
 use anyhow::Context;
 use std::collections::HashMap;
@@ -125,15 +125,8 @@ pub fn evaluate_scores(cfg: &EvaluateConfig, scores: &Path) -> anyhow::Result<Ev
         created: crate::plan::now_rfc3339(),
         ..Default::default()
     };
-    let seeds = Seeds {
-        data: None,
-        model: 0,
-        plan: cfg.plan_seed,
-        plan_seeds: 1,
-        bootstrap: cfg.stats.seed,
-        resamples: cfg.stats.resamples,
-        level: cfg.stats.level,
-    };
+    // No model of ours: its seed is 0 and means nothing; the data's seed is read as for ours.
+    let seeds = super::seeds_of(cfg, 0);
     let mut result = summarize(cfg, machines, model, Vec::new(), clips, Vec::new(), seeds);
     result.scores_from = Some(scores.display().to_string());
     Ok(result)

@@ -528,15 +528,7 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         }
     }
     bar.finish_and_clear();
-    let seeds = Seeds {
-        data: read_synth_seed(&cfg.data),
-        model: model.provenance.seed,
-        plan: cfg.plan_seed,
-        plan_seeds: cfg.plan_seeds,
-        bootstrap: cfg.stats.seed,
-        resamples: cfg.stats.resamples,
-        level: cfg.stats.level,
-    };
+    let seeds = seeds_of(cfg, model.provenance.seed);
     let mut result = summarize(
         cfg,
         machines,
@@ -554,6 +546,19 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
     result.plan_origins = origins;
     result.apply_plan_origins();
     Ok(result)
+}
+
+/// The seeds and settings that reproduce an evaluation's numbers (`model`: the model's seed).
+pub(crate) fn seeds_of(cfg: &EvaluateConfig, model: u64) -> Seeds {
+    Seeds {
+        data: read_synth_seed(&cfg.data),
+        model,
+        plan: cfg.plan_seed,
+        plan_seeds: cfg.plan_seeds,
+        bootstrap: cfg.stats.seed,
+        resamples: cfg.stats.resamples,
+        level: cfg.stats.level,
+    }
 }
 
 /// The seed `faultline synth` wrote a dataset with (its `synth.json`), if it was synthesized.
