@@ -52,22 +52,23 @@ fn main() {
         let design = Design::new(
             &machines,
             &sources,
+            &ScoreKind::LIVE,
             clips.iter().map(|c| Scored {
                 machine: &c.0,
                 source: &c.1,
                 plan_seed: c.2,
-                scores: c.3,
+                scores: [c.3[0], c.3[1], f64::NAN, f64::NAN],
             }),
         );
         let tables = design.resample(&cfg);
         let mut n = 0;
-        for kind in ScoreKind::ALL {
+        for kind in ScoreKind::LIVE {
             for s in 1..sources.len() {
                 n += correlations(&design, &tables, kind, s).0.len();
             }
         }
         let resampled = start.elapsed().as_secs_f64();
-        let ceilings: Vec<_> = ScoreKind::ALL
+        let ceilings: Vec<_> = ScoreKind::LIVE
             .iter()
             .map(|&k| design.ceiling(k, &cfg))
             .collect();

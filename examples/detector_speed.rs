@@ -82,6 +82,7 @@ fn main() {
 
     let model = Model {
         mahalanobis: Mahalanobis::fit(data.slice(ndarray::s![..per_clip * 10, ..]).view(), 128),
+        selective: Vec::new(),
         network: net,
         features: FeatureConfig::default(),
         provenance: Provenance::default(),

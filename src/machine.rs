@@ -97,6 +97,13 @@ impl FromStr for MachineType {
     }
 }
 
+/// The machine type a dataset's machine key names: `fan`, or MIMII's `6_dB_fan`.
+pub fn machine_type_of(key: &str) -> Option<MachineType> {
+    key.parse()
+        .ok()
+        .or_else(|| key.split_once("_dB_").and_then(|(_, m)| m.parse().ok()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -109,7 +109,13 @@ fn train_score_evaluate_and_calibrate_on_a_small_dataset() {
         serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
             .unwrap();
     let detections = json["detections"].as_array().unwrap();
-    assert_eq!(detections.len(), 3 * 3 * 2, "machines × sources × scores");
+    // The autoencoder's scores; the selective Mahalanobis one because the training clips hold
+    // both domains.
+    assert_eq!(
+        json["kinds"],
+        serde_json::json!(["mse", "mahalanobis", "selective_mahalanobis"])
+    );
+    assert_eq!(detections.len(), 3 * 3 * 3, "machines × sources × scores");
     for d in detections {
         let auc = d["auc"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&auc), "{d}");
@@ -160,7 +166,7 @@ fn train_score_evaluate_and_calibrate_on_a_small_dataset() {
             .unwrap()
             .lines()
             .count(),
-        1 + 18
+        1 + 27
     );
     for png in [
         "forest_mse.png",
@@ -320,8 +326,8 @@ fn the_demo_is_reproduced_by_its_printed_evaluate_command() {
             .iter()
             .map(|c| {
                 (
-                    c["mse"].as_f64().unwrap(),
-                    c["mahalanobis"].as_f64().unwrap(),
+                    c["scores"][0].as_f64().unwrap(),
+                    c["scores"][1].as_f64().unwrap(),
                 )
             })
             .collect()
@@ -1048,4 +1054,153 @@ fn another_detectors_scores_go_through_as_test_set_and_evaluate_scores() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+#[test]
+fn a_knn_detector_trains_scores_and_is_evaluated_beside_the_autoencoder() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    ok(&[
+        "synth",
+        "--machine",
+        "fan,valve,bearing",
+        "--count",
+        "8",
+        "--test-count",
+        "8",
+        "--seconds",
+        "2",
+        "--out",
+        d,
+        "--quiet",
+    ]);
+    // train --detector knn → a kNN file: banks per domain, read back by the library.
+    let knn_path = dir.path().join("knn.safetensors");
+    let (success, _, stderr) = faultline(&[
+        "train",
+        "--data",
+        d,
+        "--out",
+        knn_path.to_str().unwrap(),
+        "--detector",
+        "knn",
+    ]);
+    assert!(success, "{stderr}");
+    assert!(
+        stderr.contains("kNN detector") && stderr.contains("source"),
+        "{stderr}"
+    );
+    let knn = faultline::detect::load_knn(&knn_path).unwrap();
+    assert_eq!(knn.provenance.trained_on, vec!["bearing", "fan", "valve"]);
+    assert_eq!(knn.mean.len(), 256);
+    // The autoencoder's loader names the kNN file instead of misreading it.
+    let e = load_model(&knn_path).unwrap_err().to_string();
+    assert!(e.contains("a kNN detector's file"), "{e}");
+
+    // score with it → DCASE score files whose numbers are the library's kNN scores.
+    let scores = dir.path().join("scores");
+    ok(&[
+        "score",
+        "--model",
+        knn_path.to_str().unwrap(),
+        "--data",
+        d,
+        "--machines",
+        "fan",
+        "--out",
+        scores.to_str().unwrap(),
+    ]);
+    let file = scores.join("anomaly_score_fan_section_00_test.csv");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (name, value) = text.lines().next().unwrap().split_once(',').unwrap();
+    let clip = data.join("fan/test").join(name);
+    let mut lm = faultline::features::LogMel::new(knn.features.clone());
+    let v = faultline::eval::clip_vectors(&clip, &mut lm).unwrap();
+    let want = knn.score(v.view());
+    assert!((value.parse::<f64>().unwrap() - want).abs() < 1e-9 * want.abs().max(1.0));
+
+    // evaluate --detector ae,knn → rankings per detector and whether they agree.
+    let out = dir.path().join("report");
+    ok(&[
+        "evaluate",
+        "--data",
+        d,
+        "--out",
+        out.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--detector",
+        "ae,knn",
+        "--planner",
+        "keyword",
+        "--plan-seeds",
+        "1",
+        "--resamples",
+        "200",
+        "--quiet",
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["kinds"],
+        serde_json::json!(["mse", "mahalanobis", "knn"])
+    );
+    let rankings = report["rankings"].as_array().unwrap();
+    assert!(rankings
+        .iter()
+        .any(|r| r["score"] == "knn" && r["source"] == "keyword"));
+    let agreement = report["detector_agreement"].as_array().unwrap();
+    // mse–knn and mahalanobis–knn, for the reference and the keyword planner.
+    assert_eq!(agreement.len(), 4, "{agreement:?}");
+    for a in agreement {
+        let rho = a["spearman"].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&rho));
+    }
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("## Do the detectors agree?") && md.contains("## AUC / pAUC (knn score)"),
+        "{md}"
+    );
+    assert!(faultline::detect::load_knn(&out.join("knn.safetensors")).is_ok());
+    let csv = std::fs::read_to_string(out.join("scores.csv")).unwrap();
+    assert!(
+        csv.starts_with("machine,source,plan_seed,path,mse,mahalanobis,knn\n"),
+        "{}",
+        &csv[..80]
+    );
+
+    // The same kNN file reused gives the same kNN AUCs (the detector is deterministic).
+    let again = dir.path().join("again");
+    ok(&[
+        "evaluate",
+        "--data",
+        d,
+        "--out",
+        again.to_str().unwrap(),
+        "--detector",
+        "knn",
+        "--knn-model",
+        knn_path.to_str().unwrap(),
+        "--planner",
+        "keyword",
+        "--plan-seeds",
+        "1",
+        "--resamples",
+        "200",
+        "--quiet",
+    ]);
+    let r2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(again.join("report.json")).unwrap()).unwrap();
+    assert_eq!(r2["kinds"], serde_json::json!(["knn"]));
+    let auc = |r: &serde_json::Value| -> Vec<f64> {
+        r["detections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["score"] == "knn" && d["source"] == "reference")
+            .map(|d| d["auc"].as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(auc(&report), auc(&r2));
 }

@@ -123,4 +123,66 @@ fn plans_for_several_machines_through_a_real_server() {
         changed >= 1,
         "no validation change recorded: the tiny model's values all in range?"
     );
+
+    // `planner-check` on a subset of the development set, both prompts, through the CLI
+    // against the same server (one server: it has one slot, and CI two cores).
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "planner-check",
+            "--planner",
+            "llm-plain,llm-physics",
+            "--limit",
+            "3",
+            "--no-cache",
+            "--llm-model",
+            "smollm2-135m",
+            "--llm-timeout",
+            "300",
+        ])
+        .arg("--llm-base-url")
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg("--json")
+        .arg(json.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{stdout}");
+    assert!(
+        stdout.contains("| llm-physics | smollm2-135m, physics |"),
+        "{stdout}"
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for (r, prompt) in results.iter().zip(["plain", "physics"]) {
+        assert_eq!(r["prompt"], prompt);
+        assert_eq!(r["hit"]["n"], 3);
+        let outcomes = r["outcomes"].as_array().unwrap();
+        assert_eq!(outcomes.len(), 3);
+        // Every case of every machine type in the subset was really asked of the server …
+        assert!(outcomes
+            .iter()
+            .all(|o| o["seconds"].as_f64().unwrap() > 0.0));
+        // … a fallback is never counted as the LLM's hit, and says why.
+        for o in outcomes {
+            if o["fallback"] == true {
+                assert_eq!(o["hit"], false);
+                assert!(o["fallback_reason"].as_str().is_some_and(|w| !w.is_empty()));
+            }
+        }
+        let fallbacks = outcomes.iter().filter(|o| o["fallback"] == true).count();
+        assert_eq!(r["fallback"]["hits"], fallbacks);
+        let (lo, hi) = (
+            r["hit"]["ci"][0].as_f64().unwrap(),
+            r["hit"]["ci"][1].as_f64().unwrap(),
+        );
+        assert!(0.0 <= lo && lo <= r["hit"]["value"].as_f64().unwrap() && hi <= 1.0);
+    }
 }

@@ -309,7 +309,7 @@ impl EditorApp {
                 ui.label("Score");
                 let mut kind = p.score_mode.value();
                 ui.horizontal(|ui| {
-                    for (i, k) in ScoreKind::ALL.iter().enumerate() {
+                    for (i, k) in ScoreKind::LIVE.iter().enumerate() {
                         ui.radio_value(&mut kind, i as i32, k.name());
                     }
                 });
@@ -441,6 +441,8 @@ impl EditorApp {
         let latest = match kind {
             ScoreKind::Mse => live.latest_mse.load(Ordering::Relaxed),
             ScoreKind::Mahalanobis => live.latest_mahalanobis.load(Ordering::Relaxed),
+            // The Score parameter lists the live scores only (`ScoreKind::LIVE`).
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => f64::NAN,
         };
         let above = threshold.is_some_and(|t| latest > t);
         ui.horizontal(|ui| {

@@ -83,14 +83,14 @@ impl FaultlineParams {
                 0,
                 IntRange::Linear {
                     min: 0,
-                    max: ScoreKind::ALL.len() as i32 - 1,
+                    max: ScoreKind::LIVE.len() as i32 - 1,
                 },
             )
             .with_value_to_string(Arc::new(|v| {
-                ScoreKind::ALL[v.clamp(0, 1) as usize].name().to_string()
+                ScoreKind::LIVE[v.clamp(0, 1) as usize].name().to_string()
             }))
             .with_string_to_value(Arc::new(|s| {
-                ScoreKind::ALL
+                ScoreKind::LIVE
                     .iter()
                     .position(|k| k.name().eq_ignore_ascii_case(s.trim()))
                     .map(|i| i as i32)
@@ -100,6 +100,7 @@ impl FaultlineParams {
                 plan: Mutex::new(None),
                 present: AtomicBool::new(false),
                 default_for: AtomicI32::new(DEFAULT_NONE),
+                orders_for: AtomicI32::new(DEFAULT_NONE),
                 requested: AtomicBool::new(false),
                 requested_for: AtomicI32::new(0),
             },
@@ -117,7 +118,7 @@ impl FaultlineParams {
     }
 
     pub fn score_kind(&self) -> ScoreKind {
-        ScoreKind::ALL[self.score_mode.value().clamp(0, 1) as usize]
+        ScoreKind::LIVE[self.score_mode.value().clamp(0, 1) as usize]
     }
 
     pub fn machine(&self) -> MachineType {
@@ -141,6 +142,10 @@ pub struct PlanState {
     /// The machine a default plan was made for (`DEFAULT_NONE` for a user's or a loaded plan):
     /// a default plan follows the Machine parameter, a user's plan stays.
     default_for: AtomicI32,
+    /// The machine index whose (typical) shaft rate a user plan's orders are resolved at
+    /// (`DEFAULT_NONE`: the plan gives no frequency as an order). Such a plan's order-given
+    /// frequencies follow the Machine parameter.
+    orders_for: AtomicI32,
     /// A default plan has been asked of the default-plan thread and not made yet.
     pub requested: AtomicBool,
     /// The machine index it was asked for.
@@ -161,16 +166,34 @@ impl PlanState {
 
     /// Records a plan the engine now plays (the editor's, after `EngineHandle::set_plan`).
     pub fn record(&self, plan: Option<FaultPlan>, default_for: i32) {
+        let orders_for = plan
+            .as_ref()
+            .filter(|p| p.shaft_hz.is_some())
+            .and_then(|p| faultline::machine::machine_type_of(&p.machine))
+            .and_then(|m| MachineType::ALL.iter().position(|x| *x == m))
+            .map_or(DEFAULT_NONE, |i| i as i32);
+        self.orders_for.store(orders_for, Ordering::Release);
         self.present.store(plan.is_some(), Ordering::Release);
         self.default_for.store(default_for, Ordering::Release);
         *self.lock() = plan;
     }
 
-    /// Whether the audio side should ask for a default plan for `machine` (allocation-free):
-    /// when Fault turns on with no plan, or when Machine moves away from a default plan's machine.
-    /// A state loaded without a plan while Fault stays on stays dry: that is the project's choice.
+    /// Whether a user plan's order-given frequencies should move to `machine`'s shaft rate.
+    fn orders_follow(&self, machine: i32) -> bool {
+        let orders_for = self.orders_for.load(Ordering::Acquire);
+        self.present.load(Ordering::Acquire)
+            && self.default_for.load(Ordering::Acquire) == DEFAULT_NONE
+            && orders_for != DEFAULT_NONE
+            && orders_for != machine
+    }
+
+    /// Whether the audio side should ask the plan thread for work on `machine` (allocation-free):
+    /// a default plan when Fault turns on with no plan or Machine moves away from a default
+    /// plan's machine; a user plan with orders when Machine moves (its Hz follow the new
+    /// machine's shaft rate). A state loaded without a plan while Fault stays on stays dry.
     pub fn wants_default(&self, machine: i32, fault_turned_on: bool) -> bool {
-        !self.requested.load(Ordering::Acquire) && self.default_fits(machine, fault_turned_on)
+        !self.requested.load(Ordering::Acquire)
+            && (self.default_fits(machine, fault_turned_on) || self.orders_follow(machine))
     }
 
     /// Whether a default plan for `machine` should replace what plays: none plays (and Fault
@@ -228,8 +251,43 @@ impl PlanState {
                     .engine
                     .report_error(format!("cannot make the default plan: {e:#}")),
             }
+        } else if self.orders_follow(index) {
+            self.follow_machine(machine);
         }
         self.requested.store(false, Ordering::Release);
+    }
+
+    /// Moves a user plan's order-given frequencies to `machine`'s typical shaft rate (the
+    /// Machine parameter changed); the plan's notes say what moved.
+    fn follow_machine(&self, machine: MachineType) {
+        let Some(plan) = self.lock().clone() else {
+            return;
+        };
+        let Some(shaft) = faultline::kinematics::Kinematics::typical(machine).shaft_hz else {
+            // A machine that does not turn: the orders have nothing to follow; the Hz stay.
+            self.orders_for.store(DEFAULT_NONE, Ordering::Release);
+            return;
+        };
+        match plan.at_shaft(shaft) {
+            Ok((mut moved, notes)) => {
+                moved.provenance.notes.extend(notes.into_iter().map(|n| {
+                    format!(
+                        "followed Machine = {} (typical shaft rate): {n}",
+                        machine.name()
+                    )
+                }));
+                moved.machine = machine.name().into();
+                match self.engine.set_plan(moved.clone()) {
+                    Ok(()) => self.record(Some(moved), DEFAULT_NONE),
+                    Err(e) => self
+                        .engine
+                        .report_error(format!("cannot play the plan at the new speed: {e:#}")),
+                }
+            }
+            Err(e) => self
+                .engine
+                .report_error(format!("cannot move the plan to the new speed: {e:#}")),
+        }
     }
 }
 

@@ -712,6 +712,96 @@ fn fault_on_without_a_plan_plays_the_machines_default_plan_and_it_follows_the_ma
 }
 
 #[test]
+fn a_user_plans_orders_follow_the_machine_parameter_and_its_hz_stay_put_otherwise() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    let ids = param_ids(&mut plugin);
+    let index = |m: MachineType| MachineType::ALL.iter().position(|x| *x == m).unwrap() as i64;
+    // A user's plan for a bearing at 1800 rpm: an outer-race knock at BPFO (an order).
+    let plan = faultline::plan::planner_by_name("keyword")
+        .unwrap()
+        .plan(&faultline::plan::PlanRequest {
+            machine: "bearing".into(),
+            attributes: vec![("rpm".into(), "1800".into())],
+            fault: "outer race defect".into(),
+            seed: 4,
+        })
+        .unwrap();
+    let order = plan.steps[0].arguments["rate_order"].as_f64().unwrap();
+    assert_eq!(plan.shaft_hz, Some(30.0));
+    let bytes = state_with(
+        &mut plugin,
+        &plan,
+        &[
+            (
+                "machine",
+                serde_json::json!({"i32": index(MachineType::Bearing)}),
+            ),
+            ("fault", serde_json::json!({"bool": true})),
+        ],
+    );
+    load_state(&mut plugin, &bytes);
+    let input = clip(48_000, 2.0);
+    let mut blocks = || 512;
+    let mut seen = Vec::new();
+    // Block 40: the host sets Machine to pump; the plan thread moves the plan.
+    let events = [(40, ids["Machine"], index(MachineType::Pump) as f64)];
+    run_with(
+        &mut plugin,
+        48_000.0,
+        512,
+        &input,
+        &mut blocks,
+        &events,
+        &mut |k, p| {
+            if k == 30 || k == 120 {
+                std::thread::sleep(std::time::Duration::from_millis(400));
+                let text = state_json(&save_state(p))["fields"]["plan"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap();
+                seen.push(
+                    serde_json::from_str::<Option<FaultPlan>>(&text)
+                        .unwrap()
+                        .unwrap(),
+                );
+            }
+        },
+    );
+    let knock_hz = |p: &FaultPlan| p.steps[0].arguments["rate_hz"].as_f64().unwrap();
+    // Before the change the user's plan is untouched (its 1800 rpm, not the type's typical).
+    assert_eq!(seen[0], plan);
+    assert!((knock_hz(&seen[0]) - order * 30.0).abs() < 0.01);
+    // After it: the same order at the pump's typical 2900 rpm, saved, and said in the notes.
+    let pump = faultline::kinematics::Kinematics::typical(MachineType::Pump)
+        .shaft_hz
+        .unwrap();
+    let moved = &seen[1];
+    assert_eq!(moved.shaft_hz, Some(pump));
+    assert_eq!(moved.machine, "pump");
+    assert!(
+        (knock_hz(moved) - (order * pump).min(300.0)).abs() < 0.01,
+        "{} vs {}",
+        knock_hz(moved),
+        order * pump
+    );
+    assert_eq!(
+        moved.steps[0].arguments["rate_order"],
+        plan.steps[0].arguments["rate_order"]
+    );
+    assert!(
+        moved
+            .provenance
+            .notes
+            .iter()
+            .any(|n| n.contains("followed Machine = pump")),
+        "{:?}",
+        moved.provenance.notes
+    );
+    assert_eq!(moved.seed, plan.seed);
+}
+
+#[test]
 fn bounces_of_the_same_range_are_identical_and_a_jump_restarts_the_fault() {
     let entry = entry();
     let mut plugin = instance(&entry);

@@ -9,6 +9,32 @@ mod validate;
 pub use entries::CATALOG;
 pub use validate::{resolve_lenient, resolve_strict, CatalogError, ResolvedStep};
 
+/// Frequency parameters that may be given as an **order** of the machine's shaft rate besides
+/// Hz — the rates a condition-monitoring engineer reads as multiples of running speed (1×
+/// imbalance, 2× misalignment, blade pass, BPFO …). The order's key is the parameter's name
+/// with `_hz` replaced by `_order` (`rate_hz` → `rate_order`). A plan stores both the order and
+/// the Hz it gave at the plan's `shaft_hz`, so its Hz follow when the machine's speed changes.
+/// Structural frequencies (resonances, band centres, a squeal's pitch) are not orders.
+pub const ORDER_PARAMS: &[(&str, &str)] = &[
+    ("knock", "rate_hz"),
+    ("rattle", "impact_rate_hz"),
+    ("squeak", "burst_rate_hz"),
+    ("hum", "fundamental_hz"),
+    ("amplitude_modulation", "rate_hz"),
+    ("speed_wobble", "rate_hz"),
+];
+
+/// The largest order accepted (a 64-tooth gear's mesh is 64×; a bearing's BPFI of 20 balls ~12×).
+pub const ORDER_MAX: f32 = 200.0;
+
+/// The order key of a function's parameter, when that parameter may be given as an order.
+pub fn order_key(function: &str, param: &str) -> Option<String> {
+    ORDER_PARAMS
+        .iter()
+        .any(|(f, p)| *f == function && *p == param)
+        .then(|| format!("{}_order", param.trim_end_matches("_hz")))
+}
+
 use crate::dsp::{derive_seed, FaultChain, Transform};
 use serde_json::{json, Value};
 
@@ -98,6 +124,19 @@ impl FaultSpec {
                     "description": format!("{}{} Range {} to {}, default {}.", p.description, unit, p.min, p.max, p.default),
                 }),
             );
+        }
+        for p in self.all_params() {
+            if let Some(key) = order_key(self.name, p.name) {
+                properties.insert(
+                    key,
+                    json!({
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "maximum": ORDER_MAX,
+                        "description": format!("Optional: {} as a multiple of the machine's shaft rate (an order: 1 = once per revolution, 2 = twice, a bearing's or gear's defect order from the caption). When given, it sets {} = order × shaft rate.", p.name, p.name),
+                    }),
+                );
+            }
         }
         let required: Vec<&str> = self.all_params().map(|p| p.name).collect();
         json!({

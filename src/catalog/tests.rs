@@ -85,7 +85,8 @@ fn tool_schema_lists_every_function_with_its_ranges() {
         let f = &tool["function"];
         assert_eq!(f["name"], spec.name);
         let props = f["parameters"]["properties"].as_object().unwrap();
-        assert_eq!(props.len(), spec.params.len() + 1);
+        let orders = ORDER_PARAMS.iter().filter(|(f, _)| *f == spec.name).count();
+        assert_eq!(props.len(), spec.params.len() + 1 + orders);
         for p in spec.all_params() {
             assert_eq!(props[p.name]["minimum"].as_f64().unwrap() as f32, p.min);
             assert_eq!(props[p.name]["maximum"].as_f64().unwrap() as f32, p.max);
@@ -407,7 +408,7 @@ fn lenient_resolution_clamps_defaults_and_drops_with_warnings() {
     a.insert("frequency_hz".into(), "1200".into());
     a.insert("glide_cents".into(), "lots".into());
     a.insert("colour".into(), "red".into());
-    let s = resolve_lenient("call[0]", "squeak", &a, &mut w).unwrap();
+    let s = resolve_lenient("call[0]", "squeak", &a, None, &mut w).unwrap();
     assert_eq!(s.intensity(), 1.0);
     assert_eq!(s.get("frequency_hz"), 1200.0);
     assert_eq!(s.get("glide_cents"), 80.0);
@@ -421,7 +422,7 @@ fn lenient_resolution_clamps_defaults_and_drops_with_warnings() {
         "{text}"
     );
     let mut w = Vec::new();
-    assert!(resolve_lenient("call[1]", "explode", &a, &mut w).is_none());
+    assert!(resolve_lenient("call[1]", "explode", &a, None, &mut w).is_none());
     assert!(w[0].contains("unknown function"));
 }
 
@@ -523,4 +524,98 @@ fn every_function_sits_on_the_one_severity_scale() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn orders_resolve_against_the_shaft_rate_and_appear_in_the_tool_schema() {
+    let mut w = Vec::new();
+    let args = |v: serde_json::Value| v.as_object().unwrap().clone();
+    // An order sets the Hz (over a Hz value also given), and is noted.
+    let s = resolve_lenient(
+        "call[0]",
+        "hum",
+        &args(serde_json::json!({"intensity": 0.5, "fundamental_hz": 300, "fundamental_order": 2})),
+        Some(24.0),
+        &mut w,
+    )
+    .unwrap();
+    assert_eq!(s.get("fundamental_hz"), 48.0);
+    assert!(
+        w.iter()
+            .any(|n| n.contains("fundamental_order 2 × shaft 24.00 Hz = 48 Hz")),
+        "{w:?}"
+    );
+    // Beyond the range: clamped and said so; no shaft rate: ignored and said so.
+    w.clear();
+    let s = resolve_lenient(
+        "c",
+        "knock",
+        &args(serde_json::json!({"rate_order": 50})),
+        Some(30.0),
+        &mut w,
+    )
+    .unwrap();
+    assert_eq!(s.get("rate_hz"), 300.0);
+    assert!(w.iter().any(|n| n.contains("clamped to 300 Hz")), "{w:?}");
+    w.clear();
+    let s = resolve_lenient(
+        "c",
+        "knock",
+        &args(serde_json::json!({"rate_order": 3})),
+        None,
+        &mut w,
+    )
+    .unwrap();
+    assert_eq!(s.get("rate_hz"), find("knock").unwrap().params[0].default);
+    assert!(s.orders.iter().all(Option::is_none));
+    assert!(
+        w.iter()
+            .any(|n| n.contains("rate_order: ignored, the machine's shaft rate is unknown")),
+        "{w:?}"
+    );
+    // The arguments carry both; strict resolution reads the order back.
+    let mut k = resolve_lenient(
+        "c",
+        "knock",
+        &args(serde_json::json!({"rate_order": 3.5})),
+        Some(20.0),
+        &mut w,
+    )
+    .unwrap();
+    let a = k.arguments();
+    assert_eq!(
+        (a["rate_hz"].as_f64(), a["rate_order"].as_f64()),
+        (Some(70.0), Some(3.5))
+    );
+    let back = resolve_strict("s", "knock", &a).unwrap();
+    assert_eq!(back.orders, k.orders);
+    assert!(k.rebase(10.0)[0].contains("= 35 Hz"));
+    // Only rotation-locked rates are orders.
+    let schema = tool_schema();
+    let props = |name: &str| {
+        schema
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["function"]["name"] == name)
+            .unwrap()["function"]["parameters"]["properties"]
+            .clone()
+    };
+    assert!(props("knock").get("rate_order").is_some());
+    assert!(props("knock").get("resonance_order").is_none());
+    assert!(props("hum").get("fundamental_order").is_some());
+    assert!(props("band_noise")
+        .as_object()
+        .unwrap()
+        .keys()
+        .all(|k| !k.ends_with("_order")));
+    for (f, p) in super::ORDER_PARAMS {
+        assert!(
+            find(f)
+                .unwrap()
+                .all_params()
+                .any(|x| x.name == *p && x.unit == "Hz"),
+            "{f}.{p}"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Argument checking against the catalog: strict for plan files, lenient (clamp, default, drop,
 //! with warnings) for what a language model proposes.
 
-use super::{find, names, FaultSpec, ParamKind, ParamSpec};
+use super::{find, names, order_key, FaultSpec, ParamKind, ParamSpec, ORDER_MAX};
 use serde_json::{Map, Value};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -46,6 +46,9 @@ pub enum CatalogError {
 pub struct ResolvedStep {
     pub spec: &'static FaultSpec,
     pub values: Vec<f32>,
+    /// Per parameter (same order as `values`): the order of the shaft rate its Hz value was
+    /// derived from, for the parameters in `ORDER_PARAMS`; `None` where the Hz value is given.
+    pub orders: Vec<Option<f32>>,
 }
 
 impl ResolvedStep {
@@ -54,7 +57,49 @@ impl ResolvedStep {
         Self {
             spec,
             values: spec.all_params().map(|p| p.default).collect(),
+            orders: vec![None; spec.all_params().count()],
         }
+    }
+
+    /// Sets parameter `i` to `order` × `shaft_hz` (clamped to its range) and records the order;
+    /// returns the note that says so, with the clamp if there was one.
+    pub fn set_order(&mut self, i: usize, order: f32, shaft_hz: f64) -> String {
+        let p = self.spec.all_params().nth(i).expect("parameter index");
+        let hz = f64::from(order) * shaft_hz;
+        let v = (hz as f32).clamp(p.min, p.max);
+        self.values[i] = v;
+        self.orders[i] = Some(order);
+        let key = order_key(self.spec.name, p.name).unwrap_or_default();
+        if (f64::from(v) - hz).abs() > 1e-3 * hz {
+            format!(
+                "{}.{key} {order} × shaft {shaft_hz:.2} Hz = {hz:.2} Hz, clamped to {v} Hz ({})",
+                self.spec.name,
+                expected(p)
+            )
+        } else {
+            format!(
+                "{}.{key} {order} × shaft {shaft_hz:.2} Hz = {v} Hz",
+                self.spec.name
+            )
+        }
+    }
+
+    /// Recomputes every order-given frequency at a new shaft rate (the machine's speed
+    /// changed); returns a note per parameter that moved.
+    pub fn rebase(&mut self, shaft_hz: f64) -> Vec<String> {
+        (0..self.values.len())
+            .filter_map(|i| {
+                let order = self.orders[i]?;
+                let before = self.values[i];
+                let note = self.set_order(i, order, shaft_hz);
+                (self.values[i] != before).then_some(note)
+            })
+            .collect()
+    }
+
+    /// Whether any frequency of this step is given as an order.
+    pub fn has_orders(&self) -> bool {
+        self.orders.iter().any(Option::is_some)
     }
 
     pub fn intensity(&self) -> f32 {
@@ -72,21 +117,33 @@ impl ResolvedStep {
         self.values[i.unwrap_or_else(|| panic!("{} has no parameter {name}", self.spec.name))]
     }
 
-    /// Arguments as a JSON object, in catalog order.
+    /// Arguments as a JSON object, in catalog order; an order-given frequency is followed by
+    /// its order (`rate_hz`, `rate_order`).
     pub fn arguments(&self) -> Map<String, Value> {
-        self.spec
-            .all_params()
-            .zip(&self.values)
-            .map(|(p, v)| {
-                let value = match p.kind {
-                    ParamKind::Int => Value::from(v.round() as i64),
-                    // Round-trip through f64's shortest form of the f32 value.
-                    ParamKind::Float => Value::from((*v as f64 * 1e6).round() / 1e6),
-                };
-                (p.name.to_string(), value)
-            })
-            .collect()
+        let mut out = Map::new();
+        for ((p, v), order) in self.spec.all_params().zip(&self.values).zip(&self.orders) {
+            let value = match p.kind {
+                ParamKind::Int => Value::from(v.round() as i64),
+                // Round-trip through f64's shortest form of the f32 value.
+                ParamKind::Float => Value::from((*v as f64 * 1e6).round() / 1e6),
+            };
+            out.insert(p.name.to_string(), value);
+            if let (Some(o), Some(key)) = (order, order_key(self.spec.name, p.name)) {
+                out.insert(key, Value::from((f64::from(*o) * 1e6).round() / 1e6));
+            }
+        }
+        out
     }
+}
+
+/// Is `key` one of `spec`'s order keys? Returns the index of the Hz parameter it stands for.
+fn order_param(spec: &FaultSpec, key: &str) -> Option<usize> {
+    spec.all_params()
+        .position(|p| order_key(spec.name, p.name).as_deref() == Some(key))
+}
+
+fn order_expected() -> String {
+    format!("a number above 0 and at most {ORDER_MAX} (an order of the shaft rate)")
 }
 
 fn expected(p: &ParamSpec) -> String {
@@ -128,19 +185,47 @@ pub fn resolve_strict(
     arguments: &Map<String, Value>,
 ) -> Result<ResolvedStep, CatalogError> {
     let spec = lookup(at, function)?;
-    if let Some(extra) = arguments
-        .keys()
-        .find(|k| !spec.all_params().any(|p| p.name == k.as_str()))
-    {
+    if let Some(extra) = arguments.keys().find(|k| {
+        !spec.all_params().any(|p| p.name == k.as_str()) && order_param(spec, k).is_none()
+    }) {
         return Err(CatalogError::UnknownArgument {
             at: at.to_string(),
             param: extra.clone(),
             allowed: spec
                 .all_params()
-                .map(|p| p.name)
+                .map(|p| p.name.to_string())
+                .chain(
+                    spec.all_params()
+                        .filter_map(|p| order_key(spec.name, p.name)),
+                )
                 .collect::<Vec<_>>()
                 .join(", "),
         });
+    }
+    let mut orders = vec![None; spec.all_params().count()];
+    for (key, raw) in arguments {
+        let Some(i) = order_param(spec, key) else {
+            continue;
+        };
+        let x = raw
+            .as_f64()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| CatalogError::WrongType {
+                at: at.to_string(),
+                param: key.clone(),
+                value: raw.to_string(),
+                kind: "number",
+                expected: order_expected(),
+            })?;
+        if !(x > 0.0 && x <= f64::from(ORDER_MAX)) {
+            return Err(CatalogError::OutOfRange {
+                at: at.to_string(),
+                param: key.clone(),
+                value: raw.to_string(),
+                expected: order_expected(),
+            });
+        }
+        orders[i] = Some(x as f32);
     }
     let mut values = Vec::new();
     for p in spec.all_params() {
@@ -179,16 +264,23 @@ pub fn resolve_strict(
         }
         values.push(x as f32);
     }
-    Ok(ResolvedStep { spec, values })
+    Ok(ResolvedStep {
+        spec,
+        values,
+        orders,
+    })
 }
 
 /// Makes the best of a proposed call: unknown function → `None`; a missing or unusable
-/// argument → its default; out of range → clamped; unknown arguments ignored. Every change is
-/// reported in `warnings`, prefixed with `at`.
+/// argument → its default; out of range → clamped; unknown arguments ignored. An order
+/// (`rate_order`) sets its frequency to order × `shaft_hz` (over a Hz value also given), or is
+/// ignored when the machine's shaft rate is unknown. Every change is reported in `warnings`,
+/// prefixed with `at`.
 pub fn resolve_lenient(
     at: &str,
     function: &str,
     arguments: &Map<String, Value>,
+    shaft_hz: Option<f64>,
     warnings: &mut Vec<String>,
 ) -> Option<ResolvedStep> {
     let spec = match lookup(at, function) {
@@ -198,10 +290,9 @@ pub fn resolve_lenient(
             return None;
         }
     };
-    for k in arguments
-        .keys()
-        .filter(|k| !spec.all_params().any(|p| p.name == k.as_str()))
-    {
+    for k in arguments.keys().filter(|k| {
+        !spec.all_params().any(|p| p.name == k.as_str()) && order_param(spec, k).is_none()
+    }) {
         warnings.push(format!("{at}.arguments.{k}: unknown argument ignored"));
     }
     let values = spec
@@ -239,5 +330,35 @@ pub fn resolve_lenient(
             },
         })
         .collect();
-    Some(ResolvedStep { spec, values })
+    let mut step = ResolvedStep {
+        spec,
+        values,
+        orders: vec![None; spec.all_params().count()],
+    };
+    for (key, raw) in arguments {
+        let Some(i) = order_param(spec, key) else {
+            continue;
+        };
+        let order = as_number(raw).filter(|x| *x > 0.0);
+        match (order, shaft_hz) {
+            (None, _) => warnings.push(format!(
+                "{at}.arguments.{key}: {raw} is not a positive number; ignored"
+            )),
+            (Some(_), None) => warnings.push(format!(
+                "{at}.arguments.{key}: ignored, the machine's shaft rate is unknown"
+            )),
+            (Some(o), Some(shaft)) => {
+                let clamped = o.min(f64::from(ORDER_MAX));
+                if clamped != o {
+                    warnings.push(format!(
+                        "{at}.arguments.{key}: {o} clamped to {clamped} ({})",
+                        order_expected()
+                    ));
+                }
+                let note = step.set_order(i, clamped as f32, shaft);
+                warnings.push(format!("{at}: {note}"));
+            }
+        }
+    }
+    Some(step)
 }

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct EvalArgs {
-    /// Comma-separated sources: keyword, llm, random (one plan per machine type and plan seed,
-    /// the paper's ablation), random-per-clip.
+    /// Comma-separated sources: keyword, llm (with --llm-prompt), llm-plain and llm-physics
+    /// (the LLM with that system prompt: give both to compare the prompts), random (one plan
+    /// per machine type and plan seed, the paper's ablation), random-per-clip.
     #[arg(long, default_value = "keyword,random")]
     pub planner: String,
     /// One fault description for every machine (default: each type's typical fault).
@@ -22,6 +23,14 @@ pub struct EvalArgs {
     /// Comma-separated machine folders (default: all).
     #[arg(long)]
     pub machines: Option<String>,
+    /// Comma-separated detectors: ae (the baseline autoencoder: MSE and Mahalanobis scores),
+    /// knn (k-nearest-neighbour distance on clip embeddings). Each gets its own rankings and
+    /// verdicts; with both, the report says whether they agree.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "ae")]
+    pub detector: Vec<crate::detect::Detector>,
+    /// A kNN detector file (`faultline train --detector knn`) instead of fitting one.
+    #[arg(long)]
+    pub knn_model: Option<PathBuf>,
     /// The channel of multichannel clips the model hears: a number from 0, or `mean` (default:
     /// 0 for MIMII, as its baselines; the mean otherwise).
     #[arg(long)]
@@ -126,6 +135,8 @@ impl EvalArgs {
                 ..crate::detect::TrainConfig::default()
             },
             model,
+            detectors: self.detector.clone(),
+            knn_model: self.knn_model.clone(),
             strict: self.strict,
             plan_seed: self.plan_seed,
             plan_seeds: self.plan_seeds,
@@ -156,6 +167,10 @@ impl EvalArgs {
         }
         if let Some(f) = &self.fault {
             s.push_str(&format!(" --fault {f:?}"));
+        }
+        if self.detector != [crate::detect::Detector::Ae] {
+            let names: Vec<&str> = self.detector.iter().map(|d| d.name()).collect();
+            s.push_str(&format!(" --detector {}", names.join(",")));
         }
         if self.describe == crate::eval::Describe::PerClip {
             s.push_str(" --describe per-clip");

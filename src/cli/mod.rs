@@ -2,6 +2,7 @@
 
 mod demo;
 mod eval_args;
+mod planner_check;
 mod score;
 
 use eval_args::EvalArgs;
@@ -48,6 +49,9 @@ struct LlmArgs {
     llm_model: Option<String>,
     #[arg(long, global = true)]
     llm_timeout: Option<f64>,
+    /// System prompt of the llm planner: plain, or physics (kinematics, sounds, severities).
+    #[arg(long, global = true, value_enum)]
+    llm_prompt: Option<crate::plan::llm::PromptStyle>,
     /// Ask the server every time instead of reusing cached replies.
     #[arg(long, global = true)]
     no_cache: bool,
@@ -67,6 +71,7 @@ impl LlmArgs {
             base_url: self.llm_base_url.clone(),
             model: self.llm_model.clone(),
             timeout_s: self.llm_timeout,
+            prompt: self.llm_prompt,
             ..LlmFile::default()
         });
         if self.no_cache {
@@ -169,6 +174,10 @@ enum Command {
         machines: Option<String>,
         #[arg(long)]
         out: PathBuf,
+        /// Which detector: `ae` (the DCASE baseline autoencoder) or `knn` (k-nearest-neighbour
+        /// distance on clip embeddings, one bank per domain; --epochs does not apply).
+        #[arg(long, value_enum, default_value = "ae")]
+        detector: crate::detect::Detector,
         #[arg(long, default_value_t = 100)]
         epochs: usize,
         #[arg(long, default_value_t = 0)]
@@ -254,6 +263,9 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Each planner on a development set of fault descriptions: hit rates (with intervals),
+    /// kinematic orders, fallbacks and seconds per plan.
+    PlannerCheck(planner_check::CheckArgs),
     /// The paper's premise: each catalog function alone at one intensity on every machine's
     /// normal test clips; AUC table, the machine's share of its variance, and ρ of the
     /// machines' mean AUC against their reference AUC, with bootstrap intervals.
@@ -365,6 +377,8 @@ enum Command {
 enum ScoreArg {
     Mse,
     Mahalanobis,
+    /// The kNN detector's distance (a kNN model file).
+    Knn,
 }
 
 impl From<ScoreArg> for ScoreKind {
@@ -372,8 +386,28 @@ impl From<ScoreArg> for ScoreKind {
         match s {
             ScoreArg::Mse => ScoreKind::Mse,
             ScoreArg::Mahalanobis => ScoreKind::Mahalanobis,
+            ScoreArg::Knn => ScoreKind::Knn,
         }
     }
+}
+
+/// A model file as the detector it holds: a kNN file (its format metadata) or an autoencoder.
+fn load_detectors(path: &std::path::Path) -> anyhow::Result<crate::detect::Detectors> {
+    Ok(match crate::detect::load_knn(path) {
+        Ok(knn) => crate::detect::Detectors {
+            ae: None,
+            knn: Some(knn),
+        },
+        Err(crate::detect::ModelError::Mismatch { message, .. })
+            if message.starts_with("not a kNN detector's file") =>
+        {
+            crate::detect::Detectors {
+                ae: Some(load_model(path)?),
+                knn: None,
+            }
+        }
+        Err(e) => return Err(e.into()),
+    })
 }
 
 fn machine_list(data: &std::path::Path, given: Option<&str>) -> anyhow::Result<Vec<String>> {
@@ -574,6 +608,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data,
             machines,
             out,
+            detector,
             epochs,
             seed,
             threads,
@@ -603,6 +638,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     ..TrainConfig::default()
                 },
                 model: None,
+                detectors: vec![detector],
+                knn_model: None,
                 plan_seed: 0,
                 plan_seeds: 1,
                 stats: eval::StatsConfig::default(),
@@ -612,7 +649,23 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 llm: llm.clone(),
             };
             let bad = crate::dataset::BadFiles::new(strict);
-            let (model, history) = eval::obtain_model(&cfg, &machines, &bad)?;
+            let (detectors, history) = eval::obtain_detectors(&cfg, &machines, &bad)?;
+            if let Some(knn) = &detectors.knn {
+                crate::detect::save_knn(knn, &out)?;
+                let p = &knn.provenance;
+                eprintln!(
+                    "train: kNN detector, {} clips in {} bank(s) ({}), k = {}, fitted in {:.2} s{}; written to {}",
+                    p.clips,
+                    knn.banks.len(),
+                    knn.banks.iter().map(|(d, _)| d.as_str()).collect::<Vec<_>>().join(", "),
+                    knn.k,
+                    p.train_seconds,
+                    bad.summary(),
+                    out.display()
+                );
+                return Ok(());
+            }
+            let model = detectors.ae.expect("the autoencoder was asked for");
             save_model(&model, &out)?;
             for (epoch, loss, val) in history.iter().rev().take(1) {
                 eprintln!("train: epoch {epoch}: loss {loss:.4}, validation {val:.4}");
@@ -637,12 +690,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             score,
             strict,
         } => {
-            let model = load_model(&model)?;
+            let model = load_detectors(&model)?;
+            let kind = ScoreKind::from(score);
+            // A kNN file gives the kNN score; an autoencoder file MSE or Mahalanobis.
+            let kind = match (kind, model.knn.is_some()) {
+                (ScoreKind::Knn, false) => anyhow::bail!(
+                    "--score knn needs a kNN model file (`faultline train --detector knn`)"
+                ),
+                (_, true) => ScoreKind::Knn,
+                (k, false) => k,
+            };
             let bad = crate::dataset::BadFiles::new(strict);
             for m in machine_list(&data, machines.as_deref())? {
-                for line in
-                    score::score_machine(&model, &data, &m, &out, ScoreKind::from(score), &bad)?
-                {
+                for line in score::score_machine(&model, &data, &m, &out, kind, &bad)? {
                     eprintln!("{line}");
                 }
             }
@@ -725,6 +785,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             println!("{table}");
         }
+        Command::PlannerCheck(args) => planner_check::run(&args, &llm)?,
         Command::Premise {
             data,
             model,

@@ -6,16 +6,16 @@
 //! training scores (the baselines' `decision_threshold`).
 
 use crate::dataset::{scan, write_atomic, BadFiles, Split};
-use crate::detect::{Model, ScoreKind};
+use crate::detect::{Detectors, ScoreKind};
 use crate::engine::Gamma;
-use crate::eval::score_paths;
+use crate::eval::detector_scores;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Scores of the clips of one split of one machine, grouped by section (unreadable clips left
 /// out through `bad`).
 fn section_scores(
-    model: &Model,
+    model: &Detectors,
     data: &Path,
     machine: &str,
     split: Split,
@@ -30,10 +30,11 @@ fn section_scores(
     };
     let paths: Vec<PathBuf> = clips.iter().map(|c| c.0.clone()).collect();
     let mut out: BTreeMap<String, Vec<(PathBuf, f64)>> = BTreeMap::new();
-    for ((path, name), score) in clips.into_iter().zip(score_paths(model, &paths, bad)?) {
-        if let Some((mse, maha)) = score {
-            let v = if kind == ScoreKind::Mse { mse } else { maha };
-            out.entry(name.section).or_default().push((path, v));
+    for ((path, name), score) in clips.into_iter().zip(detector_scores(model, &paths, bad)?) {
+        if let Some(scores) = score {
+            out.entry(name.section)
+                .or_default()
+                .push((path, scores[kind as usize]));
         }
     }
     Ok(out)
@@ -45,7 +46,7 @@ fn csv(rows: impl Iterator<Item = (String, String)>) -> String {
 
 /// Writes both files for every section of `machine`; returns a line per section.
 pub fn score_machine(
-    model: &Model,
+    model: &Detectors,
     data: &Path,
     machine: &str,
     out: &Path,

@@ -13,6 +13,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub const FORMAT: &str = "faultline-autoencoder-1";
+/// The kNN detector's files (`knn.rs`): `knn.mean`, `knn.std` and one `knn.bank.<domain>` of
+/// unit-length standardized training embeddings per domain; k, features and provenance in the
+/// metadata.
+pub const KNN_FORMAT: &str = "faultline-knn-1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -86,15 +90,17 @@ pub fn save_model(model: &Model, path: &Path) -> Result<(), ModelError> {
             m.iter().flat_map(|v| v.to_le_bytes()).collect(),
         ));
     }
-    let views: Vec<(String, TensorView)> = tensors
-        .iter()
-        .map(|(name, dtype, shape, data)| {
-            (
-                name.clone(),
-                TensorView::new(*dtype, shape.clone(), data).expect("shape matches data"),
-            )
-        })
-        .collect();
+    // Selective Mahalanobis: `mahalanobis.<domain>.cov` / `.inv_cov` per domain.
+    for (domain, stats) in &model.selective {
+        for (what, m) in [("cov", &stats.cov), ("inv_cov", &stats.inv_cov)] {
+            tensors.push((
+                format!("mahalanobis.{domain}.{what}"),
+                Dtype::F64,
+                vec![k, k],
+                m.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ));
+        }
+    }
     let mut meta = HashMap::new();
     meta.insert("format".to_string(), FORMAT.to_string());
     meta.insert(
@@ -115,6 +121,39 @@ pub fn save_model(model: &Model, path: &Path) -> Result<(), ModelError> {
         "provenance".to_string(),
         serde_json::to_string(&model.provenance).expect("serialisable"),
     );
+    write_tensors(path, &tensors, meta)
+}
+
+/// Feature settings a model file may hold.
+fn check_features(f: &FeatureConfig) -> Result<(), String> {
+    if !(1000..=192_000).contains(&f.sample_rate)
+        || f.n_fft < 2
+        || !f.n_fft.is_multiple_of(2)
+        || f.hop == 0
+        || f.n_mels == 0
+        || f.frames == 0
+        || f.n_mels > f.n_fft / 2 + 1
+    {
+        return Err(format!("metadata features {f:?} are not usable (rate 1–192 kHz, even n_fft, hop, mels ≤ n_fft/2+1, frames ≥ 1)"));
+    }
+    Ok(())
+}
+
+/// Serialises tensors (name, dtype, shape, little-endian bytes) with metadata, atomically.
+fn write_tensors(
+    path: &Path,
+    tensors: &[(String, Dtype, Vec<usize>, Vec<u8>)],
+    meta: HashMap<String, String>,
+) -> Result<(), ModelError> {
+    let views: Vec<(String, TensorView)> = tensors
+        .iter()
+        .map(|(name, dtype, shape, data)| {
+            (
+                name.clone(),
+                TensorView::new(*dtype, shape.clone(), data).expect("shape matches data"),
+            )
+        })
+        .collect();
     let bytes = safetensors::serialize(views, Some(meta)).map_err(|e| ModelError::Format {
         path: path.into(),
         message: e.to_string(),
@@ -124,6 +163,147 @@ pub fn save_model(model: &Model, path: &Path) -> Result<(), ModelError> {
             path: path.into(),
             source,
         }
+    })
+}
+
+/// Writes a kNN detector atomically.
+pub fn save_knn(knn: &super::knn::Knn, path: &Path) -> Result<(), ModelError> {
+    let dims = knn.mean.len();
+    let mut tensors = vec![
+        (
+            "knn.mean".to_string(),
+            Dtype::F32,
+            vec![dims],
+            f32_bytes(knn.mean.iter().copied()),
+        ),
+        (
+            "knn.std".to_string(),
+            Dtype::F32,
+            vec![dims],
+            f32_bytes(knn.std.iter().copied()),
+        ),
+    ];
+    for (domain, bank) in &knn.banks {
+        tensors.push((
+            format!("knn.bank.{domain}"),
+            Dtype::F32,
+            vec![bank.nrows(), bank.ncols()],
+            f32_bytes(bank.iter().copied()),
+        ));
+    }
+    let mut meta = HashMap::new();
+    meta.insert("format".to_string(), KNN_FORMAT.to_string());
+    meta.insert("k".to_string(), knn.k.to_string());
+    meta.insert(
+        "features".to_string(),
+        serde_json::to_string(&knn.features).expect("serialisable"),
+    );
+    meta.insert(
+        "provenance".to_string(),
+        serde_json::to_string(&knn.provenance).expect("serialisable"),
+    );
+    write_tensors(path, &tensors, meta)
+}
+
+/// Reads a kNN detector written by `save_knn`.
+pub fn load_knn(path: &Path) -> Result<super::knn::Knn, ModelError> {
+    let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let mismatch = |message: String| ModelError::Mismatch {
+        path: path.into(),
+        message,
+    };
+    let format_err = |e: safetensors::SafeTensorError| ModelError::Format {
+        path: path.into(),
+        message: e.to_string(),
+    };
+    let (_, metadata) = SafeTensors::read_metadata(&bytes).map_err(format_err)?;
+    let st = SafeTensors::deserialize(&bytes).map_err(format_err)?;
+    let meta = metadata.metadata().clone().unwrap_or_default();
+    if meta.get("format").map(String::as_str) != Some(KNN_FORMAT) {
+        return Err(mismatch(format!(
+            "not a kNN detector's file (format {:?}; an autoencoder's is used with --detector ae)",
+            meta.get("format")
+        )));
+    }
+    let k: usize = meta
+        .get("k")
+        .and_then(|k| k.parse().ok())
+        .filter(|k| *k >= 1)
+        .ok_or_else(|| mismatch("metadata k is missing or not a positive integer".into()))?;
+    let features: FeatureConfig = serde_json::from_str(
+        meta.get("features")
+            .ok_or_else(|| mismatch("metadata features missing".into()))?,
+    )
+    .map_err(|e| mismatch(format!("metadata features: {e}")))?;
+    check_features(&features).map_err(mismatch)?;
+    let provenance = meta
+        .get("provenance")
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default();
+    let floats = |name: &str| -> Result<(Vec<usize>, Vec<f32>), ModelError> {
+        let t = st
+            .tensor(name)
+            .map_err(|_| mismatch(format!("tensor {name} is missing")))?;
+        if t.dtype() != Dtype::F32 {
+            return Err(mismatch(format!(
+                "tensor {name} is {:?}, expected F32",
+                t.dtype()
+            )));
+        }
+        let v: Vec<f32> = t
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        if v.iter().any(|x| !x.is_finite()) {
+            return Err(mismatch(format!("tensor {name} holds a non-finite value")));
+        }
+        Ok((t.shape().to_vec(), v))
+    };
+    let (_, mean) = floats("knn.mean")?;
+    let (_, std) = floats("knn.std")?;
+    if mean.len() != 2 * features.n_mels || std.len() != mean.len() || std.iter().any(|s| *s <= 0.0)
+    {
+        return Err(mismatch(format!(
+            "knn.mean / knn.std: expected {} positive-std dimensions (2 × {} bands)",
+            2 * features.n_mels,
+            features.n_mels
+        )));
+    }
+    let mut names: Vec<String> = st
+        .names()
+        .into_iter()
+        .filter(|n| n.starts_with("knn.bank."))
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    let mut banks = Vec::new();
+    for name in names {
+        let (shape, v) = floats(&name)?;
+        if shape.len() != 2 || shape[1] != mean.len() || shape[0] == 0 {
+            return Err(mismatch(format!(
+                "tensor {name} has shape {shape:?}, expected [clips, {}]",
+                mean.len()
+            )));
+        }
+        banks.push((
+            name.trim_start_matches("knn.bank.").to_string(),
+            Array2::from_shape_vec((shape[0], shape[1]), v).expect("shape checked"),
+        ));
+    }
+    if banks.is_empty() {
+        return Err(mismatch("no knn.bank.<domain> tensor".into()));
+    }
+    Ok(super::knn::Knn {
+        features,
+        k,
+        mean,
+        std,
+        banks,
+        provenance,
     })
 }
 
@@ -144,6 +324,11 @@ pub fn load_model(path: &Path) -> Result<Model, ModelError> {
         SafeTensors::read_metadata(&bytes).map_err(|e| format_err(e.to_string()))?;
     let st = SafeTensors::deserialize(&bytes).map_err(|e| format_err(e.to_string()))?;
     let meta = metadata.metadata().clone().unwrap_or_default();
+    if meta.get("format").map(String::as_str) == Some(KNN_FORMAT) {
+        return Err(mismatch(
+            "a kNN detector's file, not an autoencoder's (use it with --detector knn)".into(),
+        ));
+    }
     let dims: Vec<usize> = match meta.get("dims") {
         Some(d) => d
             .split(',')
@@ -168,17 +353,7 @@ pub fn load_model(path: &Path) -> Result<Model, ModelError> {
             dims[0]
         )));
     }
-    let f = &features;
-    if !(1000..=192_000).contains(&f.sample_rate)
-        || f.n_fft < 2
-        || !f.n_fft.is_multiple_of(2)
-        || f.hop == 0
-        || f.n_mels == 0
-        || f.frames == 0
-        || f.n_mels > f.n_fft / 2 + 1
-    {
-        return Err(mismatch(format!("metadata features {f:?} are not usable (rate 1–192 kHz, even n_fft, hop, mels ≤ n_fft/2+1, frames ≥ 1)")));
-    }
+    check_features(&features).map_err(mismatch)?;
     let provenance: Provenance = meta
         .get("provenance")
         .and_then(|p| serde_json::from_str(p).ok())
@@ -267,12 +442,36 @@ pub fn load_model(path: &Path) -> Result<Model, ModelError> {
             inv_cov: Array2::eye(k),
         }
     };
+    let mut domains: Vec<String> = st
+        .names()
+        .into_iter()
+        .filter_map(|n| {
+            n.strip_prefix("mahalanobis.")?
+                .strip_suffix(".inv_cov")
+                .map(str::to_string)
+        })
+        .filter(|d| !d.is_empty())
+        .collect();
+    domains.sort();
+    let selective = domains
+        .into_iter()
+        .map(|d| {
+            Ok((
+                d.clone(),
+                Mahalanobis {
+                    cov: square(&format!("mahalanobis.{d}.cov"))?,
+                    inv_cov: square(&format!("mahalanobis.{d}.inv_cov"))?,
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, ModelError>>()?;
     Ok(Model {
         network: Autoencoder {
             layers,
             batches_tracked,
         },
         mahalanobis,
+        selective,
         features,
         provenance,
     })
@@ -292,9 +491,17 @@ mod tests {
         let network = Autoencoder::new(&[8, 6, 3, 6, 8], 4);
         let mut rng = Rng::new(1);
         let residuals = Array2::from_shape_fn((50, 8), |_| rng.gaussian());
+        let selective = vec![
+            ("source".to_string(), Mahalanobis::fit(residuals.view(), 4)),
+            (
+                "target".to_string(),
+                Mahalanobis::fit((&residuals * 2.0).view(), 4),
+            ),
+        ];
         Model {
             network,
             mahalanobis: Mahalanobis::fit(residuals.view(), 4),
+            selective,
             features,
             provenance: Provenance {
                 clips: 3,
@@ -338,5 +545,43 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("none.safetensors"), "{e}");
+    }
+
+    #[test]
+    fn a_knn_file_round_trips_and_bad_ones_are_named() {
+        let mut rng = Rng::new(9);
+        let emb: Vec<(String, Vec<f32>)> = (0..12)
+            .map(|i| {
+                let d = if i % 3 == 0 { "target" } else { "source" };
+                (d.to_string(), (0..256).map(|_| rng.gaussian()).collect())
+            })
+            .collect();
+        let knn = crate::detect::knn::Knn::fit(
+            &emb,
+            2,
+            FeatureConfig::default(),
+            Provenance {
+                clips: 12,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("knn.safetensors");
+        save_knn(&knn, &path).unwrap();
+        assert_eq!(load_knn(&path).unwrap(), knn);
+        // The other loader refuses it by name, and a truncated file is a format error.
+        assert!(load_model(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("a kNN detector's file"));
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(matches!(load_knn(&path), Err(ModelError::Format { .. })));
+        save_model(&small_model(), &path).unwrap();
+        assert!(load_knn(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("not a kNN detector's file"));
     }
 }

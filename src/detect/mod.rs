@@ -2,12 +2,13 @@
 //! model files.
 
 mod io;
+pub mod knn;
 mod mahalanobis;
 mod network;
 mod team;
 mod train;
 
-pub use io::{load_model, save_model, ModelError};
+pub use io::{load_knn, load_model, save_knn, save_model, ModelError};
 pub use mahalanobis::{invert_spd, Mahalanobis};
 pub use network::{mse_loss, Adam, Autoencoder, BatchNorm, Layer, Workspace, BASELINE_DIMS};
 pub use team::Team;
@@ -19,18 +20,89 @@ use serde::{Deserialize, Serialize};
 
 /// How a clip or window is scored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ScoreKind {
+    /// The autoencoder's reconstruction error.
     Mse,
+    /// The autoencoder's residual, Mahalanobis distance.
     Mahalanobis,
+    /// The DCASE 2023+ baseline's selective Mahalanobis: residual covariances per domain
+    /// (source, target), the smaller of the two distances.
+    SelectiveMahalanobis,
+    /// The kNN detector's distance (`knn.rs`).
+    Knn,
 }
 
 impl ScoreKind {
-    pub const ALL: [ScoreKind; 2] = [ScoreKind::Mse, ScoreKind::Mahalanobis];
+    pub const COUNT: usize = 4;
+    pub const ALL: [ScoreKind; Self::COUNT] = [
+        ScoreKind::Mse,
+        ScoreKind::Mahalanobis,
+        ScoreKind::SelectiveMahalanobis,
+        ScoreKind::Knn,
+    ];
+    /// The autoencoder's scores: what the live engine, the monitor and the plugin compute.
+    pub const LIVE: [ScoreKind; 2] = [ScoreKind::Mse, ScoreKind::Mahalanobis];
+
     pub fn name(self) -> &'static str {
         match self {
             ScoreKind::Mse => "mse",
             ScoreKind::Mahalanobis => "mahalanobis",
+            ScoreKind::SelectiveMahalanobis => "selective_mahalanobis",
+            ScoreKind::Knn => "knn",
+        }
+    }
+
+    /// The detector that gives this score: `ae` or `knn`.
+    pub fn detector(self) -> Detector {
+        match self {
+            ScoreKind::Mse | ScoreKind::Mahalanobis | ScoreKind::SelectiveMahalanobis => {
+                Detector::Ae
+            }
+            ScoreKind::Knn => Detector::Knn,
+        }
+    }
+}
+
+/// A detector family (`--detector`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Detector {
+    /// The DCASE baseline autoencoder (MSE and Mahalanobis scores).
+    Ae,
+    /// k-nearest-neighbour distance on clip embeddings (mean and spread of log-mel bands).
+    Knn,
+}
+
+impl Detector {
+    pub fn name(self) -> &'static str {
+        match self {
+            Detector::Ae => "ae",
+            Detector::Knn => "knn",
+        }
+    }
+
+    /// The scores this detector gives.
+    pub fn kinds(self) -> &'static [ScoreKind] {
+        match self {
+            Detector::Ae => &[
+                ScoreKind::Mse,
+                ScoreKind::Mahalanobis,
+                ScoreKind::SelectiveMahalanobis,
+            ],
+            Detector::Knn => &[ScoreKind::Knn],
         }
     }
 }
@@ -58,6 +130,10 @@ pub struct Provenance {
 pub struct Model {
     pub network: Autoencoder,
     pub mahalanobis: Mahalanobis,
+    /// Per domain (`source`, `target`): the residual statistics of that domain's training clips,
+    /// for the selective Mahalanobis score; empty when the training data has one domain (the
+    /// score would equal `mahalanobis`) or the file predates it.
+    pub selective: Vec<(String, Mahalanobis)>,
     pub features: FeatureConfig,
     pub provenance: Provenance,
 }
@@ -91,12 +167,109 @@ impl Model {
             .collect()
     }
 
+    /// One of the autoencoder's scores (NaN for another detector's kind).
     pub fn score_kind(&self, vectors: ArrayView2<f32>, kind: ScoreKind) -> f64 {
         let (mse, maha) = self.score(vectors);
         match kind {
             ScoreKind::Mse => mse,
             ScoreKind::Mahalanobis => maha,
+            ScoreKind::SelectiveMahalanobis => self.selective_score(vectors),
+            ScoreKind::Knn => f64::NAN,
         }
+    }
+
+    /// The selective Mahalanobis score: the smallest over the domains of the mean δᵀΣ_d⁻¹δ
+    /// (NaN without per-domain statistics).
+    pub fn selective_score(&self, vectors: ArrayView2<f32>) -> f64 {
+        if self.selective.is_empty() {
+            return f64::NAN;
+        }
+        let residual: Array2<f32> = &vectors - &self.network.forward(vectors);
+        self.selective
+            .iter()
+            .map(|(_, m)| m.score(residual.view()))
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// Fits the per-domain residual statistics from each domain's training vectors; a domain
+    /// with fewer residual blocks than twice the block length is left out (its covariance
+    /// would be mostly ridge). Fewer than two domains leave `selective` empty.
+    pub fn fit_selective(&mut self, per_domain: &[(String, ArrayView2<f32>)]) {
+        let k = self.mahalanobis.block_len();
+        let mut out = Vec::new();
+        for (domain, data) in per_domain {
+            if data.len() / k < 2 * k {
+                continue;
+            }
+            let mut residuals = Array2::<f32>::zeros(data.dim());
+            for (chunk, mut r) in data
+                .axis_chunks_iter(Axis(0), 4096)
+                .zip(residuals.axis_chunks_iter_mut(Axis(0), 4096))
+            {
+                r.assign(&(&chunk - &self.network.forward(chunk)));
+            }
+            out.push((domain.clone(), Mahalanobis::fit(residuals.view(), k)));
+        }
+        self.selective = if out.len() >= 2 { out } else { Vec::new() };
+    }
+}
+
+/// The detectors an evaluation runs on the same features: the autoencoder, the kNN, or both.
+#[derive(Clone, Debug, Default)]
+pub struct Detectors {
+    pub ae: Option<Model>,
+    pub knn: Option<knn::Knn>,
+}
+
+impl Detectors {
+    /// The score kinds these detectors give, in `ScoreKind::ALL` order.
+    pub fn kinds(&self) -> Vec<ScoreKind> {
+        ScoreKind::ALL
+            .into_iter()
+            .filter(|k| match k {
+                ScoreKind::SelectiveMahalanobis => {
+                    self.ae.as_ref().is_some_and(|m| !m.selective.is_empty())
+                }
+                _ => match k.detector() {
+                    Detector::Ae => self.ae.is_some(),
+                    Detector::Knn => self.knn.is_some(),
+                },
+            })
+            .collect()
+    }
+
+    /// The feature settings (every detector here was made with the same).
+    pub fn features(&self) -> &FeatureConfig {
+        match (&self.ae, &self.knn) {
+            (Some(m), _) => &m.features,
+            (None, Some(k)) => &k.features,
+            (None, None) => panic!("Detectors with no detector"),
+        }
+    }
+
+    /// Every score of one clip's vectors, indexed by `ScoreKind as usize` (NaN where the
+    /// detector is absent).
+    pub fn score(&self, vectors: ArrayView2<f32>) -> [f64; ScoreKind::COUNT] {
+        let mut out = [f64::NAN; ScoreKind::COUNT];
+        if let Some(m) = &self.ae {
+            let recon = m.network.forward(vectors);
+            let residual: Array2<f32> = &vectors - &recon;
+            out[ScoreKind::Mse as usize] =
+                residual.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>()
+                    / residual.len().max(1) as f64;
+            out[ScoreKind::Mahalanobis as usize] = m.mahalanobis.score(residual.view());
+            if !m.selective.is_empty() {
+                out[ScoreKind::SelectiveMahalanobis as usize] = m
+                    .selective
+                    .iter()
+                    .map(|(_, s)| s.score(residual.view()))
+                    .fold(f64::INFINITY, f64::min);
+            }
+        }
+        if let Some(k) = &self.knn {
+            out[ScoreKind::Knn as usize] = k.score(vectors);
+        }
+        out
     }
 }
 
@@ -139,6 +312,7 @@ pub fn fit_model(
     Model {
         network,
         mahalanobis,
+        selective: Vec::new(),
         features,
         provenance,
     }
@@ -155,8 +329,85 @@ pub fn untrained_model(audio: &[f32], seed: u64) -> Model {
     let residual = &data - &network.forward(data.view());
     Model {
         mahalanobis: Mahalanobis::fit(residual.view(), features.n_mels),
+        selective: Vec::new(),
         network,
         features,
         provenance: Provenance::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selective_mahalanobis_is_the_nearer_domains_distance() {
+        let mut rng = crate::dsp::Rng::new(5);
+        let audio: Vec<f32> = (0..16_000 * 6).map(|_| rng.gaussian() * 0.1).collect();
+        let mut model = untrained_model(&audio, 3);
+        let v = {
+            let mut lm = crate::features::LogMel::new(model.features.clone());
+            let x = lm.vectors(&audio);
+            Array2::from_shape_vec((x.len() / 640, 640), x).unwrap()
+        };
+        // A quiet source domain and a target domain 20 dB louder (log-mel + 20).
+        let loud = &v + 20.0;
+        model.fit_selective(&[("source".into(), v.view()), ("target".into(), loud.view())]);
+        assert_eq!(model.selective.len(), 2);
+        let residual = |x: &Array2<f32>| x - &model.network.forward(x.view());
+        // Each domain's statistics are the baseline's fit on that domain's residuals alone.
+        assert_eq!(
+            model.selective[0].1,
+            Mahalanobis::fit(residual(&v).view(), 128)
+        );
+        assert_eq!(
+            model.selective[1].1,
+            Mahalanobis::fit(residual(&loud).view(), 128)
+        );
+        for clip in [&v, &loud] {
+            let r = residual(clip);
+            let per: Vec<f64> = model
+                .selective
+                .iter()
+                .map(|(_, m)| m.score(r.view()))
+                .collect();
+            let s = model.selective_score(clip.view());
+            assert_eq!(s, per[0].min(per[1]));
+            assert!(per[0] != per[1] && s.is_finite(), "{per:?}");
+            let d = Detectors {
+                ae: Some(model.clone()),
+                knn: None,
+            };
+            assert_eq!(
+                d.score(clip.view())[ScoreKind::SelectiveMahalanobis as usize],
+                s
+            );
+            assert_eq!(
+                d.score(clip.view())[ScoreKind::Mahalanobis as usize],
+                model.score(clip.view()).1
+            );
+            assert_eq!(
+                d.score(clip.view())[ScoreKind::Mse as usize],
+                model.score(clip.view()).0
+            );
+        }
+        assert!(Detectors {
+            ae: Some(model.clone()),
+            knn: None
+        }
+        .kinds()
+        .contains(&ScoreKind::SelectiveMahalanobis));
+        // One domain: no selective score (it would equal the pooled one).
+        model.fit_selective(&[("source".into(), v.view())]);
+        assert!(model.selective.is_empty());
+        assert!(model.selective_score(v.view()).is_nan());
+        assert_eq!(
+            Detectors {
+                ae: Some(model),
+                knn: None
+            }
+            .kinds(),
+            vec![ScoreKind::Mse, ScoreKind::Mahalanobis]
+        );
     }
 }

@@ -31,6 +31,8 @@ impl WindowScore {
         match kind {
             ScoreKind::Mse => self.mse,
             ScoreKind::Mahalanobis => self.mahalanobis,
+            // The live engine runs the autoencoder only (`ScoreKind::LIVE`).
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => f64::NAN,
         }
     }
 
@@ -38,6 +40,7 @@ impl WindowScore {
         match kind {
             ScoreKind::Mse => self.above_mse,
             ScoreKind::Mahalanobis => self.above_mahalanobis,
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => false,
         }
     }
 }
@@ -115,6 +118,7 @@ impl MachineSummary {
         match kind {
             ScoreKind::Mse => self.auc_mse,
             ScoreKind::Mahalanobis => self.auc_mahalanobis,
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => None,
         }
     }
 
@@ -122,6 +126,7 @@ impl MachineSummary {
         match kind {
             ScoreKind::Mse => self.pauc_mse,
             ScoreKind::Mahalanobis => self.pauc_mahalanobis,
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => None,
         }
     }
 
@@ -129,6 +134,7 @@ impl MachineSummary {
         match kind {
             ScoreKind::Mse => self.threshold_mse,
             ScoreKind::Mahalanobis => self.threshold_mahalanobis,
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => None,
         }
     }
 }

@@ -133,13 +133,6 @@ fn score_audio(
     source: &str,
     path: &std::path::Path,
 ) -> anyhow::Result<ScoredClip> {
-    let (mse, mahalanobis) = model.score(super::audio_vectors(audio, lm)?.view());
-    Ok(ScoredClip {
-        machine: machine.into(),
-        source: source.into(),
-        plan_seed: 0,
-        path: path.to_path_buf(),
-        mse,
-        mahalanobis,
-    })
+    let scores = model.score(super::audio_vectors(audio, lm)?.view());
+    Ok(ScoredClip::ae(machine, source, path.to_path_buf(), scores))
 }

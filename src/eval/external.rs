@@ -65,14 +65,7 @@ pub fn read_scores(dir: &Path, machine: &str) -> anyhow::Result<HashMap<String, 
 }
 
 fn scored(machine: &str, source: &str, path: PathBuf, score: f64) -> ScoredClip {
-    ScoredClip {
-        machine: machine.into(),
-        source: source.into(),
-        plan_seed: 0,
-        path,
-        mse: score,
-        mahalanobis: score,
-    }
+    ScoredClip::ae(machine, source, path, (score, score))
 }
 
 pub fn evaluate_scores(cfg: &EvaluateConfig, scores: &Path) -> anyhow::Result<EvalResult> {
@@ -127,7 +120,16 @@ pub fn evaluate_scores(cfg: &EvaluateConfig, scores: &Path) -> anyhow::Result<Ev
     };
     // No model of ours: its seed is 0 and means nothing; the data's seed is read as for ours.
     let seeds = super::seeds_of(cfg, 0);
-    let mut result = summarize(cfg, machines, model, Vec::new(), clips, Vec::new(), seeds);
+    let mut result = summarize(
+        cfg,
+        machines,
+        model,
+        Vec::new(),
+        clips,
+        Vec::new(),
+        seeds,
+        &crate::detect::ScoreKind::LIVE,
+    );
     result.scores_from = Some(scores.display().to_string());
     Ok(result)
 }

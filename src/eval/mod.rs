@@ -64,6 +64,26 @@ pub fn vectors_of(
         .collect()
 }
 
+/// Every detector's scores of many clips on all cores (features computed once per clip);
+/// `None` for a clip `bad` skipped.
+pub fn detector_scores(
+    detectors: &crate::detect::Detectors,
+    paths: &[PathBuf],
+    bad: &BadFiles,
+) -> anyhow::Result<Vec<Option<[f64; ScoreKind::COUNT]>>> {
+    paths
+        .par_iter()
+        .map_init(
+            || LogMel::new(detectors.features().clone()),
+            |lm, p| {
+                Ok(bad
+                    .check(p, clip_vectors(p, lm))?
+                    .map(|v| detectors.score(v.view())))
+            },
+        )
+        .collect()
+}
+
 /// Scores (MSE, Mahalanobis) of many clips on all cores; `None` for a clip `bad` skipped.
 pub fn score_paths(
     model: &Model,
@@ -95,7 +115,54 @@ pub fn machines_in(root: &Path) -> anyhow::Result<Vec<String>> {
     Ok(out)
 }
 
-/// Trains one model on the normal training clips of `machines`.
+/// The feature settings for a dataset: MIMII's 8 channels → channel 0 unless told otherwise,
+/// as its baselines; otherwise the mean of the channels.
+fn features_for(root: &Path, cfg: &TrainConfig) -> FeatureConfig {
+    let default_channel = match crate::dataset::layout_of(root) {
+        crate::dataset::Layout::Mimii => crate::features::Channel::Index(0),
+        crate::dataset::Layout::Dcase => crate::features::Channel::Mean,
+    };
+    FeatureConfig {
+        channel: cfg.channel.unwrap_or(default_channel),
+        ..FeatureConfig::default()
+    }
+}
+
+/// The readable normal training clips of `machines`: (features, domain) per clip.
+fn training_vectors(
+    root: &Path,
+    machines: &[String],
+    features: &FeatureConfig,
+    bad: &BadFiles,
+) -> anyhow::Result<Vec<(Array2<f32>, String)>> {
+    let mut clips = Vec::new();
+    for m in machines {
+        clips.extend(
+            scan(root, m, Split::Train)?
+                .into_iter()
+                .filter(|(_, n)| !n.anomaly),
+        );
+    }
+    anyhow::ensure!(
+        !clips.is_empty(),
+        "{}: no normal training clips",
+        root.display()
+    );
+    let paths: Vec<PathBuf> = clips.iter().map(|c| c.0.clone()).collect();
+    let per_clip: Vec<(Array2<f32>, String)> = vectors_of(&paths, features, bad)?
+        .into_iter()
+        .zip(clips)
+        .filter_map(|(v, (_, name))| v.map(|v| (v, name.domain)))
+        .collect();
+    anyhow::ensure!(
+        !per_clip.is_empty(),
+        "{}: no readable normal training clips",
+        root.display()
+    );
+    Ok(per_clip)
+}
+
+/// Trains one autoencoder on the normal training clips of `machines`.
 pub fn train_model(
     root: &Path,
     machines: &[String],
@@ -103,49 +170,97 @@ pub fn train_model(
     bad: &BadFiles,
     on_epoch: impl FnMut(EpochReport),
 ) -> anyhow::Result<Model> {
-    // MIMII's 8 channels: channel 0 unless told otherwise, as its baselines; else the mean.
-    let default_channel = match crate::dataset::layout_of(root) {
-        crate::dataset::Layout::Mimii => crate::features::Channel::Index(0),
-        crate::dataset::Layout::Dcase => crate::features::Channel::Mean,
-    };
-    let features = FeatureConfig {
-        channel: cfg.channel.unwrap_or(default_channel),
-        ..FeatureConfig::default()
-    };
-    let mut paths = Vec::new();
-    for m in machines {
-        paths.extend(
-            scan(root, m, Split::Train)?
-                .into_iter()
-                .filter(|(_, n)| !n.anomaly)
-                .map(|(p, _)| p),
-        );
-    }
-    anyhow::ensure!(
-        !paths.is_empty(),
-        "{}: no normal training clips",
-        root.display()
-    );
-    let per_clip: Vec<Array2<f32>> = vectors_of(&paths, &features, bad)?
-        .into_iter()
-        .flatten()
-        .collect();
-    anyhow::ensure!(
-        !per_clip.is_empty(),
-        "{}: no readable normal training clips",
-        root.display()
-    );
-    let clips = per_clip.len();
-    let views: Vec<_> = per_clip.iter().map(|a| a.view()).collect();
+    let features = features_for(root, cfg);
+    let per_clip = training_vectors(root, machines, &features, bad)?;
+    fit_ae(&per_clip, features, cfg, machines, on_epoch)
+}
+
+fn fit_ae(
+    per_clip: &[(Array2<f32>, String)],
+    features: FeatureConfig,
+    cfg: &TrainConfig,
+    machines: &[String],
+    on_epoch: impl FnMut(EpochReport),
+) -> anyhow::Result<Model> {
+    let views: Vec<_> = per_clip.iter().map(|(a, _)| a.view()).collect();
     let data = ndarray::concatenate(Axis(0), &views)?;
-    Ok(crate::detect::fit_model(
+    let mut model = crate::detect::fit_model(
         data.view(),
         features,
         cfg,
         machines.to_vec(),
-        clips,
+        per_clip.len(),
         on_epoch,
-    ))
+    );
+    // Per-domain residual statistics for the selective Mahalanobis score.
+    let mut domains: Vec<&String> = per_clip.iter().map(|(_, d)| d).collect();
+    domains.sort();
+    domains.dedup();
+    let per_domain: Vec<(String, Array2<f32>)> = domains
+        .into_iter()
+        .map(|d| {
+            let views: Vec<_> = per_clip
+                .iter()
+                .filter(|(_, x)| x == d)
+                .map(|(a, _)| a.view())
+                .collect();
+            Ok((d.clone(), ndarray::concatenate(Axis(0), &views)?))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let views: Vec<(String, ndarray::ArrayView2<f32>)> = per_domain
+        .iter()
+        .map(|(d, a)| (d.clone(), a.view()))
+        .collect();
+    model.fit_selective(&views);
+    Ok(model)
+}
+
+/// Fits the kNN detector (`detect::knn`) on the normal training clips of `machines`, one
+/// memory bank per domain.
+pub fn train_knn(
+    root: &Path,
+    machines: &[String],
+    cfg: &TrainConfig,
+    bad: &BadFiles,
+) -> anyhow::Result<crate::detect::knn::Knn> {
+    let features = features_for(root, cfg);
+    let per_clip = training_vectors(root, machines, &features, bad)?;
+    fit_knn(&per_clip, features, cfg, machines)
+}
+
+fn fit_knn(
+    per_clip: &[(Array2<f32>, String)],
+    features: FeatureConfig,
+    cfg: &TrainConfig,
+    machines: &[String],
+) -> anyhow::Result<crate::detect::knn::Knn> {
+    let started = std::time::Instant::now();
+    let embeddings: Vec<(String, Vec<f32>)> = per_clip
+        .iter()
+        .map(|(v, d)| {
+            (
+                d.clone(),
+                crate::detect::knn::embedding(v.view(), features.n_mels),
+            )
+        })
+        .collect();
+    let provenance = crate::detect::Provenance {
+        trained_on: machines.to_vec(),
+        clips: per_clip.len(),
+        vectors: per_clip.len(),
+        seed: cfg.seed,
+        created: crate::plan::now_rfc3339(),
+        threads: 1,
+        ..Default::default()
+    };
+    let mut knn = crate::detect::knn::Knn::fit(
+        &embeddings,
+        crate::detect::knn::DEFAULT_K,
+        features,
+        provenance,
+    )?;
+    knn.provenance.train_seconds = started.elapsed().as_secs_f32();
+    Ok(knn)
 }
 
 /// One scored clip.
@@ -157,15 +272,26 @@ pub struct ScoredClip {
     /// Which plan seed rendered it (0 for normal and reference clips).
     pub plan_seed: usize,
     pub path: PathBuf,
-    pub mse: f64,
-    pub mahalanobis: f64,
+    /// Indexed by `ScoreKind as usize`: MSE, Mahalanobis, kNN (NaN where not computed).
+    pub scores: [f64; ScoreKind::COUNT],
 }
 
 impl ScoredClip {
     pub fn score(&self, kind: ScoreKind) -> f64 {
-        match kind {
-            ScoreKind::Mse => self.mse,
-            ScoreKind::Mahalanobis => self.mahalanobis,
+        self.scores[kind as usize]
+    }
+
+    /// A clip with the autoencoder's two scores.
+    pub fn ae(machine: &str, source: &str, path: PathBuf, (mse, mahalanobis): (f64, f64)) -> Self {
+        let mut scores = [f64::NAN; ScoreKind::COUNT];
+        scores[ScoreKind::Mse as usize] = mse;
+        scores[ScoreKind::Mahalanobis as usize] = mahalanobis;
+        Self {
+            machine: machine.into(),
+            source: source.into(),
+            plan_seed: 0,
+            path,
+            scores,
         }
     }
 }
@@ -215,6 +341,10 @@ pub struct EvaluateConfig {
     pub train: TrainConfig,
     /// Use this model instead of training one.
     pub model: Option<PathBuf>,
+    /// The detectors to evaluate (`--detector ae,knn`); each gives its own rankings.
+    pub detectors: Vec<crate::detect::Detector>,
+    /// Use this kNN detector file instead of fitting one.
+    pub knn_model: Option<PathBuf>,
     /// Seed of the plans: plan seed k of N is `derive_seed(plan_seed, k)`.
     pub plan_seed: u64,
     /// Plan seeds each planner's anomalies are rendered under; AUCs are averaged over them.
@@ -252,12 +382,7 @@ fn reference_descriptions(real: &[PathBuf]) -> HashMap<(String, usize), String> 
         .collect()
 }
 
-/// The machine type a dataset's machine key names: `fan`, or MIMII's `6_dB_fan`.
-pub fn machine_type_of(key: &str) -> Option<crate::machine::MachineType> {
-    key.parse()
-        .ok()
-        .or_else(|| key.split_once("_dB_").and_then(|(_, m)| m.parse().ok()))
-}
+pub use crate::machine::machine_type_of;
 
 /// What a planner is told the machine is: its type's name when the key names one.
 fn planner_machine(key: &str) -> String {
@@ -276,28 +401,100 @@ pub fn fault_for(machine: &str, fault: Option<&str>) -> String {
 /// (epoch, training loss, validation loss) for each epoch.
 pub type EpochHistory = Vec<(usize, f32, f32)>;
 
-/// Trains (or loads) a model and fills the epoch history, with a progress bar.
-pub fn obtain_model(
+/// Trains (or loads) the requested detectors, features computed once, and fills the epoch
+/// history, with a progress bar.
+pub fn obtain_detectors(
     cfg: &EvaluateConfig,
     machines: &[String],
     bad: &BadFiles,
-) -> anyhow::Result<(Model, EpochHistory)> {
-    if let Some(path) = &cfg.model {
-        return Ok((crate::detect::load_model(path)?, Vec::new()));
-    }
-    let bar = crate::offline::progress(cfg.train.epochs, "train", cfg.quiet);
+) -> anyhow::Result<(crate::detect::Detectors, EpochHistory)> {
+    use crate::detect::Detector;
+    anyhow::ensure!(
+        !cfg.detectors.is_empty(),
+        "--detector: name at least one of ae, knn"
+    );
+    let wants = |d| cfg.detectors.contains(&d);
+    let mut out = crate::detect::Detectors::default();
     let mut history = Vec::new();
-    let model = train_model(&cfg.data, machines, &cfg.train, bad, |e| {
-        bar.set_message(format!("loss {:.3} val {:.3}", e.loss, e.val_loss));
-        bar.inc(1);
-        history.push((e.epoch, e.loss, e.val_loss));
-    })?;
-    bar.finish_and_clear();
-    Ok((model, history))
+    if wants(Detector::Ae) {
+        if let Some(path) = &cfg.model {
+            out.ae = Some(crate::detect::load_model(path)?);
+        }
+    }
+    if wants(Detector::Knn) {
+        if let Some(path) = &cfg.knn_model {
+            out.knn = Some(crate::detect::load_knn(path)?);
+        }
+    }
+    let need_ae = wants(Detector::Ae) && out.ae.is_none();
+    let need_knn = wants(Detector::Knn) && out.knn.is_none();
+    if need_ae || need_knn {
+        let features = out
+            .ae
+            .as_ref()
+            .map(|m| m.features.clone())
+            .or_else(|| out.knn.as_ref().map(|k| k.features.clone()))
+            .unwrap_or_else(|| features_for(&cfg.data, &cfg.train));
+        let per_clip = training_vectors(&cfg.data, machines, &features, bad)?;
+        if need_ae {
+            let bar = crate::offline::progress(cfg.train.epochs, "train", cfg.quiet);
+            out.ae = Some(fit_ae(
+                &per_clip,
+                features.clone(),
+                &cfg.train,
+                machines,
+                |e| {
+                    bar.set_message(format!("loss {:.3} val {:.3}", e.loss, e.val_loss));
+                    bar.inc(1);
+                    history.push((e.epoch, e.loss, e.val_loss));
+                },
+            )?);
+            bar.finish_and_clear();
+        }
+        if need_knn {
+            out.knn = Some(fit_knn(&per_clip, features, &cfg.train, machines)?);
+        }
+    }
+    if let (Some(a), Some(k)) = (&out.ae, &out.knn) {
+        anyhow::ensure!(
+            a.features == k.features,
+            "the autoencoder and the kNN detector were made with different feature settings ({:?} vs {:?})",
+            a.features,
+            k.features
+        );
+    }
+    Ok((out, history))
 }
 
-/// The planners `evaluate` knows, and the planner each one plans with.
-pub const SOURCES: &[&str] = &["keyword", "llm", "random", "random-per-clip"];
+/// The planners `evaluate` knows, and the planner each one plans with: `llm` with the
+/// configured prompt, `llm-plain` and `llm-physics` with that system prompt (both in one run
+/// compare the prompts' rankings and verdicts as separate sources).
+pub const SOURCES: &[&str] = &[
+    "keyword",
+    "llm",
+    "llm-plain",
+    "llm-physics",
+    "random",
+    "random-per-clip",
+];
+
+/// The planner a source plans with.
+pub fn source_planner(
+    source: &str,
+    llm: &crate::plan::llm::LlmConfig,
+) -> anyhow::Result<Box<dyn crate::plan::Planner>> {
+    use crate::plan::llm::PromptStyle;
+    let with_prompt = |prompt| crate::plan::llm::LlmConfig {
+        prompt,
+        ..llm.clone()
+    };
+    match source {
+        "random-per-clip" => crate::plan::planner_with("random", llm),
+        "llm-plain" => crate::plan::planner_with("llm", &with_prompt(PromptStyle::Plain)),
+        "llm-physics" => crate::plan::planner_with("llm", &with_prompt(PromptStyle::Physics)),
+        other => crate::plan::planner_with(other, llm),
+    }
+}
 
 /// Each normal test clip's plan for `planner` under plan seed `k`. `random` draws one plan per
 /// machine type (the paper's ablation) and gives each clip its own DSP seed; every other
@@ -311,14 +508,7 @@ fn plans_for(
     k: usize,
 ) -> anyhow::Result<HashMap<PathBuf, FaultPlan>> {
     let seed = crate::dsp::derive_seed(cfg.plan_seed, k as u64);
-    let planner = crate::plan::planner_with(
-        if planner_name == "random-per-clip" {
-            "random"
-        } else {
-            planner_name
-        },
-        &cfg.llm,
-    )?;
+    let planner = source_planner(planner_name, &cfg.llm)?;
     let fault = fault_for(machine, cfg.fault.as_deref());
     let machine_hash = crate::offline::path_hash(Path::new(machine));
     let per_type = if planner_name == "random" {
@@ -342,10 +532,18 @@ fn plans_for(
                 .unwrap_or(p);
             let clip_seed = crate::dsp::derive_seed(seed, crate::offline::path_hash(rel));
             let plan = match &per_type {
-                Some(plan) => FaultPlan {
-                    seed: clip_seed,
-                    ..plan.clone()
-                },
+                Some(plan) => {
+                    let attributes = p
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(ClipName::parse)
+                        .map(|c| c.attributes)
+                        .unwrap_or_default();
+                    FaultPlan {
+                        seed: clip_seed,
+                        ..plan.for_clip(machine, &attributes)?
+                    }
+                }
                 None => {
                     let name = p
                         .file_name()
@@ -395,8 +593,14 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         cfg.machines.clone()
     };
     let bad = BadFiles::new(cfg.strict);
-    let (model, training) = obtain_model(cfg, &machines, &bad)?;
-    crate::detect::save_model(&model, &cfg.out.join("model.safetensors"))?;
+    let (detectors, training) = obtain_detectors(cfg, &machines, &bad)?;
+    if let Some(model) = &detectors.ae {
+        crate::detect::save_model(model, &cfg.out.join("model.safetensors"))?;
+    }
+    if let Some(knn) = &detectors.knn {
+        crate::detect::save_knn(knn, &cfg.out.join("knn.safetensors"))?;
+    }
+    let kinds = detectors.kinds();
 
     let mut clips = Vec::new();
     let mut example_plans = Vec::new();
@@ -407,8 +611,8 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
                 paths: &[PathBuf],
                 clips: &mut Vec<ScoredClip>|
      -> anyhow::Result<()> {
-        for (path, score) in paths.iter().zip(score_paths(&model, paths, &bad)?) {
-            let Some((mse, mahalanobis)) = score else {
+        for (path, scores) in paths.iter().zip(detector_scores(&detectors, paths, &bad)?) {
+            let Some(scores) = scores else {
                 continue;
             };
             clips.push(ScoredClip {
@@ -416,8 +620,7 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
                 source: source.into(),
                 plan_seed,
                 path: path.clone(),
-                mse,
-                mahalanobis,
+                scores,
             });
         }
         Ok(())
@@ -528,16 +731,19 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         }
     }
     bar.finish_and_clear();
-    let seeds = seeds_of(cfg, model.provenance.seed);
+    let ae_provenance = detectors.ae.as_ref().map(|m| m.provenance.clone());
+    let seeds = seeds_of(cfg, cfg.train.seed);
     let mut result = summarize(
         cfg,
         machines,
-        model.provenance.clone(),
+        ae_provenance.unwrap_or_default(),
         training,
         clips,
         example_plans,
         seeds,
+        &kinds,
     );
+    result.knn_model = detectors.knn.as_ref().map(|k| k.provenance.clone());
     result.unreadable = bad
         .skipped()
         .into_iter()

@@ -90,9 +90,10 @@ struct MachineScores {
     reference: Vec<[f64; 2]>,
 }
 
+/// The premise measures the autoencoder's two scores (`ScoreKind::LIVE` order).
 fn kind_index(kind: ScoreKind) -> usize {
     match kind {
-        ScoreKind::Mse => 0,
+        ScoreKind::Mse | ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => 0,
         ScoreKind::Mahalanobis => 1,
     }
 }

@@ -133,6 +133,28 @@ pub struct EvalResult {
     pub plan_origins: Vec<PlanOrigin>,
     /// The score folder an external detector wrote (`evaluate --scores`); `None`: our model.
     pub scores_from: Option<String>,
+    /// The scores evaluated (the detectors' kinds, `--detector`).
+    pub kinds: Vec<ScoreKind>,
+    /// The kNN detector's provenance, when it ran (the autoencoder's is `model`).
+    pub knn_model: Option<Provenance>,
+    /// Per source, for each pair of scores from different detectors: do they rank the machines
+    /// alike, and do they reach the same verdict?
+    pub detector_agreement: Vec<DetectorAgreement>,
+}
+
+/// Whether two detectors (two scores of different detectors) agree on one source's ranking.
+#[derive(Clone, Debug, Serialize)]
+pub struct DetectorAgreement {
+    pub source: String,
+    pub a: ScoreKind,
+    pub b: ScoreKind,
+    /// Spearman ρ between the two detectors' AUC rankings of the machines, with its interval
+    /// over the same resamples.
+    pub spearman: f64,
+    pub spearman_ci: Option<[f64; 2]>,
+    /// Each detector's verdict on this source (planners only).
+    pub verdict_a: Option<Verdict>,
+    pub verdict_b: Option<Verdict>,
 }
 
 /// Who made a planner's plans on one machine (over its plan seeds).
@@ -190,6 +212,7 @@ fn finite(v: f64) -> Option<f64> {
 }
 
 /// The statistics of an evaluation from its scored clips.
+#[allow(clippy::too_many_arguments)]
 pub fn summarize(
     cfg: &EvaluateConfig,
     machines: Vec<String>,
@@ -198,6 +221,7 @@ pub fn summarize(
     clips: Vec<ScoredClip>,
     example_plans: Vec<(String, String, crate::plan::FaultPlan)>,
     seeds: Seeds,
+    kinds: &[ScoreKind],
 ) -> EvalResult {
     let mut sources = vec!["reference".to_string()];
     sources.extend(cfg.planners.iter().cloned());
@@ -209,9 +233,9 @@ pub fn summarize(
         machine: &c.machine,
         source: &c.source,
         plan_seed: c.plan_seed,
-        scores: [c.mse, c.mahalanobis],
+        scores: c.scores,
     });
-    let design = Design::new(&machines, &all_sources, scored);
+    let design = Design::new(&machines, &all_sources, kinds, scored);
     let point = design.point();
     let tables = design.resample(&cfg.stats);
     let level = cfg.stats.level;
@@ -228,7 +252,7 @@ pub fn summarize(
             if design.seeds(m, s) == 0 {
                 continue;
             }
-            for kind in ScoreKind::ALL {
+            for &kind in kinds {
                 let (auc, pauc) = design.at(&point, kind, m, s);
                 detections.push(Detection {
                     machine: machine.clone(),
@@ -256,13 +280,13 @@ pub fn summarize(
         .unwrap_or(0);
     let mut reference_ceiling = BTreeMap::new();
     if has_reference {
-        for kind in ScoreKind::ALL {
+        for &kind in kinds {
             reference_ceiling.insert(kind.name().to_string(), design.ceiling(kind, &cfg.stats));
         }
     }
     let random = design.source_index("random");
     let mut rankings = Vec::new();
-    for kind in ScoreKind::ALL {
+    for &kind in kinds {
         for (s, source) in sources.iter().enumerate() {
             if (0..machines.len()).any(|m| design.seeds(m, s) == 0) {
                 continue;
@@ -330,6 +354,44 @@ pub fn summarize(
         }
     }
 
+    let mut detector_agreement = Vec::new();
+    for (i, &a) in kinds.iter().enumerate() {
+        for &b in &kinds[i + 1..] {
+            if a.detector() == b.detector() {
+                continue;
+            }
+            for (s, source) in sources.iter().enumerate() {
+                if (0..machines.len()).any(|m| design.seeds(m, s) == 0) {
+                    continue;
+                }
+                let rhos: Vec<f64> = tables
+                    .iter()
+                    .map(|t| spearman_small(&design.aucs(t, a, s), &design.aucs(t, b, s)))
+                    .collect();
+                let rho = Estimate::new(
+                    spearman_small(&design.aucs(&point, a, s), &design.aucs(&point, b, s)),
+                    &rhos,
+                    level,
+                );
+                let verdict_of = |k: ScoreKind| {
+                    rankings
+                        .iter()
+                        .find(|r: &&Ranking| r.score == k && r.source == *source)
+                        .and_then(|r| r.verdict)
+                };
+                detector_agreement.push(DetectorAgreement {
+                    source: source.clone(),
+                    a,
+                    b,
+                    spearman: rho.value,
+                    spearman_ci: rho.ci,
+                    verdict_a: verdict_of(a),
+                    verdict_b: verdict_of(b),
+                });
+            }
+        }
+    }
+
     let sweep = (!cfg.sweep.is_empty() && has_reference).then(|| {
         sweep_result(
             cfg,
@@ -360,6 +422,9 @@ pub fn summarize(
         unreadable: Vec::new(),
         plan_origins: Vec::new(),
         scores_from: None,
+        kinds: kinds.to_vec(),
+        knn_model: None,
+        detector_agreement,
     }
 }
 
@@ -384,7 +449,7 @@ fn sweep_result(
                     .expect("sweep source")
             })
             .collect();
-        for kind in ScoreKind::ALL {
+        for &kind in &design.kinds {
             let thresholds = |t: &Table| -> Vec<f64> {
                 (0..design.machines.len())
                     .map(|m| {

@@ -48,8 +48,9 @@ impl Default for StatsConfig {
 /// One machine's comparisons: normal clips against every source's anomalies, per plan seed.
 struct Cell {
     normals: usize,
-    /// [source][plan seed] → one sorted sample per score kind; empty where a source is absent.
-    samples: Vec<Vec<[RocSample; 2]>>,
+    /// [source][plan seed] → one sorted sample per score kind of the design (in `kinds`
+    /// order); empty where a source is absent.
+    samples: Vec<Vec<Vec<RocSample>>>,
 }
 
 /// Scores grouped for the bootstrap: machines × sources × plan seeds × score kinds.
@@ -57,6 +58,8 @@ pub struct Design {
     pub machines: Vec<String>,
     /// `sources[0]` is the reference.
     pub sources: Vec<String>,
+    /// The score kinds the clips carry (the detectors evaluated).
+    pub kinds: Vec<ScoreKind>,
     cells: Vec<Cell>,
 }
 
@@ -66,7 +69,8 @@ pub struct Scored<'a> {
     /// "normal", "reference" or another source.
     pub source: &'a str,
     pub plan_seed: usize,
-    pub scores: [f64; 2],
+    /// Indexed by `ScoreKind as usize`; kinds not in the design are not read.
+    pub scores: [f64; ScoreKind::COUNT],
 }
 
 /// Per (kind, machine, source): AUC and pAUC averaged over plan seeds, for one weighting.
@@ -80,12 +84,13 @@ impl Design {
     pub fn new<'a>(
         machines: &[String],
         sources: &[String],
+        kinds: &[ScoreKind],
         clips: impl IntoIterator<Item = Scored<'a>> + Clone,
     ) -> Self {
         let cells = machines
             .iter()
             .map(|m| {
-                let normal: Vec<[f64; 2]> = clips
+                let normal: Vec<[f64; ScoreKind::COUNT]> = clips
                     .clone()
                     .into_iter()
                     .filter(|c| c.machine == m && c.source == "normal")
@@ -103,18 +108,24 @@ impl Design {
                             .unwrap_or(0);
                         (0..seeds)
                             .map(|k| {
-                                let anomalous: Vec<[f64; 2]> = clips
+                                let anomalous: Vec<[f64; ScoreKind::COUNT]> = clips
                                     .clone()
                                     .into_iter()
                                     .filter(|c| c.machine == m && c.source == s && c.plan_seed == k)
                                     .map(|c| c.scores)
                                     .collect();
-                                let pick = |v: &[[f64; 2]], kind: usize| {
-                                    v.iter().map(|x| x[kind]).collect::<Vec<f64>>()
+                                let pick = |v: &[[f64; ScoreKind::COUNT]], kind: ScoreKind| {
+                                    v.iter().map(|x| x[kind as usize]).collect::<Vec<f64>>()
                                 };
-                                [0, 1].map(|kind| {
-                                    RocSample::new(&pick(&normal, kind), &pick(&anomalous, kind))
-                                })
+                                kinds
+                                    .iter()
+                                    .map(|&kind| {
+                                        RocSample::new(
+                                            &pick(&normal, kind),
+                                            &pick(&anomalous, kind),
+                                        )
+                                    })
+                                    .collect()
                             })
                             .collect()
                     })
@@ -128,6 +139,7 @@ impl Design {
         Self {
             machines: machines.to_vec(),
             sources: sources.to_vec(),
+            kinds: kinds.to_vec(),
             cells,
         }
     }
@@ -136,16 +148,18 @@ impl Design {
         (kind * self.machines.len() + machine) * self.sources.len() + source
     }
 
-    pub fn kind_index(kind: ScoreKind) -> usize {
-        ScoreKind::ALL
+    /// The position of `kind` among the design's kinds. Panics on a kind the design lacks: a
+    /// caller bug (results only ask for the kinds they were made with).
+    pub fn kind_index(&self, kind: ScoreKind) -> usize {
+        self.kinds
             .iter()
             .position(|k| *k == kind)
-            .expect("listed")
+            .unwrap_or_else(|| panic!("score {} is not in this design", kind.name()))
     }
 
     /// Value of (kind, machine, source) in a table.
     pub fn at(&self, t: &Table, kind: ScoreKind, machine: usize, source: usize) -> (f64, f64) {
-        let i = self.index(Self::kind_index(kind), machine, source);
+        let i = self.index(self.kind_index(kind), machine, source);
         (t.auc[i], t.pauc[i])
     }
 
@@ -170,7 +184,7 @@ impl Design {
     }
 
     fn empty_table(&self) -> Table {
-        let n = 2 * self.machines.len() * self.sources.len();
+        let n = self.kinds.len() * self.machines.len() * self.sources.len();
         Table {
             auc: vec![f64::NAN; n],
             pauc: vec![f64::NAN; n],
@@ -179,7 +193,7 @@ impl Design {
 
     /// AUC of one plan seed (point estimate).
     pub fn seed_auc(&self, kind: ScoreKind, machine: usize, source: usize, seed: usize) -> f64 {
-        self.cells[machine].samples[source][seed][Self::kind_index(kind)]
+        self.cells[machine].samples[source][seed][self.kind_index(kind)]
             .areas(MAX_FPR)
             .0
     }
@@ -189,7 +203,7 @@ impl Design {
         let mut t = self.empty_table();
         for (m, cell) in self.cells.iter().enumerate() {
             for (s, seeds) in cell.samples.iter().enumerate() {
-                for kind in 0..2 {
+                for kind in 0..self.kinds.len() {
                     let areas: Vec<(f64, f64)> =
                         seeds.iter().map(|x| x[kind].areas(MAX_FPR)).collect();
                     let i = self.index(kind, m, s);
@@ -215,7 +229,8 @@ impl Design {
             w_neg.resize(cell.normals, 0);
             resample_counts(&mut rng, w_neg);
             for (s, seeds) in cell.samples.iter().enumerate() {
-                let (mut sum, mut n) = ([(0.0, 0.0); 2], 0usize);
+                let (mut sum, mut n) = ([(0.0, 0.0); ScoreKind::COUNT], 0usize);
+                let sum = &mut sum[..self.kinds.len()];
                 for sample in seeds {
                     w_pos.resize(sample[0].anomalies(), 0);
                     resample_counts(&mut rng, w_pos);
@@ -262,7 +277,7 @@ impl Design {
 
     /// The reference ceiling for one score kind (see the module doc).
     pub fn ceiling(&self, kind: ScoreKind, cfg: &StatsConfig) -> Estimate {
-        let k = Self::kind_index(kind);
+        let k = self.kind_index(kind);
         let ones: Vec<Vec<u32>> = self.cells.iter().map(|c| vec![1; c.normals]).collect();
         let ones_pos: Vec<Vec<u32>> = self
             .cells

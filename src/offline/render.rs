@@ -12,7 +12,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// Where each clip's plan comes from.
+/// Where each clip's plan comes from. (One value per render: the variants' sizes do not matter.)
+#[allow(clippy::large_enum_variant)]
 pub enum PlanSource {
     /// One plan for every clip; each clip gets its own seed derived from the plan's.
     Fixed(FaultPlan),
@@ -119,10 +120,16 @@ fn render_one(
     let sidecar = output.with_extension("json");
     let path_hash = path_hash(rel);
     let plan = match source {
-        PlanSource::Fixed(plan) => FaultPlan {
-            seed: derive_seed(plan.seed, path_hash),
-            ..plan.clone()
-        },
+        // A fixed plan's orders follow each clip's own shaft rate (its `rpm` attribute).
+        PlanSource::Fixed(plan) => {
+            let attributes = ClipName::parse(file_name)
+                .map(|c| c.attributes)
+                .unwrap_or_default();
+            FaultPlan {
+                seed: derive_seed(plan.seed, path_hash),
+                ..plan.for_clip(&machine, &attributes)?
+            }
+        }
         PlanSource::Planner {
             planner,
             fault,

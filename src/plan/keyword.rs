@@ -293,17 +293,21 @@ pub fn kinematic_rate(
     ))
 }
 
-/// Sets a step's kinematic frequency (clamped to the catalog's range, and said so).
+/// Sets a step's kinematic frequency as an order of the shaft rate (so the plan's Hz follow
+/// the machine's speed), clamped to the catalog's range, and says so.
 fn apply_kinematics(step: &mut ResolvedStep, text: &str, k: &Kinematics, notes: &mut Vec<String>) {
     let Some((param, hz, note)) = kinematic_rate(step.spec.name, text, k) else {
         return;
     };
-    let Some(i) = step.spec.all_params().position(|p| p.name == param) else {
+    let (Some(i), Some(shaft)) = (
+        step.spec.all_params().position(|p| p.name == param),
+        k.shaft_hz,
+    ) else {
         return;
     };
     let spec = step.spec.all_params().nth(i).expect("index from position");
-    let v = (hz as f32).clamp(spec.min, spec.max);
-    step.values[i] = v;
+    step.set_order(i, (hz / shaft) as f32, shaft);
+    let v = step.values[i];
     notes.push(if (f64::from(v) - hz).abs() > 1e-3 * hz {
         format!(
             "{note} (clamped to {v} Hz, the catalog's range {}–{} Hz)",
@@ -345,8 +349,10 @@ impl Planner for KeywordPlanner {
             .collect();
         // Where the words name a fault with a physical frequency, the machine's kinematics set
         // it (not the rule's range): BPFO for an outer-race defect, 1× for imbalance, ….
+        let mut shaft_hz = None;
         if let Ok(machine) = request.machine.parse::<MachineType>() {
             let kin = Kinematics::for_machine(machine, &request.attributes);
+            shaft_hz = kin.shaft_hz;
             let text = if hits_from_typical {
                 machine.typical_fault().to_string()
             } else {
@@ -369,7 +375,8 @@ impl Planner for KeywordPlanner {
             &steps,
             request.seed,
             provenance,
-        ))
+        )
+        .with_shaft_hz(shaft_hz))
     }
 }
 

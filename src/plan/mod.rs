@@ -1,6 +1,7 @@
 //! Fault plans: the versioned JSON document a planner writes and the DSP chain is built from.
 
 mod caption;
+pub mod check;
 mod keyword;
 pub mod llm;
 mod random;
@@ -38,6 +39,9 @@ pub struct Provenance {
     /// The model asked (LLM planner), whether or not its answer was used.
     #[serde(default)]
     pub model: Option<String>,
+    /// The system prompt the LLM planner sent (`plain` or `physics`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
     pub created: String,
     /// What happened on the way: keywords matched, values clamped, fallbacks taken.
     #[serde(default)]
@@ -71,6 +75,10 @@ pub struct FaultPlan {
     pub caption: String,
     pub steps: Vec<PlanStep>,
     pub seed: u64,
+    /// The machine's shaft rate (Hz) the steps' orders (`rate_order`, …) were resolved at;
+    /// absent when no step gives a frequency as an order. `at_shaft` moves the plan to another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shaft_hz: Option<f64>,
     pub provenance: Provenance,
 }
 
@@ -106,8 +114,94 @@ impl FaultPlan {
             caption: caption.to_string(),
             steps: plan_steps(steps),
             seed,
+            shaft_hz: None,
             provenance,
         }
+    }
+
+    /// Records the shaft rate the steps' orders were resolved at (kept only if a step has one).
+    pub fn with_shaft_hz(mut self, shaft_hz: Option<f64>) -> Self {
+        let any_order = self
+            .steps
+            .iter()
+            .any(|s| s.arguments.keys().any(|k| k.ends_with("_order")));
+        self.shaft_hz = shaft_hz.filter(|_| any_order);
+        self
+    }
+
+    /// The plan for the same machine running at another shaft rate: every frequency given as
+    /// an order is recomputed (order × `shaft_hz`, clamped to its range); frequencies given in
+    /// Hz stay. Returns the notes of what moved. A plan without orders comes back unchanged.
+    pub fn at_shaft(&self, shaft_hz: f64) -> Result<(Self, Vec<String>), CatalogError> {
+        let mut steps = self.resolve()?;
+        let usable = shaft_hz.is_finite() && shaft_hz > 0.0;
+        if !steps.iter().any(ResolvedStep::has_orders) || !usable || self.shaft_hz == Some(shaft_hz)
+        {
+            return Ok((self.clone(), Vec::new()));
+        }
+        let notes = steps.iter_mut().flat_map(|s| s.rebase(shaft_hz)).collect();
+        Ok((
+            Self {
+                steps: plan_steps(&steps),
+                shaft_hz: Some(shaft_hz),
+                ..self.clone()
+            },
+            notes,
+        ))
+    }
+
+    /// The plan for another clip: when the clip states its speed (an `rpm` attribute) or is a
+    /// machine of another type (its typical speed), frequencies given as orders follow that
+    /// clip's shaft rate; the plan's notes say what moved. Otherwise the plan is unchanged.
+    pub fn for_clip(
+        &self,
+        machine: &str,
+        attributes: &[(String, String)],
+    ) -> Result<Self, CatalogError> {
+        let Some(kind) = crate::machine::machine_type_of(machine) else {
+            return Ok(self.clone());
+        };
+        let states_speed = attributes
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("rpm"));
+        let other_type = crate::machine::machine_type_of(&self.machine) != Some(kind);
+        if self.shaft_hz.is_none() || !(states_speed || other_type) {
+            return Ok(self.clone());
+        }
+        let Some(shaft) = crate::kinematics::Kinematics::for_machine(kind, attributes).shaft_hz
+        else {
+            return Ok(self.clone());
+        };
+        let (mut plan, notes) = self.at_shaft(shaft)?;
+        plan.provenance.notes.extend(
+            notes
+                .into_iter()
+                .map(|n| format!("followed the clip's shaft rate: {n}")),
+        );
+        Ok(plan)
+    }
+
+    /// Checks that every order-given frequency is the order × the plan's shaft rate.
+    fn check_orders(&self, steps: &[ResolvedStep]) -> Result<(), PlanError> {
+        for (i, s) in steps.iter().enumerate() {
+            for ((p, v), order) in s.spec.all_params().zip(&s.values).zip(&s.orders) {
+                let Some(order) = order else { continue };
+                let key = catalog::order_key(s.spec.name, p.name).unwrap_or_default();
+                let Some(shaft) = self.shaft_hz.filter(|x| x.is_finite() && *x > 0.0) else {
+                    return Err(PlanError::Shape(format!(
+                        "steps[{i}].arguments.{key}: an order needs the plan's shaft_hz (the shaft rate, Hz, it was resolved at)"
+                    )));
+                };
+                let want = ((f64::from(*order) * shaft) as f32).clamp(p.min, p.max);
+                if (v - want).abs() > 1e-3 * want.abs().max(1e-3) {
+                    return Err(PlanError::Shape(format!(
+                        "steps[{i}].arguments.{}: {v} Hz does not match {key} {order} × shaft_hz {shaft} = {want} Hz; change one of them or remove {key}",
+                        p.name
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Parses and fully validates a plan; errors name the field and what is allowed.
@@ -135,7 +229,8 @@ impl FaultPlan {
         if plan.machine.trim().is_empty() {
             return Err(PlanError::EmptyMachine);
         }
-        plan.resolve()?;
+        let steps = plan.resolve()?;
+        plan.check_orders(&steps)?;
         Ok(plan)
     }
 
@@ -275,6 +370,110 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("steps[0].arguments.frequency_hz: 99999 is out of range; allowed a number from 300 to 8000 Hz"), "{e}");
+    }
+
+    fn bearing_plan(rpm: &str) -> FaultPlan {
+        KeywordPlanner
+            .plan(&PlanRequest {
+                machine: "bearing".into(),
+                attributes: vec![("rpm".into(), rpm.into())],
+                fault: "outer race defect".into(),
+                seed: 2,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_kinematic_rate_is_stored_as_order_and_hz_and_follows_the_shaft() {
+        let plan = bearing_plan("1800");
+        let bpfo = crate::kinematics::Bearing::TYPICAL.bpfo(30.0);
+        let args = &plan.steps[0].arguments;
+        assert_eq!(plan.steps[0].function, "knock");
+        assert!((args["rate_order"].as_f64().unwrap() - bpfo / 30.0).abs() < 1e-4);
+        assert!((args["rate_hz"].as_f64().unwrap() - bpfo).abs() < 0.01);
+        assert_eq!(plan.shaft_hz, Some(30.0));
+        // The JSON round-trips with both.
+        assert_eq!(FaultPlan::from_json(&plan.to_json()).unwrap(), plan);
+        // At 1200 rpm the Hz follow the order; the seed and the other arguments stay.
+        let (slow, notes) = plan.at_shaft(20.0).unwrap();
+        let a = &slow.steps[0].arguments;
+        assert!((a["rate_hz"].as_f64().unwrap() - bpfo / 30.0 * 20.0).abs() < 0.01);
+        assert_eq!(a["rate_order"], args["rate_order"]);
+        assert_eq!(a["resonance_hz"], args["resonance_hz"]);
+        assert_eq!((slow.seed, slow.shaft_hz), (plan.seed, Some(20.0)));
+        assert!(notes[0].contains("× shaft 20.00 Hz"), "{notes:?}");
+        // The same as planning at 1200 rpm directly.
+        let direct = bearing_plan("1200");
+        assert!(
+            (direct.steps[0].arguments["rate_hz"].as_f64().unwrap()
+                - a["rate_hz"].as_f64().unwrap())
+            .abs()
+                < 0.01
+        );
+        // A clip that states its speed moves a fixed plan; one that does not keeps it.
+        let clip = plan
+            .for_clip("bearing", &[("rpm".into(), "1200".into())])
+            .unwrap();
+        assert_eq!(clip.steps, slow.steps);
+        assert!(clip
+            .provenance
+            .notes
+            .iter()
+            .any(|n| n.contains("followed the clip's shaft rate")));
+        assert_eq!(plan.for_clip("bearing", &[]).unwrap(), plan);
+        // A plan without orders never moves.
+        let fan = KeywordPlanner
+            .plan(&PlanRequest {
+                machine: "fan".into(),
+                attributes: vec![],
+                fault: "squeal".into(),
+                seed: 1,
+            })
+            .unwrap();
+        assert_eq!(fan.shaft_hz, None);
+        assert_eq!(fan.at_shaft(99.0).unwrap().0, fan);
+    }
+
+    #[test]
+    fn an_order_that_does_not_match_its_hz_or_lacks_the_shaft_rate_is_named() {
+        let plan = bearing_plan("1800");
+        let mut v: Value = serde_json::from_str(&plan.to_json()).unwrap();
+        v["steps"][0]["arguments"]["rate_hz"] = 50.0.into();
+        let e = FaultPlan::from_json(&v.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("steps[0].arguments.rate_hz: 50 Hz does not match rate_order")
+                && e.contains("shaft_hz 30"),
+            "{e}"
+        );
+        let mut v: Value = serde_json::from_str(&plan.to_json()).unwrap();
+        v.as_object_mut().unwrap().remove("shaft_hz");
+        let e = FaultPlan::from_json(&v.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("steps[0].arguments.rate_order: an order needs the plan's shaft_hz"),
+            "{e}"
+        );
+        let mut v: Value = serde_json::from_str(&plan.to_json()).unwrap();
+        v["steps"][0]["arguments"]["rate_order"] = 0.0.into();
+        let e = FaultPlan::from_json(&v.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("rate_order: 0.0 is out of range; allowed a number above 0"),
+            "{e}"
+        );
+        let mut v: Value = serde_json::from_str(&plan.to_json()).unwrap();
+        v["steps"][0]["arguments"]["resonance_order"] = 2.0.into();
+        let e = FaultPlan::from_json(&v.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("resonance_order: unknown argument; allowed:") && e.contains("rate_order"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -75,20 +75,31 @@ pub fn markdown(r: &EvalResult, plots: &[PathBuf]) -> String {
     if let Some(dir) = &r.scores_from {
         let _ = writeln!(md, "Data: `{}`. **Scores from another detector**, read from `{dir}` (DCASE score files); no model of ours was trained or run. A detector has one score, so the MSE and Mahalanobis tables below both show it.\n", r.data.display());
     } else {
-        let _ = writeln!(
-        md,
-        "Data: `{}`. One autoencoder trained on the normal training clips of {} ({} clips, {} vectors, {} epochs, final loss {:.3}, validation {:.3}).\n",
-        r.data.display(),
-        r.machines.join(", "),
-        r.model.clips,
-        r.model.vectors,
-        r.model.epochs,
-        r.model.final_loss,
-        r.model.final_val_loss
-    );
+        let _ = writeln!(md, "Data: `{}`.", r.data.display());
+        if r.kinds.contains(&ScoreKind::Mse) {
+            let _ = writeln!(
+                md,
+                "Detector `ae`: one autoencoder trained on the normal training clips of {} ({} clips, {} vectors, {} epochs, final loss {:.3}, validation {:.3}).",
+                r.machines.join(", "),
+                r.model.clips,
+                r.model.vectors,
+                r.model.epochs,
+                r.model.final_loss,
+                r.model.final_val_loss
+            );
+        }
+        if let Some(k) = &r.knn_model {
+            let _ = writeln!(
+                md,
+                "Detector `knn`: nearest-neighbour cosine distance between clip embeddings (mean and spread of each log-mel band), one bank per domain, the smaller of the domains' scores, on the normal training clips of {} ({} clips).",
+                k.trained_on.join(", "),
+                k.clips
+            );
+        }
+        md.push('\n');
     }
     let _ = writeln!(md, "Anomaly sources: `reference` = the dataset's own anomalies (reference faults for synthetic data); the others are clips rendered from the normal test clips by that planner.\n");
-    for kind in ScoreKind::ALL {
+    for &kind in &r.kinds {
         let _ = writeln!(
             md,
             "## AUC / pAUC ({} score), with {:.0} % intervals\n",
@@ -150,10 +161,37 @@ pub fn markdown(r: &EvalResult, plots: &[PathBuf]) -> String {
         }
         md.push('\n');
     }
+    if !r.detector_agreement.is_empty() {
+        let _ = writeln!(md, "## Do the detectors agree?\n\nSpearman ρ between two detectors' AUC rankings of the machines for the same anomalies (over the same bootstrap resamples), and each detector's verdict against the reference. The paper's open question 2: a planner whose ranking holds for one detector only says more about that detector than about the machines.\n\n| source | scores | ρ between the detectors' rankings | verdicts | same verdict |\n|---|---|---:|---|---|");
+        for a in &r.detector_agreement {
+            let v = |x: Option<crate::eval::Verdict>| x.map_or("–", |v| v.name());
+            let same = match (a.verdict_a, a.verdict_b) {
+                (Some(x), Some(y)) => {
+                    if x == y {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                }
+                _ => "–",
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} vs {} | {} | {} / {} | {same} |",
+                a.source,
+                a.a.name(),
+                a.b.name(),
+                with_ci(a.spearman, a.spearman_ci),
+                v(a.verdict_a),
+                v(a.verdict_b)
+            );
+        }
+        md.push('\n');
+    }
     if let Some(sweep) = &r.sweep {
         let _ = writeln!(md, "## Severity sweep\n\nEach planner's plans with every step's intensity multiplied by the scale; the detection threshold is the scale at which the AUC first reaches {} (log-interpolated; `≤` the lowest scale when already there, `∞` when never reached).\n", sweep.threshold_auc);
         for planner in r.sources.iter().filter(|s| *s != "reference") {
-            for kind in ScoreKind::ALL {
+            for &kind in &r.kinds {
                 let _ = write!(
                     md,
                     "### {planner} ({})\n\n| machine | threshold |",
@@ -238,18 +276,24 @@ pub fn metrics_csv(r: &EvalResult) -> String {
 
 /// `scores.csv`: every scored clip.
 pub fn scores_csv(r: &EvalResult) -> String {
-    let mut s = String::from("machine,source,plan_seed,path,mse,mahalanobis\n");
+    let mut s = String::from("machine,source,plan_seed,path");
+    for k in &r.kinds {
+        let _ = write!(s, ",{}", k.name());
+    }
+    s.push('\n');
     for c in &r.clips {
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "{},{},{},{},{:.8},{:.8}",
+            "{},{},{},{}",
             c.machine,
             c.source,
             c.plan_seed,
-            c.path.display(),
-            c.mse,
-            c.mahalanobis
+            c.path.display()
         );
+        for k in &r.kinds {
+            let _ = write!(s, ",{:.8}", c.score(*k));
+        }
+        s.push('\n');
     }
     s
 }
@@ -258,7 +302,7 @@ pub fn scores_csv(r: &EvalResult) -> String {
 pub fn write_report(r: &EvalResult, out: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(out)?;
     let mut plots = Vec::new();
-    for kind in ScoreKind::ALL {
+    for &kind in &r.kinds {
         plots.push(forest(
             r,
             kind,

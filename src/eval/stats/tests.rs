@@ -36,11 +36,12 @@ fn design(d: &Data) -> Design {
     Design::new(
         &d.0,
         &d.1,
+        &ScoreKind::LIVE,
         d.2.iter().map(|c| Scored {
             machine: &c.0,
             source: &c.1,
             plan_seed: c.2,
-            scores: c.3,
+            scores: [c.3[0], c.3[1], f64::NAN, f64::NAN],
         }),
     )
 }

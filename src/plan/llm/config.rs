@@ -27,6 +27,8 @@ pub struct LlmConfig {
     /// local server with one slot, where queued requests would run into the timeout).
     pub parallel_requests: bool,
     pub cache_dir: Option<PathBuf>,
+    /// Which system prompt: `plain` or `physics` (kinematics, sounds, severities).
+    pub prompt: super::PromptStyle,
 }
 
 impl Default for LlmConfig {
@@ -44,6 +46,7 @@ impl Default for LlmConfig {
             max_tokens: 400,
             parallel_requests: false,
             cache_dir: Some(PathBuf::from(".faultline-cache/llm")),
+            prompt: super::PromptStyle::Plain,
         }
     }
 }
@@ -63,6 +66,8 @@ pub struct LlmFile {
     pub max_tokens: Option<u32>,
     pub parallel_requests: Option<bool>,
     pub cache_dir: Option<PathBuf>,
+    /// `plain` or `physics`.
+    pub prompt: Option<super::PromptStyle>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,6 +124,9 @@ impl LlmConfig {
         if let Some(v) = f.cache_dir {
             self.cache_dir = Some(v);
         }
+        if let Some(v) = f.prompt {
+            self.prompt = v;
+        }
     }
 
     /// The OpenAI SDK's conventions: `OPENAI_BASE_URL`, `OPENAI_MODEL`; plus `FAULTLINE_LLM_MODEL`.
@@ -129,6 +137,16 @@ impl LlmConfig {
         }
         if let Some(v) = get("FAULTLINE_LLM_MODEL").or_else(|| get("OPENAI_MODEL")) {
             self.model = v;
+        }
+        // An unknown value is not silently dropped: it is named when the planner is made.
+        if let Some(v) = get("FAULTLINE_LLM_PROMPT") {
+            match super::PromptStyle::parse(&v) {
+                Some(style) => self.prompt = style,
+                None => eprintln!(
+                    "warning: FAULTLINE_LLM_PROMPT={v:?} is not plain or physics; using {}",
+                    self.prompt.name()
+                ),
+            }
         }
         self
     }

@@ -12,6 +12,7 @@ mod prompt;
 pub use client::CallError;
 pub use config::{LlmConfig, LlmFile};
 pub use parse::{extract_calls, ProposedCall};
+pub use prompt::{machine_facts, PromptStyle};
 
 use super::{now_rfc3339, FaultPlan, KeywordPlanner, PlanRequest, Planner, Provenance};
 use crate::catalog::{resolve_lenient, tool_schema, ResolvedStep};
@@ -100,9 +101,15 @@ impl LlmPlanner {
         })
     }
 
-    /// Calls proposed for a request, validated; with notes on everything changed.
-    fn propose(&self, caption: &str, notes: &mut Vec<String>) -> Result<Vec<ResolvedStep>, String> {
-        let mut messages = prompt::messages(caption, self.cfg.few_shot);
+    /// Calls proposed for a request, validated against the machine's shaft rate (for orders);
+    /// with notes on everything changed.
+    fn propose(
+        &self,
+        caption: &str,
+        shaft_hz: Option<f64>,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<ResolvedStep>, String> {
+        let mut messages = prompt::messages(caption, self.cfg.few_shot, self.cfg.prompt);
         let reply = self.complete(&self.body(&messages), notes)?;
         let mut calls = extract_calls(&reply, notes)?;
         if self.cfg.second_turn && !calls.is_empty() && calls.len() < self.cfg.max_calls {
@@ -126,9 +133,13 @@ impl LlmPlanner {
         }
         let mut steps: Vec<ResolvedStep> = Vec::new();
         for (i, call) in calls.iter().enumerate() {
-            if let Some(step) =
-                resolve_lenient(&format!("call[{i}]"), &call.name, &call.arguments, notes)
-            {
+            if let Some(step) = resolve_lenient(
+                &format!("call[{i}]"),
+                &call.name,
+                &call.arguments,
+                shaft_hz,
+                notes,
+            ) {
                 if steps.iter().any(|s| s.spec.name == step.spec.name) {
                     notes.push(format!("call[{i}]: {} repeated; dropped", call.name));
                 } else if steps.len() == self.cfg.max_calls {
@@ -159,28 +170,41 @@ impl Planner for LlmPlanner {
 
     fn plan(&self, request: &PlanRequest) -> anyhow::Result<FaultPlan> {
         let caption = request.caption();
+        // The machine's shaft rate resolves orders ("2× shaft") the model answers with.
+        let kinematics = request
+            .machine
+            .parse::<crate::machine::MachineType>()
+            .ok()
+            .map(|m| crate::kinematics::Kinematics::for_machine(m, &request.attributes));
+        let shaft_hz = kinematics.as_ref().and_then(|k| k.shaft_hz);
+        // The physics prompt also gets the machine's kinematics in the user turn. The plain
+        // prompt is the caption alone, as in the paper (and SmolLM2-135M stops calling tools
+        // when the line is added: BENCHMARKS.md, "Planner check").
+        let asked = match (&kinematics, self.cfg.prompt) {
+            (Some(k), PromptStyle::Physics) => format!("{caption}\n{}", machine_facts(k)),
+            _ => caption.clone(),
+        };
         let mut notes = vec![format!(
-            "model {} at {}",
+            "model {} at {}, {} prompt",
             self.cfg.model,
-            self.cfg.endpoint()
+            self.cfg.endpoint(),
+            self.cfg.prompt.name()
         )];
-        match self.propose(&caption, &mut notes) {
+        match self.propose(&asked, shaft_hz, &mut notes) {
             Ok(steps) => {
                 let provenance = Provenance {
                     planner: "llm".into(),
                     requested: Some("llm".into()),
                     fallback: None,
                     model: Some(self.cfg.model.clone()),
+                    prompt: Some(self.cfg.prompt.name().into()),
                     created: now_rfc3339(),
                     notes,
                 };
-                Ok(FaultPlan::new(
-                    &request.machine,
-                    &caption,
-                    &steps,
-                    request.seed,
-                    provenance,
-                ))
+                Ok(
+                    FaultPlan::new(&request.machine, &caption, &steps, request.seed, provenance)
+                        .with_shaft_hz(shaft_hz),
+                )
             }
             Err(why) => {
                 let mut plan = KeywordPlanner.plan(request)?;
@@ -194,6 +218,7 @@ impl Planner for LlmPlanner {
                     requested: Some("llm".into()),
                     fallback: Some(why.to_string()),
                     model: Some(self.cfg.model.clone()),
+                    prompt: Some(self.cfg.prompt.name().into()),
                     created: plan.provenance.created,
                     notes,
                 };
