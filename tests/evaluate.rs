@@ -1204,3 +1204,82 @@ fn a_knn_detector_trains_scores_and_is_evaluated_beside_the_autoencoder() {
     };
     assert_eq!(auc(&report), auc(&r2));
 }
+
+#[test]
+fn a_fixed_plans_orders_follow_each_clips_own_shaft_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    ok(&[
+        "synth",
+        "--machine",
+        "bearing",
+        "--count",
+        "2",
+        "--test-count",
+        "4",
+        "--seconds",
+        "1",
+        "--out",
+        d,
+        "--quiet",
+    ]);
+    // A plan made for a bearing at 1800 rpm: an outer-race knock at BPFO, as an order.
+    let plan = ok(&[
+        "plan",
+        "--machine",
+        "bearing",
+        "--attrs",
+        "rpm=1800",
+        "--fault",
+        "outer race defect",
+    ]);
+    let plan_path = dir.path().join("plan.json");
+    std::fs::write(&plan_path, &plan).unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    let order = plan["steps"][0]["arguments"]["rate_order"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(plan["shaft_hz"], 30.0);
+    let out = dir.path().join("rendered");
+    ok(&[
+        "render",
+        "--in",
+        data.join("bearing/test").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--plan",
+        plan_path.to_str().unwrap(),
+        "--machine",
+        "bearing",
+    ]);
+    let mut checked = 0;
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "json") || p.ends_with("manifest.json") {
+            continue;
+        }
+        let sidecar: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let clip = p.file_name().unwrap().to_str().unwrap();
+        // The clip's own speed, from its DCASE name (…_rpm_NNNN_…).
+        let rpm: f64 = clip
+            .split('_')
+            .collect::<Vec<_>>()
+            .windows(2)
+            .find(|w| w[0] == "rpm")
+            .map(|w| w[1].trim_end_matches(".json").parse().unwrap())
+            .unwrap_or_else(|| panic!("{clip} has no rpm"));
+        let rendered = &sidecar["plan"];
+        let hz = rendered["steps"][0]["arguments"]["rate_hz"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            (hz - (order * rpm / 60.0).min(300.0)).abs() < 0.01,
+            "{clip}: {hz} Hz, order {order} at {rpm} rpm"
+        );
+        assert_eq!(rendered["shaft_hz"].as_f64().unwrap(), rpm / 60.0);
+        checked += 1;
+    }
+    assert!(checked >= 4, "{checked}");
+}
