@@ -1,7 +1,7 @@
 //! The detector commands end to end on a small synthetic dataset: what they write is read back.
 
 use faultline::detect::load_model;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn faultline(args: &[&str]) -> (bool, String, String) {
@@ -1282,4 +1282,126 @@ fn a_fixed_plans_orders_follow_each_clips_own_shaft_rate() {
         checked += 1;
     }
     assert!(checked >= 4, "{checked}");
+}
+
+#[test]
+fn an_evaluation_set_is_labelled_by_the_evaluators_ground_truth_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = dir.path().join("dev");
+    let d = dev.to_str().unwrap();
+    ok(&[
+        "synth",
+        "--machine",
+        "fan,valve,bearing",
+        "--count",
+        "8",
+        "--test-count",
+        "6",
+        "--seconds",
+        "2",
+        "--out",
+        d,
+        "--quiet",
+    ]);
+    // The same clips as an evaluation set ships: test clips renamed section_00_NNNN.wav (in a
+    // shuffled order), labels and domains only in the evaluators' ground-truth files.
+    let eval = dir.path().join("eval");
+    let gt = dir.path().join("gt");
+    std::fs::create_dir_all(gt.join("ground_truth_data")).unwrap();
+    std::fs::create_dir_all(gt.join("ground_truth_domain")).unwrap();
+    for m in ["fan", "valve", "bearing"] {
+        let train = eval.join(m).join("train");
+        std::fs::create_dir_all(&train).unwrap();
+        for e in std::fs::read_dir(dev.join(m).join("train")).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, train.join(p.file_name().unwrap())).unwrap();
+        }
+        let mut names: Vec<PathBuf> = std::fs::read_dir(dev.join(m).join("test"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+            .collect();
+        names.sort();
+        names.reverse();
+        std::fs::create_dir_all(eval.join(m).join("test")).unwrap();
+        let (mut labels, mut domains) = (String::new(), String::from("file_name,domain\n"));
+        for (i, p) in names.iter().enumerate() {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            let new = format!("section_00_{i:04}.wav");
+            std::fs::copy(p, eval.join(m).join("test").join(&new)).unwrap();
+            labels.push_str(&format!("{new},{}\n", u8::from(name.contains("_anomaly_"))));
+            domains.push_str(&format!(
+                "{new},{}\n",
+                if name.contains("_target_") { 1 } else { 0 }
+            ));
+        }
+        let file = format!("ground_truth_{m}_section_00_test.csv");
+        std::fs::write(gt.join("ground_truth_data").join(&file), labels).unwrap();
+        std::fs::write(gt.join("ground_truth_domain").join(&file), domains).unwrap();
+    }
+    let e = eval.to_str().unwrap();
+    // Without the ground truth the tree says what is missing …
+    let summary = ok(&["dataset", e]);
+    assert!(
+        summary.contains("unlabelled test clips") && summary.contains("--ground-truth"),
+        "{summary}"
+    );
+    // … with it, the evaluation equals the one on the labelled names (same clips, labels, domains).
+    let model = dir.path().join("model.safetensors");
+    ok(&[
+        "train",
+        "--data",
+        d,
+        "--out",
+        model.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--quiet",
+    ]);
+    let run = |data: &str, out: &Path, gt: Option<&Path>| -> serde_json::Value {
+        let mut args = vec![
+            "evaluate",
+            "--data",
+            data,
+            "--out",
+            out.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--planner",
+            "keyword",
+            "--plan-seeds",
+            "1",
+            "--resamples",
+            "200",
+            "--quiet",
+        ];
+        if let Some(g) = gt {
+            args.extend(["--ground-truth", g.to_str().unwrap()]);
+        }
+        ok(&args);
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+    };
+    let a = run(d, &dir.path().join("ra"), None);
+    let b = run(e, &dir.path().join("rb"), Some(&gt));
+    let reference = |r: &serde_json::Value| -> Vec<(String, String, f64)> {
+        r["detections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["source"] == "reference")
+            .map(|d| {
+                (
+                    d["machine"].as_str().unwrap().to_string(),
+                    d["score"].as_str().unwrap().to_string(),
+                    d["auc"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(reference(&a), reference(&b));
+    let summary = ok(&["dataset", e, "--ground-truth", gt.to_str().unwrap()]);
+    assert!(
+        !summary.contains("unlabelled") && summary.contains("domains source,target"),
+        "{summary}"
+    );
 }

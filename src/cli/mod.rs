@@ -33,6 +33,11 @@ pub struct Cli {
     /// <machine>/<train|test>/; mimii: MIMII 2019's <machine>/id_XX/<normal|abnormal>/).
     #[arg(long, global = true, value_enum)]
     layout: Option<crate::dataset::Layout>,
+    /// An evaluation set's labels: the folder holding the DCASE evaluators'
+    /// `ground_truth_data/ground_truth_<machine>_section_<XX>_test.csv` (and
+    /// `ground_truth_domain/`), which label its `section_XX_NNNN.wav` test clips.
+    #[arg(long, global = true)]
+    ground_truth: Option<PathBuf>,
 }
 
 /// Settings of the `llm` planner (any command that plans). Precedence: defaults, then the TOML
@@ -452,6 +457,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let llm = cli.llm.config()?;
     if let Some(layout) = cli.layout {
         crate::dataset::force_layout(layout);
+    }
+    if let Some(dir) = &cli.ground_truth {
+        crate::dataset::ground_truth::set_ground_truth(dir)?;
     }
     match cli.command {
         Command::Dataset { dir, json } => {

@@ -228,14 +228,29 @@ fn scan_dcase(
         .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?
     {
         let path = entry?.path();
-        if let Some(mut name) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(ClipName::parse)
-        {
+        let Some(file) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if let Some(mut name) = ClipName::parse(file) {
             if name.naming == Naming::Ids {
                 name.split = split;
             }
+            out.push((path, name));
+        } else if let (Split::Test, Some((section, index)), Some((anomaly, domain))) = (
+            split,
+            super::ground_truth::eval_name(file),
+            super::ground_truth::label(machine, file),
+        ) {
+            // An evaluation set's unlabelled clip, labelled by the evaluators' ground truth.
+            let name = ClipName {
+                section,
+                domain,
+                split,
+                anomaly,
+                index,
+                attributes: Vec::new(),
+                naming: Naming::Sections,
+            };
             out.push((path, name));
         }
     }

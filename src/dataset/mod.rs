@@ -2,6 +2,7 @@
 //! (`Layout`), and the policy for files that cannot be read (`BadFiles`).
 
 mod bad_files;
+pub mod ground_truth;
 mod layout;
 mod mimii;
 mod summary;

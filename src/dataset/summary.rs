@@ -22,6 +22,9 @@ pub struct MachineSummary {
     pub seconds: Option<(f64, f64)>,
     /// (file, reason) for headers that cannot be read.
     pub unreadable: Vec<(String, String)>,
+    /// Test clips named as an evaluation set's (`section_XX_NNNN.wav`) that no ground truth
+    /// labels (`--ground-truth DIR` does).
+    pub unlabelled: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -95,6 +98,19 @@ pub fn describe(root: &Path) -> anyhow::Result<DatasetSummary> {
                 }
             }
         }
+        if layout == Layout::Dcase {
+            let labelled: std::collections::HashSet<String> = scan(root, &machine, Split::Test)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(p, _)| Some(p.file_name()?.to_str()?.to_string()))
+                .collect();
+            m.unlabelled = std::fs::read_dir(root.join(&machine).join("test"))
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|f| super::ground_truth::eval_name(f).is_some() && !labelled.contains(f))
+                .count();
+        }
         m.sections.sort();
         m.domains.sort();
         out.push(m);
@@ -158,6 +174,13 @@ impl DatasetSummary {
             );
             for (f, why) in &m.unreadable {
                 let _ = writeln!(t, "  unreadable: {f}: {why}");
+            }
+            if m.unlabelled > 0 {
+                let _ = writeln!(
+                    t,
+                    "  {} unlabelled test clips (an evaluation set's section_XX_NNNN.wav names): --ground-truth DIR labels them",
+                    m.unlabelled
+                );
             }
         }
         t
