@@ -113,6 +113,46 @@ pub fn official_2023(sections: &[SectionMetrics]) -> f64 {
     hmean(&v)
 }
 
+/// A bootstrap interval of the official score (`official_2023`): clips resampled with
+/// replacement within each machine × section × domain × class stratum, as the statistics
+/// issue's intervals do for one AUC, the score recomputed on each of `resamples` resamples
+/// (stream `derive_seed(seed, b)` each); the percentile interval at `level`. `None` when too
+/// many resamples have no score (`percentile_interval`).
+pub fn official_2023_interval(
+    clips: &[LabelledScore],
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> Option<[f64; 2]> {
+    use rayon::prelude::*;
+    let mut strata: Vec<((&str, &str, bool, bool), Vec<usize>)> = Vec::new();
+    for (i, c) in clips.iter().enumerate() {
+        let key = (c.machine.as_str(), c.section.as_str(), c.target, c.anomaly);
+        match strata.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(i),
+            None => strata.push((key, vec![i])),
+        }
+    }
+    let values: Vec<f64> = (0..resamples)
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = super::bootstrap::resample_rng(seed, b);
+            let mut drawn = Vec::with_capacity(clips.len());
+            for (_, members) in &strata {
+                let mut counts = vec![0u32; members.len()];
+                super::bootstrap::resample_counts(&mut rng, &mut counts);
+                for (&i, &n) in members.iter().zip(&counts) {
+                    for _ in 0..n {
+                        drawn.push(clips[i].clone());
+                    }
+                }
+            }
+            official_2023(&section_metrics(&drawn))
+        })
+        .collect();
+    super::bootstrap::percentile_interval(&values, level)
+}
+
 /// The harmonic mean of one domain's AUCs over machines and sections.
 pub fn hmean_domain(sections: &[SectionMetrics], target: bool) -> f64 {
     let v: Vec<f64> = sections
@@ -137,6 +177,44 @@ pub fn dcase2020(sections: &[SectionMetrics], machine: &str) -> Option<(f64, f64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fixture_clips() -> Vec<LabelledScore> {
+        let fx: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/dcase_metrics.json")).unwrap();
+        fx["clips"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| LabelledScore {
+                machine: c["machine"].as_str().unwrap().into(),
+                section: c["section"].as_str().unwrap().into(),
+                target: c["domain"] == "target",
+                anomaly: c["anomaly"].as_bool().unwrap(),
+                score: c["score"].as_f64().unwrap(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_official_scores_interval_holds_it_and_narrows_with_more_clips() {
+        let clips = fixture_clips();
+        let point = official_2023(&section_metrics(&clips));
+        let [lo, hi] = official_2023_interval(&clips, 400, 0.95, 3).unwrap();
+        assert!(lo < point && point < hi, "{lo} {point} {hi}");
+        assert_eq!(official_2023_interval(&clips, 400, 0.95, 3), Some([lo, hi]));
+        // Four independent-looking copies of every clip (jittered scores): about half as wide.
+        let mut rng = crate::dsp::Rng::new(1);
+        let more: Vec<LabelledScore> = (0..4)
+            .flat_map(|_| clips.iter().cloned())
+            .map(|mut c| {
+                c.score += 1e-3 * rng.gaussian() as f64;
+                c
+            })
+            .collect();
+        let [a, b] = official_2023_interval(&more, 400, 0.95, 3).unwrap();
+        let ratio = (b - a) / (hi - lo);
+        assert!((0.3..0.75).contains(&ratio), "{ratio}");
+    }
 
     /// Against the evaluator's rules run by scikit-learn and SciPy
     /// (`benches/reference/make_dcase_fixture.py`).
