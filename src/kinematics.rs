@@ -6,9 +6,14 @@
 //! angle φ, shaft rate f, r = d/D·cos φ; outer race fixed):
 //! BPFO = n/2·f·(1 − r), BPFI = n/2·f·(1 + r), BSF = D/(2d)·f·(1 − r²), FTF = f/2·(1 − r).
 //!
+//! Belt pass frequency (pulley pitch diameter D_p, belt length L): f_belt = π·D_p·f / L — the
+//! rate at which a belt's damaged spot goes round. Gear mesh faults modulate the mesh at the
+//! shaft rate, which puts sidebands at mesh ± 1×.
+//!
 //! Each machine type has typical defaults (stated below; assumptions, not measurements of the
 //! datasets' machines, whose kinematics are not published); a caption's or attribute file's
-//! `rpm`, `blades`, `vanes`, `teeth`, `balls`, `ball_mm`, `pitch_mm`, `contact_deg` override them.
+//! `rpm`, `blades`, `vanes`, `teeth`, `balls`, `ball_mm`, `pitch_mm`, `contact_deg`,
+//! `pulley_mm`, `belt_mm` override them.
 
 use crate::machine::MachineType;
 
@@ -58,6 +63,10 @@ pub struct Kinematics {
     pub vanes: Option<u32>,
     pub teeth: Option<u32>,
     pub bearing: Bearing,
+    /// Driving pulley pitch diameter and belt length, mm (typical: a 100 mm pulley on a
+    /// 1000 mm belt).
+    pub pulley_mm: f64,
+    pub belt_mm: f64,
     /// "shaft 30 Hz from rpm=1800", "6 blades (typical fan)", … for the plan's notes.
     pub sources: Vec<String>,
 }
@@ -97,8 +106,16 @@ impl Kinematics {
             vanes,
             teeth,
             bearing: Bearing::TYPICAL,
+            pulley_mm: 100.0,
+            belt_mm: 1000.0,
             sources,
         }
+    }
+
+    /// The belt pass frequency, Hz: π·D_p·f / L.
+    pub fn belt_hz(&self) -> Option<f64> {
+        self.shaft_hz
+            .map(|f| std::f64::consts::PI * self.pulley_mm * f / self.belt_mm)
     }
 
     /// The type's kinematics with a caption's or attribute file's values over the defaults
@@ -123,6 +140,8 @@ impl Kinematics {
                         | "ball_mm"
                         | "pitch_mm"
                         | "contact_deg"
+                        | "pulley_mm"
+                        | "belt_mm"
                 ) {
                     k.sources.push(format!(
                         "{key}={value} is not a positive number; kept the default"
@@ -145,6 +164,8 @@ impl Kinematics {
                 "ball_mm" => k.bearing.ball_mm = v,
                 "pitch_mm" => k.bearing.pitch_mm = v,
                 "contact_deg" => k.bearing.contact_deg = v.min(89.0),
+                "pulley_mm" => k.pulley_mm = v,
+                "belt_mm" => k.belt_mm = v,
                 _ => continue,
             }
             if key != "rpm" {
@@ -214,5 +235,15 @@ mod tests {
             .iter()
             .any(|s| s.contains("rpm=fast is not a positive number")));
         assert_eq!(Kinematics::typical(MachineType::Valve).shaft_hz, None);
+    }
+
+    #[test]
+    fn belt_pass_is_pi_times_pulley_over_belt_length_times_shaft() {
+        // A 125 mm pulley at 1500 rpm on a 1250 mm belt: π·125·25/1250 = 7.854 Hz.
+        let attrs = [("pulley_mm", "125"), ("belt_mm", "1250"), ("rpm", "1500")]
+            .map(|(a, b)| (a.to_string(), b.to_string()));
+        let k = Kinematics::for_machine(MachineType::Fan, &attrs);
+        assert!((k.belt_hz().unwrap() - std::f64::consts::PI * 2.5).abs() < 1e-9);
+        assert_eq!(Kinematics::typical(MachineType::Valve).belt_hz(), None);
     }
 }

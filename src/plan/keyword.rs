@@ -259,6 +259,22 @@ pub fn kinematic_rate(
                 format!("gear mesh, {n} teeth × shaft"),
             )
         }
+        "amplitude_modulation" if has(&["belt"]) => {
+            let hz = k.belt_hz()?;
+            (
+                "rate_hz",
+                hz,
+                format!(
+                    "belt pass, π × {:.0} mm pulley × shaft / {:.0} mm belt",
+                    k.pulley_mm, k.belt_mm
+                ),
+            )
+        }
+        "amplitude_modulation" if has(&["mesh", "gear", "tooth", "teeth"]) => (
+            "rate_hz",
+            shaft,
+            "1× shaft: the mesh modulated once per revolution (sidebands at mesh ± 1×)".to_string(),
+        ),
         "amplitude_modulation" if has(&["eccentric", "bent", "imbalanc", "unbalanc"]) => (
             "rate_hz",
             shaft,
@@ -535,6 +551,18 @@ mod tests {
             .abs()
                 < 1e-3
         );
+        // A slipping, damaged belt goes round at the belt pass frequency; a gear fault's
+        // modulation is once per revolution (sidebands at mesh ± 1×).
+        let b = plan_with(
+            "damaged belt pulsing",
+            "fan",
+            &[("rpm", "1500"), ("pulley_mm", "125"), ("belt_mm", "1250")],
+        );
+        assert!(
+            (arg(&b, "amplitude_modulation", "rate_hz") - std::f64::consts::PI * 2.5).abs() < 1e-3
+        );
+        let s = plan_with("worn gear mesh pulsing", "gearbox", &[("rpm", "1200")]);
+        assert!((arg(&s, "amplitude_modulation", "rate_hz") - 20.0).abs() < 1e-4);
         // A machine that does not turn keeps the rule's range; so do words without physics.
         let v = plan_with("knocking", "valve", &[]);
         assert!(!v.provenance.notes.iter().any(|n| n.contains("shaft")));
