@@ -103,13 +103,45 @@ pub fn hmean(values: &[f64]) -> f64 {
             .sum::<f64>()
 }
 
-/// The DCASE 2023–2025 official score: hmean of every AUC (source), AUC (target) and pAUC.
+/// The DCASE 2022–2025 official score: hmean of every AUC (source), AUC (target) and pAUC
+/// (the 2022 evaluator's domain-generalisation rule, kept by 2023–2025).
 pub fn official_2023(sections: &[SectionMetrics]) -> f64 {
     let v: Vec<f64> = sections
         .iter()
         .flat_map(|s| [s.auc_source, s.auc_target, Some(s.pauc)])
         .flatten()
         .collect();
+    hmean(&v)
+}
+
+/// The DCASE 2021 official score: source and target were separate test sets, so per machine,
+/// section and domain that domain's normal clips against that domain's anomalies give an AUC
+/// and a pAUC; the score is the harmonic mean of all of them. (2022–2025: `official_2023`.)
+pub fn official_2021(clips: &[LabelledScore]) -> f64 {
+    let mut keys: Vec<(&str, &str, bool)> = clips
+        .iter()
+        .map(|c| (c.machine.as_str(), c.section.as_str(), c.target))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let mut v = Vec::new();
+    for (m, s, t) in keys {
+        let of = |anomaly: bool| -> Vec<f64> {
+            clips
+                .iter()
+                .filter(|c| {
+                    c.machine == m && c.section == s && c.target == t && c.anomaly == anomaly
+                })
+                .map(|c| c.score)
+                .collect()
+        };
+        let (n, a) = (of(false), of(true));
+        if n.is_empty() || a.is_empty() {
+            continue;
+        }
+        let (auc, pauc) = RocSample::new(&n, &a).areas(DCASE_MAX_FPR);
+        v.extend([auc, pauc]);
+    }
     hmean(&v)
 }
 
@@ -263,6 +295,11 @@ mod tests {
             );
         }
         close(official_2023(&got), &fx["official_2023"], "official score");
+        close(
+            official_2021(&clips),
+            &fx["official_2021"],
+            "2021 official score",
+        );
         close(
             hmean_domain(&got, false),
             &fx["hmean_source"],

@@ -56,7 +56,7 @@ fn labelled(clips: &[&ScoredClip], kind: ScoreKind) -> Vec<LabelledScore> {
 
 /// The markdown section and the CSV rows (`source,score,machine,section,auc_all,…`).
 pub fn tables(r: &EvalResult) -> (String, String) {
-    let mut md = String::from("## DCASE metrics per section\n\nAs the DCASE 2023–2025 evaluator computes them (AUC (source/target): that domain's normal clips against every anomaly of the section; pAUC: max FPR 0.1, standardised), for the reference and each planner's plan seed 0, with 95 % bootstrap intervals over clips; official score: harmonic mean of every AUC (source), AUC (target) and pAUC; DCASE 2020: mean AUC / pAUC over ids.\n\n");
+    let mut md = String::from("## DCASE metrics per section\n\nAs the DCASE 2023–2025 evaluator computes them (AUC (source/target): that domain's normal clips against every anomaly of the section; pAUC: max FPR 0.1, standardised), for the reference and each planner's plan seed 0, with 95 % bootstrap intervals over clips; official score (2022–2025): harmonic mean of every AUC (source), AUC (target) and pAUC; 2021: harmonic mean of every domain's AUC and pAUC with that domain's anomalies only (its source and target test sets were apart); DCASE 2020: mean AUC / pAUC over ids.\n\n");
     let mut csv = String::from("source,score,machine,section,normals,anomalies,auc_all,auc_all_lo,auc_all_hi,auc_source,auc_target,pauc,pauc_lo,pauc_hi\n");
     let fmt = |v: Option<f64>| v.map_or("–".to_string(), |x| format!("{x:.3}"));
     for &kind in &r.kinds {
@@ -133,14 +133,15 @@ pub fn tables(r: &EvalResult) -> (String, String) {
                 ),
             };
             officials.push(format!(
-                "| {source} | {} | {:.3} | {:.3} | {} |",
+                "| {source} | {} | {:.3} | {:.3} | {:.3} | {} |",
                 official.text(3),
+                dcase::official_2021(&scores),
                 dcase::hmean_domain(&sections, false),
                 dcase::hmean_domain(&sections, true),
                 means.join(" · ")
             ));
         }
-        let _ = writeln!(md, "\n| source | official score (2023–2025) | h-mean AUC (source) | h-mean AUC (target) | DCASE 2020 AUC/pAUC per machine |\n|---|---:|---:|---:|---|");
+        let _ = writeln!(md, "\n| source | official score (2022–2025) | official score (2021) | h-mean AUC (source) | h-mean AUC (target) | DCASE 2020 AUC/pAUC per machine |\n|---|---:|---:|---:|---:|---|");
         for line in officials {
             let _ = writeln!(md, "{line}");
         }
