@@ -598,6 +598,69 @@ fn a_dcase_2020_layout_is_read_as_it_ships() {
                 && n.len() == "anomaly_id_00_00000000.wav".len()),
         "{rendered:?}"
     );
+
+    // The 2020 evaluation set's form: test clips `id_00_NNNNNNNN.wav` (renumbered), labels only
+    // in the evaluator's eval_data_list.csv. With --ground-truth it evaluates as the dev names do.
+    let eval = dir.path().join("eval2020");
+    let mut list = String::new();
+    for machine in ["fan", "valve"] {
+        let train = eval.join(machine).join("train");
+        std::fs::create_dir_all(&train).unwrap();
+        for e in std::fs::read_dir(data.join(machine).join("train")).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, train.join(p.file_name().unwrap())).unwrap();
+        }
+        let test = eval.join(machine).join("test");
+        std::fs::create_dir_all(&test).unwrap();
+        list.push_str(&format!("{machine}\n"));
+        let mut clips: Vec<PathBuf> = std::fs::read_dir(data.join(machine).join("test"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        clips.sort();
+        for (i, p) in clips.iter().enumerate() {
+            let old = p.file_name().unwrap().to_str().unwrap();
+            let new = format!("id_00_{i:08}.wav");
+            std::fs::copy(p, test.join(&new)).unwrap();
+            list.push_str(&format!(
+                "{new},{old},{}\n",
+                u8::from(old.starts_with("anomaly"))
+            ));
+        }
+    }
+    let list_path = dir.path().join("eval_data_list.csv");
+    std::fs::write(&list_path, list).unwrap();
+    let again = dir.path().join("report_eval");
+    ok(&[
+        "evaluate",
+        "--data",
+        eval.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+        "--model",
+        report.join("model.safetensors").to_str().unwrap(),
+        "--planner",
+        "keyword",
+        "--plan-seeds",
+        "1",
+        "--resamples",
+        "100",
+        "--quiet",
+        "--ground-truth",
+        list_path.to_str().unwrap(),
+    ]);
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(again.join("report.json")).unwrap()).unwrap();
+    let reference = |r: &serde_json::Value| -> Vec<f64> {
+        r["detections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["source"] == "reference")
+            .map(|d| d["auc"].as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(reference(&json), reference(&b));
 }
 
 #[test]

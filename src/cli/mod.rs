@@ -33,9 +33,10 @@ pub struct Cli {
     /// <machine>/<train|test>/; mimii: MIMII 2019's <machine>/id_XX/<normal|abnormal>/).
     #[arg(long, global = true, value_enum)]
     layout: Option<crate::dataset::Layout>,
-    /// An evaluation set's labels: the folder holding the DCASE evaluators'
+    /// An evaluation set's labels: the folder holding the DCASE 2021–2025 evaluators'
     /// `ground_truth_data/ground_truth_<machine>_section_<XX>_test.csv` (and
-    /// `ground_truth_domain/`), which label its `section_XX_NNNN.wav` test clips.
+    /// `ground_truth_domain/`), which label its `section_XX_NNNN.wav` test clips; or DCASE
+    /// 2020's `eval_data_list.csv`, which labels `id_XX_NNNNNNNN.wav`.
     #[arg(long, global = true)]
     ground_truth: Option<PathBuf>,
 }

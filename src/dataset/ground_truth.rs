@@ -6,6 +6,12 @@
 //! that holds `ground_truth_data` (or the CSVs themselves); scanning then reads those clips as
 //! labelled test clips. A clip without a domain row gets the domain `unknown` (it counts in the
 //! AUC over all clips, not in the per-domain ones).
+//!
+//! The DCASE 2020 evaluation set (`<machine>/test/id_XX_NNNNNNNN.wav`) is labelled by its
+//! evaluator's single `eval_data_list.csv`: a line holding only a machine type starts that
+//! machine's block, and each row after it is `file_name,…,label` (the label in the third
+//! column, 1 = anomaly). `--ground-truth FILE` with that file reads it; its clips are in one
+//! (source) domain, as the 2020 development set's.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -61,8 +67,52 @@ fn rows(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-/// Reads every ground-truth file under `dir`.
+/// The DCASE 2020 evaluator's `eval_data_list.csv`.
+fn load_2020(path: &Path) -> anyhow::Result<Labels> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut labels = Labels::new();
+    let mut machine: Option<String> = None;
+    for (i, line) in text.lines().enumerate() {
+        let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+        match cols[..] {
+            [""] => {}
+            [m] => machine = Some(m.to_string()),
+            [file, _, label, ..] => {
+                let m = machine.as_ref().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: row {}: a clip before any machine-type line",
+                        path.display(),
+                        i + 1
+                    )
+                })?;
+                let anomaly = match label {
+                    "1" => true,
+                    "0" => false,
+                    other => anyhow::bail!(
+                        "{}: row {}: label {other:?} is not 0 or 1",
+                        path.display(),
+                        i + 1
+                    ),
+                };
+                labels.insert((m.clone(), file.to_string()), (anomaly, "source".into()));
+            }
+            _ => anyhow::bail!(
+                "{}: row {}: expected a machine type, or file_name,…,label",
+                path.display(),
+                i + 1
+            ),
+        }
+    }
+    anyhow::ensure!(!labels.is_empty(), "{}: no labelled clips", path.display());
+    Ok(labels)
+}
+
+/// Reads every ground-truth file under `dir` (or the 2020 evaluator's list, if `dir` is a file).
 pub fn load(dir: &Path) -> anyhow::Result<Labels> {
+    if dir.is_file() {
+        return load_2020(dir);
+    }
     let data = if dir.join("ground_truth_data").is_dir() {
         dir.join("ground_truth_data")
     } else {
@@ -125,18 +175,22 @@ pub fn set_ground_truth(dir: &Path) -> anyhow::Result<usize> {
 }
 
 /// An evaluation-set clip's (section, index), if `file` is named like one
-/// (`section_XX_NNNN.wav`).
+/// (`section_XX_NNNN.wav`, or DCASE 2020's `id_XX_NNNNNNNN.wav`, whose id is the section).
 pub fn eval_name(file: &str) -> Option<(String, usize)> {
     let stem = file.strip_suffix(".wav")?;
     let parts: Vec<&str> = stem.split('_').collect();
+    let two_digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
     match parts[..] {
-        ["section", section, index]
-            if section.len() == 2 && section.bytes().all(|b| b.is_ascii_digit()) =>
-        {
+        ["section" | "id", section, index] if two_digits(section) => {
             Some((section.to_string(), index.parse().ok()?))
         }
         _ => None,
     }
+}
+
+/// Whether an evaluation-set name is DCASE 2020's (`id_XX_…`).
+pub fn is_2020_name(file: &str) -> bool {
+    file.starts_with("id_")
 }
 
 /// The label and domain of an evaluation-set clip, when the ground truth gives them.
@@ -188,5 +242,29 @@ mod tests {
         assert!(e.contains("row 2: label \"maybe\""), "{e}");
         let e = load(&dom.join("nothing")).unwrap_err().to_string();
         assert!(e.contains("nothing"), "{e}");
+    }
+
+    #[test]
+    fn the_2020_evaluators_list_labels_its_id_clips() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("eval_data_list.csv");
+        std::fs::write(
+            &list,
+            "ToyCar\nid_05_00000000.wav,anomaly_id_05_00000000.wav,1\nid_05_00000001.wav,normal_id_05_00000001.wav,0\nfan\nid_01_00000000.wav,normal_id_01_00000000.wav,0\n",
+        )
+        .unwrap();
+        let l = load(&list).unwrap();
+        assert_eq!(l.len(), 3);
+        assert_eq!(
+            l[&("ToyCar".into(), "id_05_00000000.wav".into())],
+            (true, "source".into())
+        );
+        assert_eq!(l[&("fan".into(), "id_01_00000000.wav".into())].0, false);
+        assert_eq!(eval_name("id_05_00000001.wav"), Some(("05".into(), 1)));
+        std::fs::write(&list, "id_05_00000000.wav,x,1\n").unwrap();
+        assert!(load(&list)
+            .unwrap_err()
+            .to_string()
+            .contains("before any machine-type line"));
     }
 }

@@ -249,7 +249,11 @@ fn scan_dcase(
                 anomaly,
                 index,
                 attributes: Vec::new(),
-                naming: Naming::Sections,
+                naming: if super::ground_truth::is_2020_name(file) {
+                    Naming::Ids
+                } else {
+                    Naming::Sections
+                },
             };
             out.push((path, name));
         }
