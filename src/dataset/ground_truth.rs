@@ -259,7 +259,7 @@ mod tests {
             l[&("ToyCar".into(), "id_05_00000000.wav".into())],
             (true, "source".into())
         );
-        assert_eq!(l[&("fan".into(), "id_01_00000000.wav".into())].0, false);
+        assert!(!l[&("fan".into(), "id_01_00000000.wav".into())].0);
         assert_eq!(eval_name("id_05_00000001.wav"), Some(("05".into(), 1)));
         std::fs::write(&list, "id_05_00000000.wav,x,1\n").unwrap();
         assert!(load(&list)

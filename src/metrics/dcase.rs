@@ -157,7 +157,9 @@ pub fn official_2023_interval(
     seed: u64,
 ) -> Option<[f64; 2]> {
     use rayon::prelude::*;
-    let mut strata: Vec<((&str, &str, bool, bool), Vec<usize>)> = Vec::new();
+    // (machine, section, target, anomaly) → the clips in that stratum.
+    type Stratum<'a> = ((&'a str, &'a str, bool, bool), Vec<usize>);
+    let mut strata: Vec<Stratum> = Vec::new();
     for (i, c) in clips.iter().enumerate() {
         let key = (c.machine.as_str(), c.section.as_str(), c.target, c.anomaly);
         match strata.iter_mut().find(|(k, _)| *k == key) {
