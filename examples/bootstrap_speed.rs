@@ -57,7 +57,7 @@ fn main() {
                 machine: &c.0,
                 source: &c.1,
                 plan_seed: c.2,
-                scores: [c.3[0], c.3[1], f64::NAN, f64::NAN],
+                scores: [c.3[0], c.3[1], f64::NAN, f64::NAN, f64::NAN],
             }),
         );
         let tables = design.resample(&cfg);

@@ -1062,7 +1062,7 @@ fn another_detectors_scores_go_through_as_test_set_and_evaluate_scores() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .find(|d| d["machine"] == m && d["source"] == source && d["score"] == "mse")
+                .find(|d| d["machine"] == m && d["source"] == source && d["score"] == "external")
                 .unwrap();
             assert!(
                 (d["auc"].as_f64().unwrap() - want).abs() < 1e-12,
@@ -1079,6 +1079,8 @@ fn another_detectors_scores_go_through_as_test_set_and_evaluate_scores() {
         .unwrap()
         .iter()
         .any(|r| r["source"] == "keyword" && r["verdict"].is_string()));
+    // One system, one score: reported as `external`, not under our detector's names.
+    assert_eq!(json["kinds"], serde_json::json!(["external"]));
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(
         md.contains("Scores from another detector"),

@@ -442,7 +442,7 @@ impl EditorApp {
             ScoreKind::Mse => live.latest_mse.load(Ordering::Relaxed),
             ScoreKind::Mahalanobis => live.latest_mahalanobis.load(Ordering::Relaxed),
             // The Score parameter lists the live scores only (`ScoreKind::LIVE`).
-            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => f64::NAN,
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis | ScoreKind::External => f64::NAN,
         };
         let above = threshold.is_some_and(|t| latest > t);
         ui.horizontal(|ui| {

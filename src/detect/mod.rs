@@ -31,15 +31,18 @@ pub enum ScoreKind {
     SelectiveMahalanobis,
     /// The kNN detector's distance (`knn.rs`).
     Knn,
+    /// Another system's score, read from its DCASE score files (`evaluate --scores`).
+    External,
 }
 
 impl ScoreKind {
-    pub const COUNT: usize = 4;
+    pub const COUNT: usize = 5;
     pub const ALL: [ScoreKind; Self::COUNT] = [
         ScoreKind::Mse,
         ScoreKind::Mahalanobis,
         ScoreKind::SelectiveMahalanobis,
         ScoreKind::Knn,
+        ScoreKind::External,
     ];
     /// The autoencoder's scores: what the live engine, the monitor and the plugin compute.
     pub const LIVE: [ScoreKind; 2] = [ScoreKind::Mse, ScoreKind::Mahalanobis];
@@ -50,6 +53,7 @@ impl ScoreKind {
             ScoreKind::Mahalanobis => "mahalanobis",
             ScoreKind::SelectiveMahalanobis => "selective_mahalanobis",
             ScoreKind::Knn => "knn",
+            ScoreKind::External => "external",
         }
     }
 
@@ -60,6 +64,7 @@ impl ScoreKind {
                 Detector::Ae
             }
             ScoreKind::Knn => Detector::Knn,
+            ScoreKind::External => Detector::External,
         }
     }
 }
@@ -84,6 +89,9 @@ pub enum Detector {
     Ae,
     /// k-nearest-neighbour distance on clip embeddings (mean and spread of log-mel bands).
     Knn,
+    /// Another system, through its score files (`evaluate --scores`; not a `--detector`).
+    #[value(skip)]
+    External,
 }
 
 impl Detector {
@@ -91,6 +99,7 @@ impl Detector {
         match self {
             Detector::Ae => "ae",
             Detector::Knn => "knn",
+            Detector::External => "external",
         }
     }
 
@@ -103,6 +112,7 @@ impl Detector {
                 ScoreKind::SelectiveMahalanobis,
             ],
             Detector::Knn => &[ScoreKind::Knn],
+            Detector::External => &[ScoreKind::External],
         }
     }
 }
@@ -174,7 +184,7 @@ impl Model {
             ScoreKind::Mse => mse,
             ScoreKind::Mahalanobis => maha,
             ScoreKind::SelectiveMahalanobis => self.selective_score(vectors),
-            ScoreKind::Knn => f64::NAN,
+            ScoreKind::Knn | ScoreKind::External => f64::NAN,
         }
     }
 
@@ -233,6 +243,7 @@ impl Detectors {
                 _ => match k.detector() {
                     Detector::Ae => self.ae.is_some(),
                     Detector::Knn => self.knn.is_some(),
+                    Detector::External => false,
                 },
             })
             .collect()

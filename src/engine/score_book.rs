@@ -32,7 +32,7 @@ impl WindowScore {
             ScoreKind::Mse => self.mse,
             ScoreKind::Mahalanobis => self.mahalanobis,
             // The live engine runs the autoencoder only (`ScoreKind::LIVE`).
-            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => f64::NAN,
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis | ScoreKind::External => f64::NAN,
         }
     }
 
@@ -40,7 +40,7 @@ impl WindowScore {
         match kind {
             ScoreKind::Mse => self.above_mse,
             ScoreKind::Mahalanobis => self.above_mahalanobis,
-            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => false,
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis | ScoreKind::External => false,
         }
     }
 }
@@ -118,7 +118,7 @@ impl MachineSummary {
         match kind {
             ScoreKind::Mse => self.auc_mse,
             ScoreKind::Mahalanobis => self.auc_mahalanobis,
-            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => None,
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis | ScoreKind::External => None,
         }
     }
 
@@ -126,7 +126,7 @@ impl MachineSummary {
         match kind {
             ScoreKind::Mse => self.pauc_mse,
             ScoreKind::Mahalanobis => self.pauc_mahalanobis,
-            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => None,
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis | ScoreKind::External => None,
         }
     }
 
@@ -134,7 +134,7 @@ impl MachineSummary {
         match kind {
             ScoreKind::Mse => self.threshold_mse,
             ScoreKind::Mahalanobis => self.threshold_mahalanobis,
-            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => None,
+            ScoreKind::Knn | ScoreKind::SelectiveMahalanobis | ScoreKind::External => None,
         }
     }
 }

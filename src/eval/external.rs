@@ -3,8 +3,7 @@
 //! holds the system's scores for the dataset's real test clips; `DIR/<planner>/…` the scores for
 //! that planner's test set (`render --as-test-set`). Labels come from the DCASE file names (a
 //! planner set's rows named `…_anomaly_…` are its anomalies; its normal rows repeat the real test
-//! set's and are not used twice). A detector has one score, so the report's two score columns
-//! (named MSE and Mahalanobis for our detector) both show it; the report says so.
+//! set's and are not used twice). The system's score is reported as the score kind `external`.
 
 use super::{machines_in, summarize, test_clips, EvalResult, EvaluateConfig, ScoredClip};
 use crate::dataset::ClipName;
@@ -65,7 +64,15 @@ pub fn read_scores(dir: &Path, machine: &str) -> anyhow::Result<HashMap<String, 
 }
 
 fn scored(machine: &str, source: &str, path: PathBuf, score: f64) -> ScoredClip {
-    ScoredClip::ae(machine, source, path, (score, score))
+    let mut scores = [f64::NAN; crate::detect::ScoreKind::COUNT];
+    scores[crate::detect::ScoreKind::External as usize] = score;
+    ScoredClip {
+        machine: machine.into(),
+        source: source.into(),
+        plan_seed: 0,
+        path,
+        scores,
+    }
 }
 
 pub fn evaluate_scores(cfg: &EvaluateConfig, scores: &Path) -> anyhow::Result<EvalResult> {
@@ -128,7 +135,7 @@ pub fn evaluate_scores(cfg: &EvaluateConfig, scores: &Path) -> anyhow::Result<Ev
         clips,
         Vec::new(),
         seeds,
-        &crate::detect::ScoreKind::LIVE,
+        &[crate::detect::ScoreKind::External],
     );
     result.scores_from = Some(scores.display().to_string());
     Ok(result)

@@ -93,7 +93,9 @@ struct MachineScores {
 /// The premise measures the autoencoder's two scores (`ScoreKind::LIVE` order).
 fn kind_index(kind: ScoreKind) -> usize {
     match kind {
-        ScoreKind::Mse | ScoreKind::Knn | ScoreKind::SelectiveMahalanobis => 0,
+        ScoreKind::Mse | ScoreKind::Knn | ScoreKind::SelectiveMahalanobis | ScoreKind::External => {
+            0
+        }
         ScoreKind::Mahalanobis => 1,
     }
 }

@@ -73,7 +73,7 @@ pub fn markdown(r: &EvalResult, plots: &[PathBuf]) -> String {
         md.push('\n');
     }
     if let Some(dir) = &r.scores_from {
-        let _ = writeln!(md, "Data: `{}`. **Scores from another detector**, read from `{dir}` (DCASE score files); no model of ours was trained or run. A detector has one score, so the MSE and Mahalanobis tables below both show it.\n", r.data.display());
+        let _ = writeln!(md, "Data: `{}`. **Scores from another detector**, read from `{dir}` (DCASE score files); no model of ours was trained or run; its score is the `external` score below.\n", r.data.display());
     } else {
         let _ = writeln!(md, "Data: `{}`.", r.data.display());
         if r.kinds.contains(&ScoreKind::Mse) {

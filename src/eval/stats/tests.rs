@@ -41,7 +41,7 @@ fn design(d: &Data) -> Design {
             machine: &c.0,
             source: &c.1,
             plan_seed: c.2,
-            scores: [c.3[0], c.3[1], f64::NAN, f64::NAN],
+            scores: [c.3[0], c.3[1], f64::NAN, f64::NAN, f64::NAN],
         }),
     )
 }
