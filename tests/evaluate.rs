@@ -22,6 +22,32 @@ fn ok(args: &[&str]) -> String {
     stdout
 }
 
+/// Copies every file of `from` into `to` (created).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// (machine, score, AUC) of every reference detection in a report.json, optionally of one score.
+fn reference_aucs(r: &serde_json::Value, score: Option<&str>) -> Vec<(String, String, f64)> {
+    r["detections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["source"] == "reference" && score.is_none_or(|s| d["score"] == s))
+        .map(|d| {
+            (
+                d["machine"].as_str().unwrap().to_string(),
+                d["score"].as_str().unwrap().to_string(),
+                d["auc"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 fn is_png(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|b| b.len() > 1000 && b.starts_with(b"\x89PNG\r\n\x1a\n"))
 }
@@ -604,12 +630,10 @@ fn a_dcase_2020_layout_is_read_as_it_ships() {
     let eval = dir.path().join("eval2020");
     let mut list = String::new();
     for machine in ["fan", "valve"] {
-        let train = eval.join(machine).join("train");
-        std::fs::create_dir_all(&train).unwrap();
-        for e in std::fs::read_dir(data.join(machine).join("train")).unwrap() {
-            let p = e.unwrap().path();
-            std::fs::copy(&p, train.join(p.file_name().unwrap())).unwrap();
-        }
+        copy_dir(
+            &data.join(machine).join("train"),
+            &eval.join(machine).join("train"),
+        );
         let test = eval.join(machine).join("test");
         std::fs::create_dir_all(&test).unwrap();
         list.push_str(&format!("{machine}\n"));
@@ -651,16 +675,7 @@ fn a_dcase_2020_layout_is_read_as_it_ships() {
     ]);
     let b: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(again.join("report.json")).unwrap()).unwrap();
-    let reference = |r: &serde_json::Value| -> Vec<f64> {
-        r["detections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|d| d["source"] == "reference")
-            .map(|d| d["auc"].as_f64().unwrap())
-            .collect()
-    };
-    assert_eq!(reference(&json), reference(&b));
+    assert_eq!(reference_aucs(&json, None), reference_aucs(&b, None));
 }
 
 #[test]
@@ -1258,16 +1273,10 @@ fn a_knn_detector_trains_scores_and_is_evaluated_beside_the_autoencoder() {
     let r2: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(again.join("report.json")).unwrap()).unwrap();
     assert_eq!(r2["kinds"], serde_json::json!(["knn"]));
-    let auc = |r: &serde_json::Value| -> Vec<f64> {
-        r["detections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|d| d["score"] == "knn" && d["source"] == "reference")
-            .map(|d| d["auc"].as_f64().unwrap())
-            .collect()
-    };
-    assert_eq!(auc(&report), auc(&r2));
+    assert_eq!(
+        reference_aucs(&report, Some("knn")),
+        reference_aucs(&r2, Some("knn"))
+    );
 }
 
 #[test]
@@ -1375,12 +1384,7 @@ fn an_evaluation_set_is_labelled_by_the_evaluators_ground_truth_files() {
     std::fs::create_dir_all(gt.join("ground_truth_data")).unwrap();
     std::fs::create_dir_all(gt.join("ground_truth_domain")).unwrap();
     for m in ["fan", "valve", "bearing"] {
-        let train = eval.join(m).join("train");
-        std::fs::create_dir_all(&train).unwrap();
-        for e in std::fs::read_dir(dev.join(m).join("train")).unwrap() {
-            let p = e.unwrap().path();
-            std::fs::copy(&p, train.join(p.file_name().unwrap())).unwrap();
-        }
+        copy_dir(&dev.join(m).join("train"), &eval.join(m).join("train"));
         let mut names: Vec<PathBuf> = std::fs::read_dir(dev.join(m).join("test"))
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -1448,22 +1452,7 @@ fn an_evaluation_set_is_labelled_by_the_evaluators_ground_truth_files() {
     };
     let a = run(d, &dir.path().join("ra"), None);
     let b = run(e, &dir.path().join("rb"), Some(&gt));
-    let reference = |r: &serde_json::Value| -> Vec<(String, String, f64)> {
-        r["detections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|d| d["source"] == "reference")
-            .map(|d| {
-                (
-                    d["machine"].as_str().unwrap().to_string(),
-                    d["score"].as_str().unwrap().to_string(),
-                    d["auc"].as_f64().unwrap(),
-                )
-            })
-            .collect()
-    };
-    assert_eq!(reference(&a), reference(&b));
+    assert_eq!(reference_aucs(&a, None), reference_aucs(&b, None));
     let summary = ok(&["dataset", e, "--ground-truth", gt.to_str().unwrap()]);
     assert!(
         !summary.contains("unlabelled") && summary.contains("domains source,target"),

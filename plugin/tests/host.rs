@@ -100,6 +100,14 @@ fn load_state(plugin: &mut PluginInstance<TestHost>, bytes: &[u8]) {
     state.load(&handle, &mut &bytes[..]).expect("load state");
 }
 
+/// The plan in the plugin's saved state, as a host would save it now.
+fn saved_plan(plugin: &mut PluginInstance<TestHost>) -> Option<FaultPlan> {
+    let text = state_json(&save_state(plugin))["fields"]["plan"]
+        .as_str()
+        .map(str::to_string)?;
+    serde_json::from_str::<Option<FaultPlan>>(&text).unwrap()
+}
+
 /// A saved state with a plan and parameter values put in (how a host restores a project).
 fn state_with(
     plugin: &mut PluginInstance<TestHost>,
@@ -675,20 +683,11 @@ fn fault_on_without_a_plan_plays_the_machines_default_plan_and_it_follows_the_ma
         &mut |k, p| {
             if k == 20 || k == 200 {
                 std::thread::sleep(std::time::Duration::from_millis(400));
-                seen.push(
-                    state_json(&save_state(p))["fields"]["plan"]
-                        .as_str()
-                        .map(str::to_string),
-                );
+                seen.push(saved_plan(p).expect("a plan"));
             }
         },
     );
-    let plan_of = |text: &Option<String>| -> FaultPlan {
-        serde_json::from_str::<Option<FaultPlan>>(text.as_deref().unwrap())
-            .unwrap()
-            .expect("a plan")
-    };
-    let (a, b) = (plan_of(&seen[0]), plan_of(&seen[1]));
+    let (a, b) = (seen[0].clone(), seen[1].clone());
     assert_eq!(a.machine, "valve");
     assert_eq!(a.provenance.planner, "keyword");
     assert!(
@@ -756,15 +755,7 @@ fn a_user_plans_orders_follow_the_machine_parameter_and_its_hz_stay_put_otherwis
         &mut |k, p| {
             if k == 30 || k == 120 {
                 std::thread::sleep(std::time::Duration::from_millis(400));
-                let text = state_json(&save_state(p))["fields"]["plan"]
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap();
-                seen.push(
-                    serde_json::from_str::<Option<FaultPlan>>(&text)
-                        .unwrap()
-                        .unwrap(),
-                );
+                seen.push(saved_plan(p).expect("a plan"));
             }
         },
     );

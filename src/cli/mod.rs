@@ -397,25 +397,6 @@ impl From<ScoreArg> for ScoreKind {
     }
 }
 
-/// A model file as the detector it holds: a kNN file (its format metadata) or an autoencoder.
-fn load_detectors(path: &std::path::Path) -> anyhow::Result<crate::detect::Detectors> {
-    Ok(match crate::detect::load_knn(path) {
-        Ok(knn) => crate::detect::Detectors {
-            ae: None,
-            knn: Some(knn),
-        },
-        Err(crate::detect::ModelError::Mismatch { message, .. })
-            if message.starts_with("not a kNN detector's file") =>
-        {
-            crate::detect::Detectors {
-                ae: Some(load_model(path)?),
-                knn: None,
-            }
-        }
-        Err(e) => return Err(e.into()),
-    })
-}
-
 fn machine_list(data: &std::path::Path, given: Option<&str>) -> anyhow::Result<Vec<String>> {
     match given {
         Some(list) => Ok(list
@@ -699,7 +680,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             score,
             strict,
         } => {
-            let model = load_detectors(&model)?;
+            let model = crate::detect::load_detectors(&model)?;
             let kind = ScoreKind::from(score);
             // A kNN file gives the kNN score; an autoencoder file MSE or Mahalanobis.
             let kind = match (kind, model.knn.is_some()) {

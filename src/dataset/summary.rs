@@ -68,6 +68,7 @@ pub fn describe(root: &Path) -> anyhow::Result<DatasetSummary> {
             machine: machine.clone(),
             ..Default::default()
         };
+        let mut labelled_test = std::collections::HashSet::new();
         for split in [Split::Train, Split::Test] {
             let clips = match scan(root, &machine, split) {
                 Ok(c) => c,
@@ -75,6 +76,11 @@ pub fn describe(root: &Path) -> anyhow::Result<DatasetSummary> {
                 Err(e) => return Err(e.into()),
             };
             for (path, name) in clips {
+                if split == Split::Test {
+                    if let Some(f) = path.file_name().and_then(|f| f.to_str()) {
+                        labelled_test.insert(f.to_string());
+                    }
+                }
                 let class = if name.anomaly { "anomaly" } else { "normal" };
                 *m.clips
                     .entry(format!("{} {class}", split.name()))
@@ -99,11 +105,7 @@ pub fn describe(root: &Path) -> anyhow::Result<DatasetSummary> {
             }
         }
         if layout == Layout::Dcase {
-            let labelled: std::collections::HashSet<String> = scan(root, &machine, Split::Test)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|(p, _)| Some(p.file_name()?.to_str()?.to_string()))
-                .collect();
+            let labelled = &labelled_test;
             m.unlabelled = std::fs::read_dir(root.join(&machine).join("test"))
                 .into_iter()
                 .flatten()

@@ -207,10 +207,43 @@ pub fn save_knn(knn: &super::knn::Knn, path: &Path) -> Result<(), ModelError> {
 
 /// Reads a kNN detector written by `save_knn`.
 pub fn load_knn(path: &Path) -> Result<super::knn::Knn, ModelError> {
-    let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
+    knn_from(&read_file(path)?, path)
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, ModelError> {
+    std::fs::read(path).map_err(|source| ModelError::Io {
         path: path.into(),
         source,
+    })
+}
+
+/// A model file as the detector it holds, read once: a kNN file (its `format` metadata) or an
+/// autoencoder (ours, or a bare PyTorch state dict).
+pub fn load_detectors(path: &Path) -> Result<super::Detectors, ModelError> {
+    let bytes = read_file(path)?;
+    let (_, metadata) = SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format {
+        path: path.into(),
+        message: e.to_string(),
     })?;
+    let is_knn = metadata
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("format"))
+        .is_some_and(|f| f == KNN_FORMAT);
+    Ok(if is_knn {
+        super::Detectors {
+            ae: None,
+            knn: Some(knn_from(&bytes, path)?),
+        }
+    } else {
+        super::Detectors {
+            ae: Some(model_from(&bytes, path)?),
+            knn: None,
+        }
+    })
+}
+
+fn knn_from(bytes: &[u8], path: &Path) -> Result<super::knn::Knn, ModelError> {
     let mismatch = |message: String| ModelError::Mismatch {
         path: path.into(),
         message,
@@ -308,10 +341,10 @@ pub fn load_knn(path: &Path) -> Result<super::knn::Knn, ModelError> {
 }
 
 pub fn load_model(path: &Path) -> Result<Model, ModelError> {
-    let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
-        path: path.into(),
-        source,
-    })?;
+    model_from(&read_file(path)?, path)
+}
+
+fn model_from(bytes: &[u8], path: &Path) -> Result<Model, ModelError> {
     let format_err = |message: String| ModelError::Format {
         path: path.into(),
         message,

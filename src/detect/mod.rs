@@ -8,7 +8,7 @@ mod network;
 mod team;
 mod train;
 
-pub use io::{load_knn, load_model, save_knn, save_model, ModelError};
+pub use io::{load_detectors, load_knn, load_model, save_knn, save_model, ModelError};
 pub use mahalanobis::{invert_spd, Mahalanobis};
 pub use network::{mse_loss, Adam, Autoencoder, BatchNorm, Layer, Workspace, BASELINE_DIMS};
 pub use team::Team;
@@ -151,11 +151,25 @@ pub struct Model {
 impl Model {
     /// Scores of a set of feature vectors (one clip or one window): (MSE, Mahalanobis).
     pub fn score(&self, vectors: ArrayView2<f32>) -> (f64, f64) {
-        let recon = self.network.forward(vectors);
-        let residual: Array2<f32> = &vectors - &recon;
-        let mse = residual.iter().map(|v| (*v as f64).powi(2)).sum::<f64>()
+        let [mse, maha, _] = self.all_scores(vectors);
+        (mse, maha)
+    }
+
+    /// MSE, pooled Mahalanobis and selective Mahalanobis (NaN without per-domain statistics)
+    /// of a set of feature vectors, from one forward pass.
+    pub fn all_scores(&self, vectors: ArrayView2<f32>) -> [f64; 3] {
+        let residual: Array2<f32> = &vectors - &self.network.forward(vectors);
+        let mse = residual.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>()
             / residual.len().max(1) as f64;
-        (mse, self.mahalanobis.score(residual.view()))
+        let selective = if self.selective.is_empty() {
+            f64::NAN
+        } else {
+            self.selective
+                .iter()
+                .map(|(_, m)| m.score(residual.view()))
+                .fold(f64::INFINITY, f64::min)
+        };
+        [mse, self.mahalanobis.score(residual.view()), selective]
     }
 
     /// Scores of each vector on its own, (MSE, Mahalanobis) per row. A set's score is the mean
@@ -179,11 +193,11 @@ impl Model {
 
     /// One of the autoencoder's scores (NaN for another detector's kind).
     pub fn score_kind(&self, vectors: ArrayView2<f32>, kind: ScoreKind) -> f64 {
-        let (mse, maha) = self.score(vectors);
+        let [mse, maha, selective] = self.all_scores(vectors);
         match kind {
             ScoreKind::Mse => mse,
             ScoreKind::Mahalanobis => maha,
-            ScoreKind::SelectiveMahalanobis => self.selective_score(vectors),
+            ScoreKind::SelectiveMahalanobis => selective,
             ScoreKind::Knn | ScoreKind::External => f64::NAN,
         }
     }
@@ -191,14 +205,7 @@ impl Model {
     /// The selective Mahalanobis score: the smallest over the domains of the mean δᵀΣ_d⁻¹δ
     /// (NaN without per-domain statistics).
     pub fn selective_score(&self, vectors: ArrayView2<f32>) -> f64 {
-        if self.selective.is_empty() {
-            return f64::NAN;
-        }
-        let residual: Array2<f32> = &vectors - &self.network.forward(vectors);
-        self.selective
-            .iter()
-            .map(|(_, m)| m.score(residual.view()))
-            .fold(f64::INFINITY, f64::min)
+        self.all_scores(vectors)[2]
     }
 
     /// Fits the per-domain residual statistics from each domain's training vectors; a domain
@@ -263,19 +270,10 @@ impl Detectors {
     pub fn score(&self, vectors: ArrayView2<f32>) -> [f64; ScoreKind::COUNT] {
         let mut out = [f64::NAN; ScoreKind::COUNT];
         if let Some(m) = &self.ae {
-            let recon = m.network.forward(vectors);
-            let residual: Array2<f32> = &vectors - &recon;
-            out[ScoreKind::Mse as usize] =
-                residual.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>()
-                    / residual.len().max(1) as f64;
-            out[ScoreKind::Mahalanobis as usize] = m.mahalanobis.score(residual.view());
-            if !m.selective.is_empty() {
-                out[ScoreKind::SelectiveMahalanobis as usize] = m
-                    .selective
-                    .iter()
-                    .map(|(_, s)| s.score(residual.view()))
-                    .fold(f64::INFINITY, f64::min);
-            }
+            let [mse, maha, selective] = m.all_scores(vectors);
+            out[ScoreKind::Mse as usize] = mse;
+            out[ScoreKind::Mahalanobis as usize] = maha;
+            out[ScoreKind::SelectiveMahalanobis as usize] = selective;
         }
         if let Some(k) = &self.knn {
             out[ScoreKind::Knn as usize] = k.score(vectors);

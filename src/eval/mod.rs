@@ -215,19 +215,7 @@ fn fit_ae(
     Ok(model)
 }
 
-/// Fits the kNN detector (`detect::knn`) on the normal training clips of `machines`, one
-/// memory bank per domain.
-pub fn train_knn(
-    root: &Path,
-    machines: &[String],
-    cfg: &TrainConfig,
-    bad: &BadFiles,
-) -> anyhow::Result<crate::detect::knn::Knn> {
-    let features = features_for(root, cfg);
-    let per_clip = training_vectors(root, machines, &features, bad)?;
-    fit_knn(&per_clip, features, cfg, machines)
-}
-
+/// Fits the kNN detector (`detect::knn`), one memory bank per domain.
 fn fit_knn(
     per_clip: &[(Array2<f32>, String)],
     features: FeatureConfig,

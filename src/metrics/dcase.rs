@@ -256,18 +256,7 @@ mod tests {
     fn sections_and_official_scores_match_the_reference_evaluator() {
         let fx: serde_json::Value =
             serde_json::from_str(include_str!("../../tests/fixtures/dcase_metrics.json")).unwrap();
-        let clips: Vec<LabelledScore> = fx["clips"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| LabelledScore {
-                machine: c["machine"].as_str().unwrap().into(),
-                section: c["section"].as_str().unwrap().into(),
-                target: c["domain"] == "target",
-                anomaly: c["anomaly"].as_bool().unwrap(),
-                score: c["score"].as_f64().unwrap(),
-            })
-            .collect();
+        let clips = fixture_clips();
         let got = section_metrics(&clips);
         let want = fx["sections"].as_array().unwrap();
         assert_eq!(got.len(), want.len());

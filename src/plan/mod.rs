@@ -437,39 +437,33 @@ mod tests {
     #[test]
     fn an_order_that_does_not_match_its_hz_or_lacks_the_shaft_rate_is_named() {
         let plan = bearing_plan("1800");
-        let mut v: Value = serde_json::from_str(&plan.to_json()).unwrap();
-        v["steps"][0]["arguments"]["rate_hz"] = 50.0.into();
-        let e = FaultPlan::from_json(&v.to_string())
-            .unwrap_err()
-            .to_string();
+        // The error from_json gives for the plan's JSON changed by `edit`.
+        let error_after = |edit: &dyn Fn(&mut Value)| -> String {
+            let mut v: Value = serde_json::from_str(&plan.to_json()).unwrap();
+            edit(&mut v);
+            FaultPlan::from_json(&v.to_string())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = error_after(&|v| v["steps"][0]["arguments"]["rate_hz"] = 50.0.into());
         assert!(
             e.contains("steps[0].arguments.rate_hz: 50 Hz does not match rate_order")
                 && e.contains("shaft_hz 30"),
             "{e}"
         );
-        let mut v: Value = serde_json::from_str(&plan.to_json()).unwrap();
-        v.as_object_mut().unwrap().remove("shaft_hz");
-        let e = FaultPlan::from_json(&v.to_string())
-            .unwrap_err()
-            .to_string();
+        let e = error_after(&|v| {
+            v.as_object_mut().unwrap().remove("shaft_hz");
+        });
         assert!(
             e.contains("steps[0].arguments.rate_order: an order needs the plan's shaft_hz"),
             "{e}"
         );
-        let mut v: Value = serde_json::from_str(&plan.to_json()).unwrap();
-        v["steps"][0]["arguments"]["rate_order"] = 0.0.into();
-        let e = FaultPlan::from_json(&v.to_string())
-            .unwrap_err()
-            .to_string();
+        let e = error_after(&|v| v["steps"][0]["arguments"]["rate_order"] = 0.0.into());
         assert!(
             e.contains("rate_order: 0.0 is out of range; allowed a number above 0"),
             "{e}"
         );
-        let mut v: Value = serde_json::from_str(&plan.to_json()).unwrap();
-        v["steps"][0]["arguments"]["resonance_order"] = 2.0.into();
-        let e = FaultPlan::from_json(&v.to_string())
-            .unwrap_err()
-            .to_string();
+        let e = error_after(&|v| v["steps"][0]["arguments"]["resonance_order"] = 2.0.into());
         assert!(
             e.contains("resonance_order: unknown argument; allowed:") && e.contains("rate_order"),
             "{e}"
