@@ -252,8 +252,8 @@ fn knn_from(bytes: &[u8], path: &Path) -> Result<super::knn::Knn, ModelError> {
         path: path.into(),
         message: e.to_string(),
     };
-    let (_, metadata) = SafeTensors::read_metadata(&bytes).map_err(format_err)?;
-    let st = SafeTensors::deserialize(&bytes).map_err(format_err)?;
+    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(format_err)?;
+    let st = SafeTensors::deserialize(bytes).map_err(format_err)?;
     let meta = metadata.metadata().clone().unwrap_or_default();
     if meta.get("format").map(String::as_str) != Some(KNN_FORMAT) {
         return Err(mismatch(format!(
@@ -353,9 +353,8 @@ fn model_from(bytes: &[u8], path: &Path) -> Result<Model, ModelError> {
         path: path.into(),
         message,
     };
-    let (_, metadata) =
-        SafeTensors::read_metadata(&bytes).map_err(|e| format_err(e.to_string()))?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| format_err(e.to_string()))?;
+    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| format_err(e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| format_err(e.to_string()))?;
     let meta = metadata.metadata().clone().unwrap_or_default();
     if meta.get("format").map(String::as_str) == Some(KNN_FORMAT) {
         return Err(mismatch(
