@@ -1174,6 +1174,21 @@ fn a_knn_detector_trains_scores_and_is_evaluated_beside_the_autoencoder() {
     let knn = faultline::detect::load_knn(&knn_path).unwrap();
     assert_eq!(knn.provenance.trained_on, vec!["bearing", "fan", "valve"]);
     assert_eq!(knn.mean.len(), 256);
+    // A kNN file given where the detector list has no knn is a named error, not ignored.
+    let (success, _, stderr) = faultline(&[
+        "evaluate",
+        "--data",
+        d,
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+        "--knn-model",
+        knn_path.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        !success && stderr.contains("add knn to --detector"),
+        "{stderr}"
+    );
     // The autoencoder's loader names the kNN file instead of misreading it.
     let e = load_model(&knn_path).unwrap_err().to_string();
     assert!(e.contains("a kNN detector's file"), "{e}");

@@ -687,7 +687,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 (ScoreKind::Knn, false) => anyhow::bail!(
                     "--score knn needs a kNN model file (`faultline train --detector knn`)"
                 ),
-                (_, true) => ScoreKind::Knn,
+                (k, true) => {
+                    if k != ScoreKind::Knn {
+                        eprintln!("score: a kNN model file gives the knn score (--score {} does not apply)", k.name());
+                    }
+                    ScoreKind::Knn
+                }
                 (k, false) => k,
             };
             let bad = crate::dataset::BadFiles::new(strict);

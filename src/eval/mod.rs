@@ -402,6 +402,14 @@ pub fn obtain_detectors(
         "--detector: name at least one of ae, knn"
     );
     let wants = |d| cfg.detectors.contains(&d);
+    anyhow::ensure!(
+        cfg.knn_model.is_none() || wants(Detector::Knn),
+        "--knn-model is a kNN detector's file: add knn to --detector (e.g. --detector ae,knn)"
+    );
+    anyhow::ensure!(
+        cfg.model.is_none() || wants(Detector::Ae),
+        "--model is an autoencoder's file: add ae to --detector (or give a kNN file as --knn-model)"
+    );
     let mut out = crate::detect::Detectors::default();
     let mut history = Vec::new();
     if wants(Detector::Ae) {
