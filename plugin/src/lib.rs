@@ -3,10 +3,11 @@
 //! talks to the engine handle. No DSP or scoring lives here.
 
 mod editor;
+pub use editor::headless;
 mod params;
 pub mod presets;
 
-pub use params::{EDITOR_SIZE, FaultlineParams};
+pub use params::{DEFAULT_NONE, EDITOR_SIZE, FaultlineParams};
 
 use faultline::engine::{self, AnalysisConfig, EngineHandle, Processor};
 use nice_plug::prelude::*;

