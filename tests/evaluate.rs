@@ -679,6 +679,132 @@ fn a_dcase_2020_layout_is_read_as_it_ships() {
 }
 
 #[test]
+fn a_toyadmos_tree_is_read_as_it_ships_cases_as_sections_microphone_ch1() {
+    use faultline::dataset::{read_wav, write_wav_atomic, Audio, ClipName, SampleFormat};
+    let dir = tempfile::tempdir().unwrap();
+    let synth = dir.path().join("synth");
+    ok(&[
+        "synth",
+        "--machine",
+        "ToyCar,ToyTrain",
+        "--count",
+        "6",
+        "--test-count",
+        "4",
+        "--seconds",
+        "2",
+        "--out",
+        synth.to_str().unwrap(),
+        "--quiet",
+    ]);
+    // ToyADMOS's folders: <sub-dataset>/case1/{NormalSound_IND,AnomalousSound_IND}/, one mono
+    // file per microphone (ch1 and a quieter ch2 copy here), environmental noise beside them.
+    let tree = dir.path().join("ToyADMOS");
+    for machine in ["ToyCar", "ToyTrain"] {
+        let mut files: Vec<_> = ["train", "test"]
+            .iter()
+            .flat_map(|s| std::fs::read_dir(synth.join(machine).join(s)).unwrap())
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let (mut normal, mut anomalous) = (0, 0);
+        for p in files {
+            let Some(c) = ClipName::parse(p.file_name().unwrap().to_str().unwrap()) else {
+                continue;
+            };
+            let (folder, prefix, k) = if c.anomaly {
+                ("AnomalousSound_IND", "ab01", &mut anomalous)
+            } else {
+                ("NormalSound_IND", "IND", &mut normal)
+            };
+            let mono = read_wav(&p).unwrap();
+            for ch in 1..=2 {
+                let gain = if ch == 1 { 1.0 } else { 0.5 };
+                let audio = Audio {
+                    sample_rate: mono.sample_rate,
+                    channels: vec![mono.channels[0].iter().map(|v| v * gain).collect()],
+                };
+                let to = tree
+                    .join(machine)
+                    .join("case1")
+                    .join(folder)
+                    .join(format!("{prefix}_case1_ch{ch}_{:04}.wav", *k));
+                write_wav_atomic(&to, &audio, SampleFormat::Int16).unwrap();
+            }
+            *k += 1;
+        }
+        assert_eq!((normal, anomalous), (10, 4));
+        let noise = tree
+            .join(machine)
+            .join("EnvironmentalNoise_CNT/noise_ch1_0000.wav");
+        write_wav_atomic(
+            &noise,
+            &Audio {
+                sample_rate: 16000,
+                channels: vec![vec![0.0; 1600]],
+            },
+            SampleFormat::Int16,
+        )
+        .unwrap();
+    }
+    let d = tree.to_str().unwrap();
+    let listing = ok(&["dataset", d]);
+    assert!(
+        listing.contains("layout toyadmos") && listing.contains("microphone ch1"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("ToyCar: test anomaly 4, test normal 4, train normal 6"),
+        "{listing}"
+    );
+    let report = dir.path().join("report");
+    ok(&[
+        "evaluate",
+        "--data",
+        d,
+        "--out",
+        report.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--planner",
+        "keyword",
+        "--plan-seeds",
+        "1",
+        "--resamples",
+        "100",
+        "--quiet",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["machines"], serde_json::json!(["ToyCar", "ToyTrain"]));
+    assert_eq!(
+        json["model"]["clips"], 12,
+        "6 training clips a machine, ch1 only"
+    );
+    for d in json["detections"].as_array().unwrap() {
+        assert_eq!(
+            (d["normals"].as_u64(), d["anomalies"].as_u64()),
+            (Some(4), Some(4)),
+            "{d}"
+        );
+    }
+    // Renders keep ToyADMOS's folders, ch1 files only; the car's plan is a toy car's.
+    let rendered = report.join("anomalies/keyword/seed_0/ToyCar/case1/NormalSound_IND");
+    let wavs: Vec<_> = std::fs::read_dir(&rendered)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+        .collect();
+    assert_eq!(wavs.len(), 4);
+    assert!(wavs.iter().all(|p| p.to_string_lossy().contains("_ch1_")));
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wavs[0].with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(sidecar["plan"]["machine"], "ToyCar");
+}
+
+#[test]
 fn a_mimii_tree_is_read_as_it_ships_with_channel_0_and_the_baselines_split() {
     use faultline::dataset::{read_wav, write_wav_atomic, Audio, ClipName, SampleFormat};
     let dir = tempfile::tempdir().unwrap();

@@ -31,7 +31,8 @@ pub enum Naming {
     Sections,
     /// `<label>_id_XX_NNNNNNNN` (DCASE 2020).
     Ids,
-    /// `id_XX/<normal|abnormal>/NNNNNNNN` (MIMII 2019): the label and id are in the folders.
+    /// `id_XX/<normal|abnormal>/NNNNNNNN` (MIMII 2019; also ToyADMOS 2019's `case<N>/…_IND/`
+    /// folders): the label and section are in the folders.
     Mimii,
 }
 
@@ -137,6 +138,8 @@ pub enum Layout {
     Dcase,
     /// MIMII 2019: `[<snr>_dB_<machine>/]<machine>/id_XX/<normal|abnormal>/NNNNNNNN.wav`.
     Mimii,
+    /// ToyADMOS 2019: `<ToyCar|ToyConveyor|ToyTrain>/case<N>/<NormalSound_IND|AnomalousSound_IND>/…ch1….wav`.
+    Toyadmos,
 }
 
 static FORCED: std::sync::OnceLock<Layout> = std::sync::OnceLock::new();
@@ -152,6 +155,7 @@ impl Layout {
         match self {
             Layout::Dcase => "dcase",
             Layout::Mimii => "mimii",
+            Layout::Toyadmos => "toyadmos",
         }
     }
 }
@@ -163,6 +167,8 @@ pub fn layout_of(root: &Path) -> Layout {
     }
     if super::mimii::detect(root) {
         Layout::Mimii
+    } else if super::toyadmos::detect(root) {
+        Layout::Toyadmos
     } else {
         Layout::Dcase
     }
@@ -173,6 +179,10 @@ pub fn layout_of(root: &Path) -> Layout {
 pub fn machines(root: &Path) -> std::io::Result<Vec<String>> {
     match layout_of(root) {
         Layout::Mimii => Ok(super::mimii::machines(root)
+            .into_iter()
+            .map(|m| m.0)
+            .collect()),
+        Layout::Toyadmos => Ok(super::toyadmos::machines(root)
             .into_iter()
             .map(|m| m.0)
             .collect()),
@@ -203,6 +213,9 @@ pub fn machine_dir(root: &Path, machine: &str) -> PathBuf {
         Layout::Mimii => {
             super::mimii::machine_dir(root, machine).unwrap_or_else(|| root.join(machine))
         }
+        Layout::Toyadmos => {
+            super::toyadmos::machine_dir(root, machine).unwrap_or_else(|| root.join(machine))
+        }
         Layout::Dcase => root.join(machine),
     }
 }
@@ -212,6 +225,7 @@ pub fn machine_dir(root: &Path, machine: &str) -> PathBuf {
 pub fn scan(root: &Path, machine: &str, split: Split) -> std::io::Result<Vec<(PathBuf, ClipName)>> {
     match layout_of(root) {
         Layout::Mimii => super::mimii::scan(root, machine, split),
+        Layout::Toyadmos => super::toyadmos::scan(root, machine, split),
         Layout::Dcase => scan_dcase(root, machine, split),
     }
 }

@@ -16,7 +16,7 @@ fn is_id(name: &str) -> bool {
         .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn dirs(path: &Path) -> Vec<PathBuf> {
+pub(super) fn dirs(path: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(path)
         .into_iter()
         .flatten()
@@ -28,7 +28,7 @@ fn dirs(path: &Path) -> Vec<PathBuf> {
     v
 }
 
-fn name(p: &Path) -> String {
+pub(super) fn name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default()
@@ -66,7 +66,7 @@ pub fn detect(root: &Path) -> bool {
     })
 }
 
-fn wavs(dir: &Path) -> Vec<PathBuf> {
+pub(super) fn wavs(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -79,10 +79,19 @@ fn wavs(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn clip(path: PathBuf, id: &str, split: Split, anomaly: bool) -> (PathBuf, ClipName) {
+    // The clip's number: the last run of digits in its name (MIMII's names are only digits).
     let index = path
         .file_stem()
         .and_then(|s| s.to_str())
-        .and_then(|s| s.parse().ok())
+        .and_then(|s| {
+            let digits: String = s
+                .chars()
+                .rev()
+                .skip_while(|c| !c.is_ascii_digit())
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            digits.chars().rev().collect::<String>().parse().ok()
+        })
         .unwrap_or(0);
     let name = ClipName {
         section: id.into(),
@@ -94,6 +103,30 @@ fn clip(path: PathBuf, id: &str, split: Split, anomaly: bool) -> (PathBuf, ClipN
         naming: Naming::Mimii,
     };
     (path, name)
+}
+
+/// The clips of one id (section) under the MIMII baseline's split: the first as many normal
+/// clips as there are anomalies, with every anomaly, to test; the other normal clips to train.
+pub(super) fn split_folders(
+    normal: Vec<PathBuf>,
+    abnormal: Vec<PathBuf>,
+    id: &str,
+    split: Split,
+) -> Vec<(PathBuf, ClipName)> {
+    let n_test = abnormal.len().min(normal.len());
+    match split {
+        Split::Test => normal
+            .into_iter()
+            .take(n_test)
+            .map(|p| clip(p, id, split, false))
+            .chain(abnormal.into_iter().map(|p| clip(p, id, split, true)))
+            .collect(),
+        Split::Train => normal
+            .into_iter()
+            .skip(n_test)
+            .map(|p| clip(p, id, split, false))
+            .collect(),
+    }
 }
 
 /// The clips of one machine and split, under the baseline's split (module doc), sorted.
@@ -109,24 +142,7 @@ pub fn scan(root: &Path, machine: &str, split: Split) -> std::io::Result<Vec<(Pa
         let id = name(&id_dir)["id_".len()..].to_string();
         let normal = wavs(&id_dir.join("normal"));
         let abnormal = wavs(&id_dir.join("abnormal"));
-        let n_test = abnormal.len().min(normal.len());
-        match split {
-            Split::Test => {
-                out.extend(
-                    normal
-                        .into_iter()
-                        .take(n_test)
-                        .map(|p| clip(p, &id, split, false)),
-                );
-                out.extend(abnormal.into_iter().map(|p| clip(p, &id, split, true)));
-            }
-            Split::Train => out.extend(
-                normal
-                    .into_iter()
-                    .skip(n_test)
-                    .map(|p| clip(p, &id, split, false)),
-            ),
-        }
+        out.extend(split_folders(normal, abnormal, &id, split));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)

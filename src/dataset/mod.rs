@@ -1,4 +1,4 @@
-//! Audio files and dataset folders: WAV I/O (hound), the DCASE 2020–2025 layouts and MIMII 2019
+//! Audio files and dataset folders: WAV I/O (hound), the DCASE 2020–2025 layouts, MIMII 2019 and ToyADMOS 2019
 //! (`Layout`), and the policy for files that cannot be read (`BadFiles`).
 
 mod bad_files;
@@ -6,6 +6,7 @@ pub mod ground_truth;
 mod layout;
 mod mimii;
 mod summary;
+mod toyadmos;
 mod wav;
 
 pub use summary::{describe, DatasetSummary};

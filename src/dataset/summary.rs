@@ -129,6 +129,7 @@ impl DatasetSummary {
         use std::fmt::Write;
         let split_note = match self.layout {
             Layout::Mimii => " (no split ships with MIMII: per id, as many normal clips to test as there are anomalies, in file order, the rest to train — its baseline's split)",
+            Layout::Toyadmos => " (ToyADMOS 2019: cases as sections, microphone ch1, the individual recordings without the environmental noise the authors mix in; no split ships: per case, as many normal clips to test as there are anomalies, in file order, the rest to train — the MIMII baseline's rule)",
             Layout::Dcase => "",
         };
         let mut t = format!(

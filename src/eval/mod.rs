@@ -120,7 +120,10 @@ pub fn machines_in(root: &Path) -> anyhow::Result<Vec<String>> {
 fn features_for(root: &Path, cfg: &TrainConfig) -> FeatureConfig {
     let default_channel = match crate::dataset::layout_of(root) {
         crate::dataset::Layout::Mimii => crate::features::Channel::Index(0),
-        crate::dataset::Layout::Dcase => crate::features::Channel::Mean,
+        // ToyADMOS: one mono file per microphone, `ch1` is read (`dataset::toyadmos`).
+        crate::dataset::Layout::Dcase | crate::dataset::Layout::Toyadmos => {
+            crate::features::Channel::Mean
+        }
     };
     FeatureConfig {
         channel: cfg.channel.unwrap_or(default_channel),
@@ -654,10 +657,12 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
             eprintln!("evaluate: {machine}: {} of {} normal test clips have a matching reference description; the rest get the typical one", descriptions.len().min(normal.len()), normal.len());
         }
         // Renders keep the clips' paths relative to the test folder (DCASE) or the machine
-        // folder (MIMII, whose split is not in its folders).
+        // folder (MIMII and ToyADMOS, whose split is not in their folders).
         let machine_dir = match crate::dataset::layout_of(&cfg.data) {
             crate::dataset::Layout::Dcase => cfg.data.join(machine).join("test"),
-            crate::dataset::Layout::Mimii => crate::dataset::machine_dir(&cfg.data, machine),
+            crate::dataset::Layout::Mimii | crate::dataset::Layout::Toyadmos => {
+                crate::dataset::machine_dir(&cfg.data, machine)
+            }
         };
         for planner in &cfg.planners {
             for k in 0..cfg.plan_seeds {
