@@ -536,6 +536,143 @@ fn reference_faults_carry_their_metadata_and_per_clip_descriptions_reach_the_pla
         .contains("fault descriptions per reference clip"));
 }
 
+/// DCASE 2021 (MIMII DUE, ToyADMOS2's mixer) ships the test split in `source_test/` and
+/// `target_test/` folders; both are read, renders keep the folders, and nothing is written into
+/// the dataset.
+#[test]
+fn a_dcase_2021_tree_with_source_test_and_target_test_folders_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("dcase2021");
+    ok(&[
+        "synth",
+        "--machine",
+        "fan,valve",
+        "--count",
+        "6",
+        "--test-count",
+        "4",
+        "--seconds",
+        "2",
+        "--out",
+        data.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let mut per_domain = std::collections::BTreeMap::new();
+    for machine in ["fan", "valve"] {
+        let test = data.join(machine).join("test");
+        for e in std::fs::read_dir(&test).unwrap() {
+            let p = e.unwrap().path();
+            let Some(c) =
+                faultline::dataset::ClipName::parse(p.file_name().unwrap().to_str().unwrap())
+            else {
+                continue;
+            };
+            let to = data.join(machine).join(format!("{}_test", c.domain));
+            std::fs::create_dir_all(&to).unwrap();
+            std::fs::rename(&p, to.join(p.file_name().unwrap())).unwrap();
+            *per_domain.entry(c.domain.clone()).or_insert(0) += 1;
+        }
+        std::fs::remove_dir_all(&test).unwrap();
+    }
+    assert!(
+        per_domain.len() == 2,
+        "both domains in the test split: {per_domain:?}"
+    );
+    let files_before = walk(&data).len();
+    let d = data.to_str().unwrap();
+    let listing = ok(&["dataset", d]);
+    assert!(
+        listing.contains("fan: test anomaly 4, test normal 4, train normal 6"),
+        "{listing}"
+    );
+    let report = dir.path().join("report");
+    ok(&[
+        "evaluate",
+        "--data",
+        d,
+        "--out",
+        report.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--planner",
+        "keyword",
+        "--plan-seeds",
+        "1",
+        "--resamples",
+        "100",
+        "--quiet",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    for d in json["detections"].as_array().unwrap() {
+        assert_eq!(
+            (d["normals"].as_u64(), d["anomalies"].as_u64()),
+            (Some(4), Some(4)),
+            "{d}"
+        );
+    }
+    let rendered = walk(&report.join("anomalies/keyword/seed_0/fan"));
+    let wavs: Vec<_> = rendered
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+        .collect();
+    assert_eq!(wavs.len(), 4, "{rendered:?}");
+    assert!(
+        wavs.iter().all(|p| {
+            let folder = p.parent().unwrap().file_name().unwrap();
+            folder == "source_test" || folder == "target_test"
+        }),
+        "{wavs:?}"
+    );
+    // A DCASE test set from it: the clips of both folders in one `test/`, with the ground truth.
+    let set = dir.path().join("set");
+    ok(&[
+        "render",
+        "--in",
+        d,
+        "--out",
+        set.to_str().unwrap(),
+        "--planner",
+        "keyword",
+        "--as-test-set",
+        "--quiet",
+    ]);
+    let truth =
+        std::fs::read_to_string(set.join("fan/ground_truth_fan_section_00_test.csv")).unwrap();
+    assert_eq!(
+        truth.lines().filter(|l| l.ends_with(",1")).count(),
+        4,
+        "{truth}"
+    );
+    let wavs = walk(&set.join("fan/test"));
+    assert_eq!(
+        wavs.iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+            .count(),
+        8
+    );
+    assert_eq!(
+        walk(&data).len(),
+        files_before,
+        "nothing written into the dataset"
+    );
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 #[test]
 fn a_dcase_2020_layout_is_read_as_it_ships() {
     let dir = tempfile::tempdir().unwrap();

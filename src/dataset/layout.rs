@@ -236,9 +236,42 @@ fn scan_dcase(
     machine: &str,
     split: Split,
 ) -> std::io::Result<Vec<(PathBuf, ClipName)>> {
-    let dir = root.join(machine).join(split.name());
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir)
+    for dir in split_dirs(&root.join(machine), split) {
+        scan_dcase_dir(&dir, machine, split, &mut out)?;
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// The folders a DCASE split ships in: `train`; `test`, or DCASE 2021's (MIMII DUE, ToyADMOS2)
+/// `source_test` and `target_test` — each that exists, `test` alone if none does (so the error
+/// names the usual folder).
+pub fn split_dirs(machine_dir: &Path, split: Split) -> Vec<PathBuf> {
+    match split {
+        Split::Train => vec![machine_dir.join("train")],
+        Split::Test => {
+            let found: Vec<PathBuf> = ["test", "source_test", "target_test"]
+                .iter()
+                .map(|d| machine_dir.join(d))
+                .filter(|d| d.is_dir())
+                .collect();
+            if found.is_empty() {
+                vec![machine_dir.join("test")]
+            } else {
+                found
+            }
+        }
+    }
+}
+
+fn scan_dcase_dir(
+    dir: &Path,
+    machine: &str,
+    split: Split,
+    out: &mut Vec<(PathBuf, ClipName)>,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)
         .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?
     {
         let path = entry?.path();
@@ -272,8 +305,7 @@ fn scan_dcase(
             out.push((path, name));
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+    Ok(())
 }
 
 /// `attributes_00.csv` text for clips of one machine, as the DCASE 2023+ datasets ship it.

@@ -56,8 +56,7 @@ fn channel_wavs(dir: &Path) -> Vec<PathBuf> {
         .into_iter()
         .filter(|p| {
             let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-            stem.split(['_', '-', '.'])
-                .any(|t| t == CHANNEL)
+            stem.split(['_', '-', '.']).any(|t| t == CHANNEL)
         })
         .collect()
 }

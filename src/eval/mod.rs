@@ -659,7 +659,11 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
         // Renders keep the clips' paths relative to the test folder (DCASE) or the machine
         // folder (MIMII and ToyADMOS, whose split is not in their folders).
         let machine_dir = match crate::dataset::layout_of(&cfg.data) {
-            crate::dataset::Layout::Dcase => cfg.data.join(machine).join("test"),
+            // DCASE 2021's source_test/target_test: relative to the machine folder.
+            crate::dataset::Layout::Dcase if cfg.data.join(machine).join("test").is_dir() => {
+                cfg.data.join(machine).join("test")
+            }
+            crate::dataset::Layout::Dcase => cfg.data.join(machine),
             crate::dataset::Layout::Mimii | crate::dataset::Layout::Toyadmos => {
                 crate::dataset::machine_dir(&cfg.data, machine)
             }

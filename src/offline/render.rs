@@ -110,7 +110,11 @@ fn render_one(
     source: &PlanSource,
     machine: Option<&str>,
 ) -> anyhow::Result<(RenderEntry, bool)> {
-    let rel = src.strip_prefix(input_root).unwrap_or(src);
+    // A file outside the input root keeps only its name: an absolute path joined to the output
+    // root would write beside the source instead.
+    let rel = src
+        .strip_prefix(input_root)
+        .unwrap_or_else(|_| Path::new(src.file_name().unwrap_or_default()));
     let machine = machine_of(rel, machine)?;
     let file_name = rel
         .file_name()
