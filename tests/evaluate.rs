@@ -246,7 +246,7 @@ fn bad_detector_inputs_fail_clearly() {
         "x",
     ]);
     assert!(
-        !success && err.contains("no machines found (expected <machine>/train folders"),
+        !success && err.contains("no machines found (expected <machine>/train and <machine>/test"),
         "{err}"
     );
     let bogus = dir.path().join("m.safetensors");

@@ -142,6 +142,9 @@ pub enum Layout {
     Toyadmos,
 }
 
+/// What a dataset root must hold, for messages that find none of it.
+pub const LAYOUTS_EXPECTED: &str = "<machine>/train and <machine>/test (or source_test and target_test) folders as DCASE 2020–2025 ship them, MIMII's [<snr>_dB_<machine>/]<machine>/id_XX/normal, or ToyADMOS's <ToyCar|ToyConveyor|ToyTrain>/case<N>/NormalSound_IND (a ToyADMOS2 download is source material: make a DCASE-layout set with its mixer first)";
+
 static FORCED: std::sync::OnceLock<Layout> = std::sync::OnceLock::new();
 
 /// Makes every later `scan`, `machines` and `layout_of` use `layout` instead of detecting it

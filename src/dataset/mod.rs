@@ -15,7 +15,7 @@ pub use bad_files::BadFiles;
 
 pub use layout::{
     attributes_csv, attributes_csv_with_faults, force_layout, layout_of, machine_dir, machines,
-    scan, ClipName, FaultColumns, Layout, Naming, Split,
+    scan, ClipName, FaultColumns, Layout, Naming, Split, LAYOUTS_EXPECTED,
 };
 pub use wav::{read_wav, write_wav_atomic, Audio, SampleFormat, WavError};
 

@@ -138,6 +138,13 @@ impl DatasetSummary {
             self.layout.name(),
             self.machines.len()
         );
+        if self.machines.is_empty() {
+            let _ = writeln!(
+                t,
+                "  no machine found: expected {}",
+                super::LAYOUTS_EXPECTED
+            );
+        }
         for m in &self.machines {
             let counts: Vec<String> = m.clips.iter().map(|(k, n)| format!("{k} {n}")).collect();
             let rates: Vec<String> = m

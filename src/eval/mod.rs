@@ -109,8 +109,9 @@ pub fn machines_in(root: &Path) -> anyhow::Result<Vec<String>> {
         .with_context(|| format!("{}: cannot read dataset folder", root.display()))?;
     anyhow::ensure!(
         !out.is_empty(),
-        "{}: no machines found (expected <machine>/train folders as DCASE ships them, or MIMII's <machine>/id_XX/normal; `faultline dataset DIR` shows what is there)",
-        root.display()
+        "{}: no machines found (expected {}; `faultline dataset DIR` shows what is there)",
+        root.display(),
+        crate::dataset::LAYOUTS_EXPECTED
     );
     Ok(out)
 }

@@ -103,8 +103,13 @@ impl Headless {
             ..Default::default()
         };
         let app = &mut self.app;
-        let out = self.ctx.run_ui(input, |ui| app.draw(ui, detail));
-        for (id, deltas) in &out.textures_delta.set {
+        let egui::FullOutput {
+            mut textures_delta,
+            shapes,
+            pixels_per_point,
+            ..
+        } = self.ctx.run_ui(input, |ui| app.draw(ui, detail));
+        for (id, deltas) in &textures_delta.set {
             for delta in deltas {
                 let egui::ImageData::Color(image) = &delta.image;
                 match delta.pos {
@@ -124,8 +129,7 @@ impl Headless {
                 }
             }
         }
-        let texts = out
-            .shapes
+        let texts = shapes
             .iter()
             .filter_map(|c| match &c.shape {
                 egui::Shape::Text(t) => Some(DrawnText {
@@ -136,10 +140,12 @@ impl Headless {
                 _ => None,
             })
             .collect();
-        let primitives = self.ctx.tessellate(out.shapes, out.pixels_per_point);
-        for id in &out.textures_delta.free {
+        let primitives = self.ctx.tessellate(shapes, pixels_per_point);
+        for id in &textures_delta.free {
             self.textures.remove(id);
         }
+        // Applied above (egui checks, in debug builds, that no delta is dropped unapplied).
+        textures_delta.clear();
         (texts, primitives)
     }
 
