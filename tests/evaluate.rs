@@ -586,32 +586,8 @@ fn a_dcase_2021_tree_with_source_test_and_target_test_folders_is_read() {
         "{listing}"
     );
     let report = dir.path().join("report");
-    ok(&[
-        "evaluate",
-        "--data",
-        d,
-        "--out",
-        report.to_str().unwrap(),
-        "--epochs",
-        "2",
-        "--planner",
-        "keyword",
-        "--plan-seeds",
-        "1",
-        "--resamples",
-        "100",
-        "--quiet",
-    ]);
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
-            .unwrap();
-    for d in json["detections"].as_array().unwrap() {
-        assert_eq!(
-            (d["normals"].as_u64(), d["anomalies"].as_u64()),
-            (Some(4), Some(4)),
-            "{d}"
-        );
-    }
+    let json = evaluate_keyword(d, &report);
+    every_detection_has(&json, 4, 4);
     let rendered = walk(&report.join("anomalies/keyword/seed_0/fan"));
     let wavs: Vec<_> = rendered
         .iter()
@@ -657,6 +633,39 @@ fn a_dcase_2021_tree_with_source_test_and_target_test_folders_is_read() {
         files_before,
         "nothing written into the dataset"
     );
+}
+
+/// `evaluate` with the keyword planner, one plan seed, 2 epochs and 100 resamples (the fixture
+/// trees' end-to-end run); returns report.json.
+fn evaluate_keyword(data: &str, report: &std::path::Path) -> serde_json::Value {
+    ok(&[
+        "evaluate",
+        "--data",
+        data,
+        "--out",
+        report.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--planner",
+        "keyword",
+        "--plan-seeds",
+        "1",
+        "--resamples",
+        "100",
+        "--quiet",
+    ]);
+    serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap()
+}
+
+/// Every detection row of a report counts `normals` normal and `anomalies` anomalous clips.
+fn every_detection_has(json: &serde_json::Value, normals: u64, anomalies: u64) {
+    for d in json["detections"].as_array().unwrap() {
+        assert_eq!(
+            (d["normals"].as_u64(), d["anomalies"].as_u64()),
+            (Some(normals), Some(anomalies)),
+            "{d}"
+        );
+    }
 }
 
 /// Every file under `dir`, recursively.
@@ -715,33 +724,9 @@ fn a_dcase_2020_layout_is_read_as_it_ships() {
     }
     let d = data.to_str().unwrap();
     let report = dir.path().join("report");
-    ok(&[
-        "evaluate",
-        "--data",
-        d,
-        "--out",
-        report.to_str().unwrap(),
-        "--epochs",
-        "2",
-        "--planner",
-        "keyword",
-        "--plan-seeds",
-        "1",
-        "--resamples",
-        "100",
-        "--quiet",
-    ]);
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
-            .unwrap();
+    let json = evaluate_keyword(d, &report);
     assert_eq!(json["model"]["clips"], 12, "6 training clips a machine");
-    for d in json["detections"].as_array().unwrap() {
-        assert_eq!(
-            (d["normals"].as_u64(), d["anomalies"].as_u64()),
-            (Some(4), Some(4)),
-            "{d}"
-        );
-    }
+    every_detection_has(&json, 4, 4);
     let rendered: Vec<String> = std::fs::read_dir(
         report
             .join("anomalies")
@@ -895,37 +880,13 @@ fn a_toyadmos_tree_is_read_as_it_ships_cases_as_sections_microphone_ch1() {
         "{listing}"
     );
     let report = dir.path().join("report");
-    ok(&[
-        "evaluate",
-        "--data",
-        d,
-        "--out",
-        report.to_str().unwrap(),
-        "--epochs",
-        "2",
-        "--planner",
-        "keyword",
-        "--plan-seeds",
-        "1",
-        "--resamples",
-        "100",
-        "--quiet",
-    ]);
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
-            .unwrap();
+    let json = evaluate_keyword(d, &report);
     assert_eq!(json["machines"], serde_json::json!(["ToyCar", "ToyTrain"]));
     assert_eq!(
         json["model"]["clips"], 12,
         "6 training clips a machine, ch1 only"
     );
-    for d in json["detections"].as_array().unwrap() {
-        assert_eq!(
-            (d["normals"].as_u64(), d["anomalies"].as_u64()),
-            (Some(4), Some(4)),
-            "{d}"
-        );
-    }
+    every_detection_has(&json, 4, 4);
     // Renders keep ToyADMOS's folders, ch1 files only; the car's plan is a toy car's.
     let rendered = report.join("anomalies/keyword/seed_0/ToyCar/case1/NormalSound_IND");
     let wavs: Vec<_> = std::fs::read_dir(&rendered)
@@ -1024,34 +985,10 @@ fn a_mimii_tree_is_read_as_it_ships_with_channel_0_and_the_baselines_split() {
         "{listing}"
     );
     let report = dir.path().join("report");
-    ok(&[
-        "evaluate",
-        "--data",
-        d,
-        "--out",
-        report.to_str().unwrap(),
-        "--epochs",
-        "2",
-        "--planner",
-        "keyword",
-        "--plan-seeds",
-        "1",
-        "--resamples",
-        "100",
-        "--quiet",
-    ]);
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
-            .unwrap();
+    let json = evaluate_keyword(d, &report);
     assert_eq!(json["machines"], serde_json::json!(["6_dB_fan", "valve"]));
     assert_eq!(json["model"]["clips"], 12, "6 training clips a machine");
-    for d in json["detections"].as_array().unwrap() {
-        assert_eq!(
-            (d["normals"].as_u64(), d["anomalies"].as_u64()),
-            (Some(4), Some(4)),
-            "{d}"
-        );
-    }
+    every_detection_has(&json, 4, 4);
     let model = load_model(&report.join("model.safetensors")).unwrap();
     assert_eq!(
         model.features.channel,

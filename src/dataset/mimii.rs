@@ -131,7 +131,7 @@ pub(super) fn split_folders(
 
 /// The clips of one machine and split, under the baseline's split (module doc), sorted.
 pub fn scan(root: &Path, machine: &str, split: Split) -> std::io::Result<Vec<(PathBuf, ClipName)>> {
-    let Some((_, dir)) = machines(root).into_iter().find(|(k, _)| k == machine) else {
+    let Some(dir) = folder_of(machines(root), machine) else {
         return Err(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             format!("{}: no MIMII machine folder \"{machine}\"", root.display()),
@@ -150,10 +150,12 @@ pub fn scan(root: &Path, machine: &str, split: Split) -> std::io::Result<Vec<(Pa
 
 /// The folder of a machine (for rendering paths relative to it).
 pub fn machine_dir(root: &Path, machine: &str) -> Option<PathBuf> {
-    machines(root)
-        .into_iter()
-        .find(|(k, _)| k == machine)
-        .map(|(_, d)| d)
+    folder_of(machines(root), machine)
+}
+
+/// The folder listed under `key` in a (key, folder) list.
+pub(super) fn folder_of(list: Vec<(String, PathBuf)>, key: &str) -> Option<PathBuf> {
+    list.into_iter().find(|(k, _)| k == key).map(|(_, d)| d)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@
 //!   own scripts instead put 1,000 shuffled normal clips in train.
 
 use super::layout::{ClipName, Split};
-use super::mimii::{dirs, name, split_folders, wavs};
+use super::mimii::{dirs, folder_of, name, split_folders, wavs};
 use std::path::{Path, PathBuf};
 
 /// The microphone read.
@@ -63,7 +63,7 @@ fn channel_wavs(dir: &Path) -> Vec<PathBuf> {
 
 /// The clips of one sub-dataset and split (module doc), sorted by path.
 pub fn scan(root: &Path, machine: &str, split: Split) -> std::io::Result<Vec<(PathBuf, ClipName)>> {
-    let Some((_, dir)) = machines(root).into_iter().find(|(k, _)| k == machine) else {
+    let Some(dir) = folder_of(machines(root), machine) else {
         return Err(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             format!(
@@ -84,10 +84,7 @@ pub fn scan(root: &Path, machine: &str, split: Split) -> std::io::Result<Vec<(Pa
 
 /// The folder of a sub-dataset.
 pub fn machine_dir(root: &Path, machine: &str) -> Option<PathBuf> {
-    machines(root)
-        .into_iter()
-        .find(|(k, _)| k == machine)
-        .map(|(_, d)| d)
+    folder_of(machines(root), machine)
 }
 
 #[cfg(test)]
