@@ -543,20 +543,7 @@ fn reference_faults_carry_their_metadata_and_per_clip_descriptions_reach_the_pla
 fn a_dcase_2021_tree_with_source_test_and_target_test_folders_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("dcase2021");
-    ok(&[
-        "synth",
-        "--machine",
-        "fan,valve",
-        "--count",
-        "6",
-        "--test-count",
-        "4",
-        "--seconds",
-        "2",
-        "--out",
-        data.to_str().unwrap(),
-        "--quiet",
-    ]);
+    synth_small(&data, "fan,valve");
     let mut per_domain = std::collections::BTreeMap::new();
     for machine in ["fan", "valve"] {
         let test = data.join(machine).join("test");
@@ -635,6 +622,24 @@ fn a_dcase_2021_tree_with_source_test_and_target_test_folders_is_read() {
     );
 }
 
+/// A small synthetic DCASE tree of `machines`: 6 training, 4 + 4 test clips of 2 s each.
+fn synth_small(out: &std::path::Path, machines: &str) {
+    ok(&[
+        "synth",
+        "--machine",
+        machines,
+        "--count",
+        "6",
+        "--test-count",
+        "4",
+        "--seconds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+}
+
 /// `evaluate` with the keyword planner, one plan seed, 2 epochs and 100 resamples (the fixture
 /// trees' end-to-end run); returns report.json.
 fn evaluate_keyword(data: &str, report: &std::path::Path) -> serde_json::Value {
@@ -686,20 +691,7 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
 fn a_dcase_2020_layout_is_read_as_it_ships() {
     let dir = tempfile::tempdir().unwrap();
     let synth = dir.path().join("synth");
-    ok(&[
-        "synth",
-        "--machine",
-        "fan,valve",
-        "--count",
-        "6",
-        "--test-count",
-        "4",
-        "--seconds",
-        "2",
-        "--out",
-        synth.to_str().unwrap(),
-        "--quiet",
-    ]);
+    synth_small(&synth, "fan,valve");
     // The same clips under DCASE 2020 Task 2 names: <machine>/<split>/<label>_id_00_<8 digits>.wav.
     let data = dir.path().join("dcase2020");
     for machine in ["fan", "valve"] {
@@ -805,20 +797,7 @@ fn a_toyadmos_tree_is_read_as_it_ships_cases_as_sections_microphone_ch1() {
     use faultline::dataset::{read_wav, write_wav_atomic, Audio, ClipName, SampleFormat};
     let dir = tempfile::tempdir().unwrap();
     let synth = dir.path().join("synth");
-    ok(&[
-        "synth",
-        "--machine",
-        "ToyCar,ToyTrain",
-        "--count",
-        "6",
-        "--test-count",
-        "4",
-        "--seconds",
-        "2",
-        "--out",
-        synth.to_str().unwrap(),
-        "--quiet",
-    ]);
+    synth_small(&synth, "ToyCar,ToyTrain");
     // ToyADMOS's folders: <sub-dataset>/case1/{NormalSound_IND,AnomalousSound_IND}/, one mono
     // file per microphone (ch1 and a quieter ch2 copy here), environmental noise beside them.
     let tree = dir.path().join("ToyADMOS");
@@ -907,20 +886,7 @@ fn a_mimii_tree_is_read_as_it_ships_with_channel_0_and_the_baselines_split() {
     use faultline::dataset::{read_wav, write_wav_atomic, Audio, ClipName, SampleFormat};
     let dir = tempfile::tempdir().unwrap();
     let synth = dir.path().join("synth");
-    ok(&[
-        "synth",
-        "--machine",
-        "fan,valve",
-        "--count",
-        "6",
-        "--test-count",
-        "4",
-        "--seconds",
-        "2",
-        "--out",
-        synth.to_str().unwrap(),
-        "--quiet",
-    ]);
+    synth_small(&synth, "fan,valve");
     // MIMII's own folders and names, 8 channels (each a scaled copy, as a circular array's mics
     // hear the same machine), one machine under an SNR folder and one without: 10 normal and 4
     // abnormal clips an id, so the baseline's split gives 6 to train and 4 + 4 to test.
