@@ -26,37 +26,16 @@ impl FaultPlan {
     /// Every argument of step `step` in catalog order. A frequency given as an order is shown
     /// (and edited) as the order, since that is what follows the machine's speed.
     pub fn editable(&self, step: usize) -> Result<Vec<Editable>, CatalogError> {
-        let resolved = self.resolve()?;
-        let Some(s) = resolved.get(step) else {
-            return Ok(Vec::new());
-        };
-        Ok(s.spec
-            .all_params()
-            .zip(&s.values)
-            .zip(&s.orders)
-            .map(
-                |((p, v), order)| match (order, catalog::order_key(s.spec.name, p.name)) {
-                    (Some(o), Some(key)) => Editable {
-                        key,
-                        value: *o,
-                        min: 0.01,
-                        max: ORDER_MAX,
-                        unit: "× shaft".into(),
-                        integer: false,
-                        description: p.description,
-                    },
-                    _ => Editable {
-                        key: p.name.into(),
-                        value: *v,
-                        min: p.min,
-                        max: p.max,
-                        unit: p.unit.into(),
-                        integer: p.kind == ParamKind::Int,
-                        description: p.description,
-                    },
-                },
-            )
-            .collect())
+        Ok(self
+            .editable_steps()?
+            .into_iter()
+            .nth(step)
+            .unwrap_or_default())
+    }
+
+    /// `editable` for every step, resolving the plan once (the editor draws this each frame).
+    pub fn editable_steps(&self) -> Result<Vec<Vec<Editable>>, CatalogError> {
+        Ok(self.resolve()?.iter().map(editable_of).collect())
     }
 
     /// The plan with argument `key` of step `step` set to `value` (clamped to its range; an
@@ -158,6 +137,37 @@ impl FaultPlan {
         plan.provenance.notes = notes;
         Ok(plan)
     }
+}
+
+/// A resolved step's arguments as an editor shows them.
+fn editable_of(s: &crate::catalog::ResolvedStep) -> Vec<Editable> {
+    s.spec
+        .all_params()
+        .zip(&s.values)
+        .zip(&s.orders)
+        .map(
+            |((p, v), order)| match (order, catalog::order_key(s.spec.name, p.name)) {
+                (Some(o), Some(key)) => Editable {
+                    key,
+                    value: *o,
+                    min: 0.01,
+                    max: ORDER_MAX,
+                    unit: "× shaft".into(),
+                    integer: false,
+                    description: p.description,
+                },
+                _ => Editable {
+                    key: p.name.into(),
+                    value: *v,
+                    min: p.min,
+                    max: p.max,
+                    unit: p.unit.into(),
+                    integer: p.kind == ParamKind::Int,
+                    description: p.description,
+                },
+            },
+        )
+        .collect()
 }
 
 #[cfg(test)]

@@ -15,14 +15,12 @@ impl EditorApp {
         };
         self.plan_header(ui, &plan);
         let mut commit: Option<(usize, String, f32)> = None;
-        for (i, step) in plan.steps.iter().enumerate() {
-            let args = match plan.editable(i) {
-                Ok(a) => a,
-                Err(e) => {
-                    ui.colored_label(ALARM, format!("{e}"));
-                    continue;
-                }
-            };
+        // The plan resolved once per frame; a plan that does not resolve says why, once.
+        let steps = plan.editable_steps().unwrap_or_else(|e| {
+            ui.colored_label(ALARM, format!("{e}"));
+            Vec::new()
+        });
+        for ((i, step), args) in plan.steps.iter().enumerate().zip(steps) {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(&step.function).color(ACCENT).strong());
                 if let Some(a) = args.first() {
