@@ -115,7 +115,7 @@ impl Faultline {
         c.set_intensity(self.params.intensity.value());
         c.set_mix(self.params.mix.value());
         c.set_bypass(self.params.bypass.value());
-        c.set_machine(self.params.machine.value().max(0) as usize);
+        c.set_machine(self.params.machine_index() as usize);
     }
 
     /// Locks the faults to the host's timeline: when the transport starts playing or jumps, the
@@ -225,7 +225,7 @@ impl Plugin for Faultline {
         self.follow_transport(context.transport(), buffer.samples());
         // Fault turning on with no plan (or a default plan for another machine): the plan is
         // made on the default-plan thread and crossfades in a few milliseconds later.
-        let machine = self.params.machine.value();
+        let machine = self.params.machine_index();
         let on = self.params.fault_on.value();
         let turned_on = on && !self.fault_was_on;
         self.fault_was_on = on;

@@ -17,7 +17,7 @@ pub const EDITOR_SIZE: (u32, u32) = (980, 760);
 pub struct FaultlineParams {
     /// Which machine the track plays (labels the detector's windows).
     #[id = "machine"]
-    pub machine: IntParam,
+    pub machine: EnumParam<MachineChoice>,
     /// The ground-truth label: the fault is applied.
     #[id = "fault"]
     pub fault_on: BoolParam,
@@ -30,7 +30,7 @@ pub struct FaultlineParams {
     pub bypass: BoolParam,
     /// Which score the meter and the threshold use.
     #[id = "score"]
-    pub score_mode: IntParam,
+    pub score_mode: EnumParam<ScoreChoice>,
 
     /// The current plan (JSON), so a project reopens with the same fault and seed.
     #[persist = "plan"]
@@ -49,25 +49,7 @@ pub struct FaultlineParams {
 impl FaultlineParams {
     pub fn new(engine: Arc<EngineHandle>) -> Self {
         Self {
-            machine: IntParam::new(
-                "Machine",
-                0,
-                IntRange::Linear {
-                    min: 0,
-                    max: MachineType::ALL.len() as i32 - 1,
-                },
-            )
-            .with_value_to_string(Arc::new(|v| {
-                MachineType::ALL[v.clamp(0, MachineType::ALL.len() as i32 - 1) as usize]
-                    .name()
-                    .to_string()
-            }))
-            .with_string_to_value(Arc::new(|s| {
-                MachineType::ALL
-                    .iter()
-                    .position(|m| m.name().eq_ignore_ascii_case(s.trim()))
-                    .map(|i| i as i32)
-            })),
+            machine: EnumParam::new("Machine", MachineChoice::Fan),
             fault_on: BoolParam::new("Fault on", false),
             intensity: FloatParam::new("Intensity", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
                 .with_unit(" %")
@@ -78,23 +60,7 @@ impl FaultlineParams {
                 .with_value_to_string(formatters::v2s_f32_percentage(0))
                 .with_string_to_value(formatters::s2v_f32_percentage()),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
-            score_mode: IntParam::new(
-                "Score",
-                0,
-                IntRange::Linear {
-                    min: 0,
-                    max: ScoreKind::LIVE.len() as i32 - 1,
-                },
-            )
-            .with_value_to_string(Arc::new(|v| {
-                ScoreKind::LIVE[v.clamp(0, 1) as usize].name().to_string()
-            }))
-            .with_string_to_value(Arc::new(|s| {
-                ScoreKind::LIVE
-                    .iter()
-                    .position(|k| k.name().eq_ignore_ascii_case(s.trim()))
-                    .map(|i| i as i32)
-            })),
+            score_mode: EnumParam::new("Score", ScoreChoice::Mse),
             plan: PlanState {
                 engine: engine.clone(),
                 plan: Mutex::new(None),
@@ -118,15 +84,51 @@ impl FaultlineParams {
     }
 
     pub fn score_kind(&self) -> ScoreKind {
-        ScoreKind::LIVE[self.score_mode.value().clamp(0, 1) as usize]
+        ScoreKind::LIVE[self.score_mode.value().to_index()]
     }
 
     pub fn machine(&self) -> MachineType {
-        MachineType::ALL[self
-            .machine
-            .value()
-            .clamp(0, MachineType::ALL.len() as i32 - 1) as usize]
+        MachineType::ALL[self.machine.value().to_index()]
     }
+
+    /// The machine as its index in [`MachineType::ALL`] (the parameter's plain value, the
+    /// number the state and the default-plan bookkeeping use).
+    pub fn machine_index(&self) -> i32 {
+        self.machine.value().to_index() as i32
+    }
+}
+
+/// `Machine` as a choice: one variant per [`MachineType::ALL`] entry, in that order, named as
+/// the datasets name the machine. An enum (not an integer with value strings) so that a VST3
+/// host lists it by name (the vendored wrapper marks enums `kIsList`); the saved value is the
+/// variant's index, as it was when this was an integer parameter, so old sessions load.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MachineChoice {
+    #[name = "fan"]
+    Fan,
+    #[name = "pump"]
+    Pump,
+    #[name = "slider"]
+    Slider,
+    #[name = "valve"]
+    Valve,
+    #[name = "gearbox"]
+    Gearbox,
+    #[name = "bearing"]
+    Bearing,
+    #[name = "ToyCar"]
+    ToyCar,
+    #[name = "ToyTrain"]
+    ToyTrain,
+}
+
+/// `Score` as a choice, one variant per [`ScoreKind::LIVE`] entry, in that order.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreChoice {
+    #[name = "mse"]
+    Mse,
+    #[name = "mahalanobis"]
+    Mahalanobis,
 }
 
 /// The plan in saved state. A state the host loads takes effect wherever it arrives: while the
@@ -417,6 +419,28 @@ impl<'a> PersistentField<'a, Option<BookSummary>> for BookState {
             f(&Some(live))
         } else {
             f(&self.restored.lock().unwrap_or_else(|e| e.into_inner()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The choices are the core's lists, in their order: a saved index means the same machine
+    /// and score in the plugin as in the CLI, and the names are the datasets' folder names.
+    #[test]
+    fn choices_are_the_core_lists_in_order() {
+        let machines = MachineChoice::variants();
+        assert_eq!(machines.len(), MachineType::ALL.len());
+        for (i, (name, m)) in machines.iter().zip(MachineType::ALL).enumerate() {
+            assert_eq!(*name, m.name(), "variant {i}");
+            assert_eq!(MachineChoice::from_index(i).to_index(), i);
+        }
+        let scores = ScoreChoice::variants();
+        assert_eq!(scores.len(), ScoreKind::LIVE.len());
+        for (name, k) in scores.iter().zip(ScoreKind::LIVE) {
+            assert_eq!(*name, k.name());
         }
     }
 }

@@ -338,6 +338,36 @@ fn descriptor_ports_and_latency() {
     plugin.deactivate(p);
 }
 
+/// What a CLAP host shows for the choices: `Machine` and `Score` give their names as value text
+/// for every step, and the names parse back to the same values (a host's text entry).
+#[test]
+fn choices_have_value_text_that_parses_back() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    let ids = param_ids(&mut plugin);
+    let handle = plugin.plugin_handle();
+    let params: PluginParams = handle.get_extension().expect("params extension");
+    let names = |id: ClapId, steps: usize| -> Vec<String> {
+        (0..steps)
+            .map(|i| {
+                let mut buf = [0u8; 256];
+                let text = params
+                    .value_to_text(&handle, id, i as f64, &mut buf)
+                    .expect("value text");
+                let text = String::from_utf8_lossy(text).into_owned();
+                let c = std::ffi::CString::new(text.clone()).unwrap();
+                // nice-plug goes through the f32 normalized value: 1.0000000447 for "pump".
+                let back = params.text_to_value(&handle, id, &c).expect("text parses");
+                assert!((back - i as f64).abs() < 1e-6, "{text} -> {back}");
+                text
+            })
+            .collect()
+    };
+    let machines: Vec<String> = MachineType::ALL.iter().map(|m| m.name().to_string()).collect();
+    assert_eq!(names(ids["Machine"], MachineType::ALL.len()), machines);
+    assert_eq!(names(ids["Score"], 2), ["mse", "mahalanobis"]);
+}
+
 #[test]
 fn matches_the_offline_render_and_follows_parameter_events() {
     let entry = entry();

@@ -227,9 +227,17 @@ fn main() -> Result<()> {
         }
         Some("test") => {
             setup(&root)?;
+            // The plugin in a real DAW session (plugin/tests/ardour.rs): Debian's Ardour, test
+            // only (the demo does not need it). The test fails rather than skips once asked for.
+            if !on_path("ardour7-lua") && !on_path("ardour8-lua") {
+                eprintln!("xtask: the Ardour session test needs ardour");
+                apt_install(&["ardour"])?;
+            }
+            std::env::set_var("FAULTLINE_REQUIRE_ARDOUR", "1");
             cargo(&root, &["test", "--workspace"], rest)?;
             // The plugin host tests again, against a build that aborts on any allocation in
-            // `process` (nice-plug's assert_process_allocs, debug builds only).
+            // `process` (nice-plug's assert_process_allocs, debug builds only): the clack-host
+            // tests and the Ardour session.
             cargo(
                 &root,
                 &[
@@ -240,6 +248,8 @@ fn main() -> Result<()> {
                     "assert_process_allocs",
                     "--test",
                     "host",
+                    "--test",
+                    "ardour",
                 ],
                 rest,
             )

@@ -2,8 +2,10 @@
 //! is automation the host records.
 
 use super::{ALARM, EditorApp, set_param};
+use crate::params::{MachineChoice, ScoreChoice};
 use egui::{Color32, RichText};
 use faultline::detect::ScoreKind;
+use nice_plug::prelude::Enum;
 
 impl EditorApp {
     pub(super) fn controls(&mut self, ui: &mut egui::Ui) {
@@ -20,7 +22,11 @@ impl EditorApp {
                     .selected_text(p.machine().name())
                     .show_ui(ui, |ui| {
                         for (i, m) in faultline::machine::MachineType::ALL.iter().enumerate() {
-                            ui.selectable_value(&mut machine, i as i32, m.name());
+                            ui.selectable_value(
+                                &mut machine,
+                                MachineChoice::from_index(i),
+                                m.name(),
+                            );
                         }
                     });
                 if machine != p.machine.value() {
@@ -76,7 +82,7 @@ impl EditorApp {
                 let mut kind = p.score_mode.value();
                 ui.horizontal(|ui| {
                     for (i, k) in ScoreKind::LIVE.iter().enumerate() {
-                        ui.radio_value(&mut kind, i as i32, k.name());
+                        ui.radio_value(&mut kind, ScoreChoice::from_index(i), k.name());
                     }
                 });
                 if kind != p.score_mode.value() {
