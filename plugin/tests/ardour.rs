@@ -207,21 +207,30 @@ fn export_in_new_process(
     name: &str,
     to: &Path,
 ) -> Audio {
-    let out = Command::new(&ardour.export)
-        .args(["-b", "float", "-o"])
-        .arg(to)
-        .arg(session)
-        .arg(name)
-        .env("HOME", home)
-        .output()
-        .expect("run ardour-export");
-    assert!(
-        out.status.success(),
-        "ardour-export: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    read_wav(to).unwrap()
+    // `ardour-export` hits the same heap corruption now and then (`double free or corruption`,
+    // seen once in a CI run): a run counts when its file reads back whole, up to four runs.
+    let mut log = String::new();
+    for attempt in 1..=4 {
+        let _ = std::fs::remove_file(to);
+        let out = Command::new(&ardour.export)
+            .args(["-b", "float", "-o"])
+            .arg(to)
+            .arg(session)
+            .arg(name)
+            .env("HOME", home)
+            .output()
+            .expect("run ardour-export");
+        if out.status.success() {
+            return read_wav(to).unwrap();
+        }
+        log += &format!(
+            "attempt {attempt}: {}\n{}\n",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("ardour-export attempt {attempt} ended with {}; retrying", out.status);
+    }
+    panic!("ardour-export failed four times:\n{log}");
 }
 
 /// Puts `clip.wav` on the track's timeline: a source in the session's audio folder, a whole-file
