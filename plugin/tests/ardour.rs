@@ -9,7 +9,7 @@
 //! the full export once the chain's memory has passed.
 //!
 //! Needs `ardour7-lua` or `ardour8-lua` on PATH; without it the test says so and passes, unless
-//! `FAULTLINE_REQUIRE_ARDOUR=1` (set by `.ci/run`, which installs Ardour), where it fails.
+//! `FAULTLINE_REQUIRE_ARDOUR=1` (set by `cargo xtask test`, which installs Ardour), where it fails.
 
 use faultline::dataset::{Audio, SampleFormat, read_wav, write_wav_atomic};
 use faultline::machine::MachineType;
@@ -153,53 +153,61 @@ fn run_lua(ardour: &Ardour, home: &Path, script: &str, env: &[(&str, String)]) -
     stdout
 }
 
-/// Two exports in one Ardour process (`export.lua`). Ardour 7.3's Lua session tool corrupts its
-/// heap in the export graph now and then — `free(): invalid next size`, `munmap_chunk(): invalid
-/// pointer` in `PortExportChannel::~PortExportChannel` and `ExportGraphBuilder::reset`, reproduced
-/// with no plugin in the session (4 of 6 runs wrote both files) — so an attempt counts when the
-/// script reported both exports done, however the process ended, and up to four are made.
+/// Runs `attempt` up to four times. Ardour 7.3 corrupts its own heap in its export code now and
+/// then — `free(): invalid next size`, `munmap_chunk(): invalid pointer` in
+/// `PortExportChannel::~PortExportChannel` and `ExportGraphBuilder::reset` from the Lua tool (4 of
+/// 6 runs wrote both files, reproduced with no plugin in the session), `double free or
+/// corruption` from `ardour-export` (once in a CI run). `Err` holds what the attempt printed.
+fn with_retries<T>(what: &str, mut attempt: impl FnMut() -> Result<T, String>) -> T {
+    let mut log = String::new();
+    for n in 1..=4 {
+        match attempt() {
+            Ok(v) => return v,
+            Err(e) => {
+                eprintln!("{what}: attempt {n} failed; retrying");
+                log += &format!("attempt {n}: {e}\n");
+            }
+        }
+    }
+    panic!("{what} failed four times:\n{log}");
+}
+
+/// Two exports in one Ardour process (`export.lua`). An attempt counts once the script reported
+/// both exports written, however the process ended (see `with_retries`).
 fn export_twice_in_one_process(
     ardour: &Ardour,
     home: &Path,
     env: &[(&str, String)],
     out: &Path,
 ) -> (Audio, Audio) {
-    let mut log = String::new();
-    for attempt in 1..=4 {
+    let mut env = env.to_vec();
+    env.extend([
+        ("FL_OUT", out.display().to_string()),
+        ("FL_EXPORTS", "a,b".into()),
+    ]);
+    with_retries("two exports in one Ardour process", || {
         let _ = std::fs::remove_dir_all(out);
-        let mut env = env.to_vec();
-        env.extend([
-            ("FL_OUT", out.display().to_string()),
-            ("FL_EXPORTS", "a,b".into()),
-        ]);
         let run = lua(ardour, home, "export.lua", &env)
             .output()
             .expect("run ardour-lua");
         let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
-        if stdout.lines().any(|l| l.trim() == "exported b") {
-            if !run.status.success() {
-                eprintln!(
-                    "attempt {attempt}: both exports written, then Ardour ended with {}",
-                    run.status
-                );
-            }
-            return (export(out, "a"), export(out, "b"));
+        if !stdout.lines().any(|l| l.trim() == "exported b") {
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            let stderr: Vec<&str> = stderr.lines().filter(|l| !l.contains("MP3")).collect();
+            return Err(format!("{}\n{stdout}\n{}", run.status, stderr.join("\n")));
         }
-        log += &format!(
-            "attempt {attempt}: {}\n{stdout}\n{}\n",
-            run.status,
-            String::from_utf8_lossy(&run.stderr)
-                .lines()
-                .filter(|l| !l.contains("MP3"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
-    panic!("no attempt exported twice:\n{log}");
+        if !run.status.success() {
+            eprintln!(
+                "both exports written, then Ardour ended with {}",
+                run.status
+            );
+        }
+        Ok((export(out, "a"), export(out, "b")))
+    })
 }
 
 /// The session's range exported by `ardourN-export` in a process of its own: the session as a
-/// user reopens it. 32-bit float, at the session's rate.
+/// user reopens it. 32-bit float, at the session's rate. A run counts when it exits cleanly.
 fn export_in_new_process(
     ardour: &Ardour,
     home: &Path,
@@ -207,10 +215,7 @@ fn export_in_new_process(
     name: &str,
     to: &Path,
 ) -> Audio {
-    // `ardour-export` hits the same heap corruption now and then (`double free or corruption`,
-    // seen once in a CI run): a run counts when its file reads back whole, up to four runs.
-    let mut log = String::new();
-    for attempt in 1..=4 {
+    with_retries("ardour-export", || {
         let _ = std::fs::remove_file(to);
         let out = Command::new(&ardour.export)
             .args(["-b", "float", "-o"])
@@ -220,17 +225,15 @@ fn export_in_new_process(
             .env("HOME", home)
             .output()
             .expect("run ardour-export");
-        if out.status.success() {
-            return read_wav(to).unwrap();
+        if !out.status.success() {
+            return Err(format!(
+                "{}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
-        log += &format!(
-            "attempt {attempt}: {}\n{}\n",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        eprintln!("ardour-export attempt {attempt} ended with {}; retrying", out.status);
-    }
-    panic!("ardour-export failed four times:\n{log}");
+        Ok(read_wav(to).unwrap())
+    })
 }
 
 /// Puts `clip.wav` on the track's timeline: a source in the session's audio folder, a whole-file

@@ -363,7 +363,10 @@ fn choices_have_value_text_that_parses_back() {
             })
             .collect()
     };
-    let machines: Vec<String> = MachineType::ALL.iter().map(|m| m.name().to_string()).collect();
+    let machines: Vec<String> = MachineType::ALL
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
     assert_eq!(names(ids["Machine"], MachineType::ALL.len()), machines);
     assert_eq!(names(ids["Score"], 2), ["mse", "mahalanobis"]);
 }
