@@ -557,11 +557,12 @@ fn plans_for(
                     planner
                         .plan(&PlanRequest {
                             machine: planner_machine(machine),
-                            attributes,
+                            attributes: attributes.clone(),
                             fault,
                             seed: clip_seed,
                         })
                         .with_context(|| format!("planning for {}", p.display()))?
+                        .for_clip(machine, &attributes)?
                 }
             };
             Ok((p.clone(), plan))

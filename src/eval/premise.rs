@@ -137,6 +137,20 @@ fn score_machine(
         };
         Ok(pair(model.score(super::audio_vectors(&audio, lm)?.view())))
     };
+    // Severities are against the machine's own sound: each clip's recorded ambient lowers the
+    // intensity as every plan's is (`FaultPlan::on_ambient`).
+    let on_ambient: Vec<f32> = normal_paths
+        .iter()
+        .map(|p| {
+            let attributes = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(crate::dataset::ClipName::parse)
+                .map(|c| c.attributes)
+                .unwrap_or_default();
+            crate::plan::intensity_on_ambient(crate::plan::ambient_db(machine, &attributes))
+        })
+        .collect();
     let normal = clips
         .par_iter()
         .map_init(
@@ -157,7 +171,7 @@ fn score_machine(
                             lm,
                             levels::apply(
                                 spec,
-                                intensity,
+                                intensity * on_ambient[k],
                                 x,
                                 sr,
                                 crate::dsp::derive_seed(seed, k as u64),

@@ -144,13 +144,14 @@ fn render_one(
                 .unwrap_or_default();
             let request = PlanRequest {
                 machine: machine.clone(),
-                attributes,
+                attributes: attributes.clone(),
                 fault: fault.clone(),
                 seed: derive_seed(*seed, path_hash),
             };
             planner
                 .plan(&request)
                 .with_context(|| format!("planning for {}", src.display()))?
+                .for_clip(&machine, &attributes)?
         }
         PlanSource::PerClip(plans) => plans
             .get(src)

@@ -19,13 +19,61 @@ pub struct Rule {
     pub ranges: &'static [(&'static str, f32, f32)],
 }
 
-/// A step's intensity: uniform in dB over the severity scale's range (`SEVERITY_RANGE_DB`,
-/// −12 … 0 dB, intensity 0.25 … 1), the range the synthetic world's reference faults are drawn
-/// from. The rules leave the level parameters (`catalog::LEVEL_PARAMS`) at the catalog's
-/// calibrated defaults, so a step's intensity alone sets its level.
-pub fn draw_intensity(rng: &mut Rng) -> f32 {
+/// A fault's severity, dB on the scale: uniform over `SEVERITY_RANGE_DB` (0 … +12 dB,
+/// intensity 0.25 … 1), the range the synthetic world's reference faults are drawn from. The
+/// rules leave the level parameters (`catalog::LEVEL_PARAMS`) at the catalog's calibrated
+/// defaults, so a step's intensity alone sets its level.
+pub fn draw_severity_db(rng: &mut Rng) -> f64 {
     let (lo, hi) = crate::features::level::SEVERITY_RANGE_DB;
-    crate::features::level::intensity_for(f64::from(rng.range(lo as f32, hi as f32))) as f32
+    f64::from(rng.range(lo as f32, hi as f32))
+}
+
+/// Gives the steps that render *one* fault one severity: drawn once (uniformly in dB on the
+/// scale, as the synthetic world's reference faults are, one per clip) and shared by the steps
+/// in energy, each at `S − 10·log10 k` dB for `k` steps. Why: a fault's severity is the size of
+/// the fault, not of each function used to render it; drawing every step its own severity made
+/// a three-function plan three faults' worth of change (AUC ≈ 1 on most machines, so machines
+/// tied). Returns the note for the plan's provenance.
+pub fn share_severity(steps: &mut [ResolvedStep], rng: &mut Rng) -> String {
+    let severity = draw_severity_db(rng);
+    let k = steps.len().max(1);
+    let each = severity - 10.0 * (k as f64).log10();
+    for s in steps.iter_mut() {
+        s.set_intensity(crate::features::level::intensity_for(each) as f32);
+    }
+    if k == 1 {
+        format!("one fault at {severity:.1} dB on the severity scale")
+    } else {
+        format!(
+            "one fault at {severity:.1} dB on the severity scale, shared by its {k} steps ({each:.1} dB each)"
+        )
+    }
+}
+
+/// The alternatives a description names ("a leaking seat or a sticking plunger"): its parts
+/// between the word "or", each kept only if it names a known fault word.
+pub fn alternatives(text: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        if word.eq_ignore_ascii_case("or") {
+            parts.push(std::mem::take(&mut current));
+        } else {
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+    }
+    parts.push(current);
+    parts
+        .into_iter()
+        .map(|p| {
+            p.trim_matches(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                .to_string()
+        })
+        .filter(|p| !matching_rules(p).is_empty())
+        .collect()
 }
 pub const MAX_STEPS: usize = 3;
 
@@ -187,12 +235,11 @@ pub fn matching_rules(text: &str) -> Vec<(&'static Rule, String)> {
         .collect()
 }
 
-/// Draws one step of a rule: listed ranges uniformly, intensity uniformly in dB.
+/// Draws one step of a rule: listed ranges uniformly (the intensity is the fault's: `share_severity`).
 pub fn draw_step(rule: &Rule, rng: &mut Rng) -> ResolvedStep {
     let spec = find(rule.function)
         .unwrap_or_else(|| panic!("keyword rule names unknown function {}", rule.function));
     let mut step = ResolvedStep::defaults(spec);
-    step.set_intensity(draw_intensity(rng));
     for (name, lo, hi) in rule.ranges {
         let i = spec
             .all_params()
@@ -343,9 +390,9 @@ impl Planner for KeywordPlanner {
 
     fn plan(&self, request: &PlanRequest) -> anyhow::Result<FaultPlan> {
         let mut notes = Vec::new();
-        let mut hits = matching_rules(&request.fault);
-        let hits_from_typical = hits.is_empty();
-        if hits.is_empty() {
+        let mut rng = Rng::new(request.seed);
+        let mut text = request.fault.clone();
+        if matching_rules(&text).is_empty() {
             let typical = request
                 .machine
                 .parse::<MachineType>()
@@ -355,25 +402,37 @@ impl Planner for KeywordPlanner {
                 "no known fault word in \"{}\"; used the typical fault \"{typical}\"",
                 request.fault
             ));
-            hits = matching_rules(typical);
+            text = typical.to_string();
         }
+        // "A or B" names two faults of which a clip has one: each plan renders one of them,
+        // drawn with the plan's seed (a clip set gets both, as a machine's real faults come).
+        let options = alternatives(&text);
+        if options.len() > 1 {
+            let pick = options[rng.below(options.len())].clone();
+            notes.push(format!(
+                "the description names {} alternative faults ({}); this plan renders \"{pick}\" (drawn with the plan's seed)",
+                options.len(),
+                options
+                    .iter()
+                    .map(|o| format!("\"{o}\""))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+            text = pick;
+        }
+        let hits = matching_rules(&text);
         notes.extend(hits.iter().map(|(_, why)| why.clone()));
-        let mut rng = Rng::new(request.seed);
         let mut steps: Vec<ResolvedStep> = hits
             .iter()
             .map(|(rule, _)| draw_step(rule, &mut rng))
             .collect();
+        notes.push(share_severity(&mut steps, &mut rng));
         // Where the words name a fault with a physical frequency, the machine's kinematics set
         // it (not the rule's range): BPFO for an outer-race defect, 1× for imbalance, ….
         let mut shaft_hz = None;
         if let Ok(machine) = request.machine.parse::<MachineType>() {
             let kin = Kinematics::for_machine(machine, &request.attributes);
             shaft_hz = kin.shaft_hz;
-            let text = if hits_from_typical {
-                machine.typical_fault().to_string()
-            } else {
-                request.fault.clone()
-            };
             for step in &mut steps {
                 apply_kinematics(step, &text, &kin, &mut notes);
             }
@@ -459,13 +518,125 @@ mod tests {
     #[test]
     fn unknown_words_fall_back_to_the_machines_typical_fault_and_say_so() {
         let p = plan("it sounds odd", "valve");
-        assert_eq!(functions(&p), ["band_noise", "dropout"]);
+        // The typical fault names two alternatives; the plan renders one of them.
+        assert!(
+            [vec!["band_noise"], vec!["dropout"]].contains(&functions(&p)),
+            "{:?}",
+            functions(&p)
+        );
         assert!(
             p.provenance.notes[0]
                 .contains("typical fault \"a leaking seat or a sticking plunger\""),
             "{}",
             p.provenance.notes[0]
         );
+    }
+
+    #[test]
+    fn alternatives_are_the_parts_between_or_that_name_a_fault() {
+        assert_eq!(
+            alternatives("a leaking seat or a sticking plunger"),
+            ["a leaking seat", "a sticking plunger"]
+        );
+        assert_eq!(
+            alternatives("Blade imbalance, OR a worn bearing"),
+            ["Blade imbalance", "a worn bearing"]
+        );
+        // A part without a fault word is not an alternative; "or" inside a word is no split.
+        assert_eq!(
+            alternatives("a worn bearing or something"),
+            ["a worn bearing"]
+        );
+        assert_eq!(alternatives("motor rattle"), ["motor rattle"]);
+    }
+
+    #[test]
+    fn a_description_with_alternatives_renders_one_fault_per_plan_and_both_over_plans() {
+        let mut seen = std::collections::HashMap::new();
+        for seed in 0..400 {
+            let p = KeywordPlanner
+                .plan(&PlanRequest {
+                    machine: "valve".into(),
+                    attributes: vec![],
+                    fault: "a leaking seat or a sticking plunger".into(),
+                    seed,
+                })
+                .unwrap();
+            let f = functions(&p).join("+");
+            assert!(f == "band_noise" || f == "dropout", "{f}");
+            assert!(
+                p.provenance
+                    .notes
+                    .iter()
+                    .any(|n| n.contains("2 alternative faults")),
+                "{:?}",
+                p.provenance.notes
+            );
+            *seen.entry(f).or_insert(0) += 1;
+        }
+        // Each alternative in about half of the plans (binomial sd 10 of 400).
+        for (f, n) in &seen {
+            assert!((150..=250).contains(n), "{f}: {n} of 400");
+        }
+        assert_eq!(seen.len(), 2);
+    }
+
+    #[test]
+    fn a_faults_steps_share_one_severity_drawn_over_the_scale() {
+        use crate::features::level::{severity_db, SEVERITY_RANGE_DB};
+        let (lo, hi) = SEVERITY_RANGE_DB;
+        let mut totals = Vec::new();
+        for seed in 0..300 {
+            let p = KeywordPlanner
+                .plan(&PlanRequest {
+                    machine: "fan".into(),
+                    attributes: vec![],
+                    fault: "squeaking, rattling bearing".into(),
+                    seed,
+                })
+                .unwrap();
+            let steps = p.resolve().unwrap();
+            assert_eq!(steps.len(), 3, "squeak, rattle, knock");
+            let levels: Vec<f64> = steps
+                .iter()
+                .map(|s| severity_db(f64::from(s.intensity())))
+                .collect();
+            // Equal shares: each step at S − 10·log10 3; their energies add back to S.
+            for l in &levels {
+                assert!((l - levels[0]).abs() < 1e-4, "{levels:?}");
+            }
+            let total = 10.0
+                * levels
+                    .iter()
+                    .map(|l| 10f64.powf(l / 10.0))
+                    .sum::<f64>()
+                    .log10();
+            assert!(total >= lo - 1e-3 && total <= hi + 1e-3, "{total}");
+            totals.push(total);
+        }
+        // Uniform over the range: mean near the middle, both ends reached.
+        let mean = totals.iter().sum::<f64>() / totals.len() as f64;
+        assert!((mean - 0.5 * (lo + hi)).abs() < 0.6, "mean {mean}");
+        assert!(totals.iter().any(|t| *t < lo + 1.0) && totals.iter().any(|t| *t > hi - 1.0));
+        // The random planner's steps share one severity too.
+        for seed in 0..50 {
+            let p = crate::plan::RandomPlanner
+                .plan(&PlanRequest {
+                    machine: "fan".into(),
+                    attributes: vec![],
+                    fault: String::new(),
+                    seed,
+                })
+                .unwrap();
+            let steps = p.resolve().unwrap();
+            let k = steps.len() as f64;
+            let each = severity_db(f64::from(steps[0].intensity()));
+            assert!(steps
+                .iter()
+                .all(|s| (s.intensity() - steps[0].intensity()).abs() < 1e-6));
+            let total = each + 10.0 * k.log10();
+            assert!(total >= lo - 1e-3 && total <= hi + 1e-3, "{total}");
+        }
     }
 
     fn plan_with(fault: &str, machine: &str, attrs: &[(&str, &str)]) -> FaultPlan {

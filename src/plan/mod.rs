@@ -81,6 +81,11 @@ pub struct FaultPlan {
     /// absent when no step gives a frequency as an order. `at_shaft` moves the plan to another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shaft_hz: Option<f64>,
+    /// The plant's ambient, dB against the machine's own sound, in the recording the steps'
+    /// intensities were set for; absent: they are severities against the machine itself (see
+    /// `for_clip`). `on_ambient` moves the plan to another recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ambient_db: Option<f64>,
     pub provenance: Provenance,
 }
 
@@ -117,6 +122,7 @@ impl FaultPlan {
             steps: plan_steps(steps),
             seed,
             shaft_hz: None,
+            ambient_db: None,
             provenance,
         }
     }
@@ -152,10 +158,27 @@ impl FaultPlan {
         ))
     }
 
-    /// The plan for another clip: when the clip states its speed (an `rpm` attribute) or is a
-    /// machine of another type (its typical speed), frequencies given as orders follow that
-    /// clip's shaft rate; the plan's notes say what moved. Otherwise the plan is unchanged.
+    /// The plan for another clip. Two things follow the clip's metadata:
+    /// - when the clip states its speed (an `rpm` attribute) or is a machine of another type (its
+    ///   typical speed), frequencies given as orders follow that clip's shaft rate;
+    /// - when it states how loud the plant's ambient is against the machine (`ambient_db`), the
+    ///   steps' intensities, which are severities against the machine's own sound, are lowered to
+    ///   the level that sound has in the recording (`on_ambient`).
+    ///
+    /// The plan's notes say what moved; otherwise the plan is unchanged.
     pub fn for_clip(
+        &self,
+        machine: &str,
+        attributes: &[(String, String)],
+    ) -> Result<Self, CatalogError> {
+        let plan = self.at_clip_speed(machine, attributes)?;
+        match ambient_db(machine, attributes) {
+            Some(db) => plan.on_ambient(Some(db)),
+            None => Ok(plan),
+        }
+    }
+
+    fn at_clip_speed(
         &self,
         machine: &str,
         attributes: &[(String, String)],
@@ -181,6 +204,50 @@ impl FaultPlan {
                 .map(|n| format!("followed the clip's shaft rate: {n}")),
         );
         Ok(plan)
+    }
+
+    /// The plan for a recording whose ambient stands `ambient_db` dB against the machine's own
+    /// sound (`None`: a clean recording of the machine).
+    ///
+    /// Why: a fault is a sound *of the machine*, so its severity is set against the machine's
+    /// own sound — as the synthetic world's reference faults are, before the plant is mixed in.
+    /// A transform can only act on the recording, whose level also holds the ambient, and the
+    /// severity scale (`features::level`) is measured against what it is given. The machine's
+    /// share of the recording's energy is `s = 1 / (1 + 10^(ambient_db/10))`, so a fault at
+    /// `L` dB against the machine stands at `L + 10·log10 s` dB against the recording; on the
+    /// scale's 20 dB per decade of intensity that is intensity × √s. Every step, additive or
+    /// multiplicative, moves by the same factor. A plan already set for another ambient moves by
+    /// the ratio of the two shares. Noted in the plan's provenance.
+    pub fn on_ambient(&self, ambient_db: Option<f64>) -> Result<Self, CatalogError> {
+        let usable = |db: Option<f64>| db.filter(|d| d.is_finite());
+        let (from, to) = (usable(self.ambient_db), usable(ambient_db));
+        if from == to {
+            return Ok(self.clone());
+        }
+        let db_of = |a: Option<f64>| a.map_or(0.0, machine_share_db);
+        let shift_db = db_of(to) - db_of(from);
+        let factor = 10f64.powf(shift_db / 20.0) as f32;
+        let mut steps = self.resolve()?;
+        for s in &mut steps {
+            s.set_intensity(s.intensity() * factor);
+        }
+        let mut provenance = self.provenance.clone();
+        provenance.notes.push(match to {
+            Some(db) => format!(
+                "severity against the machine: the recording's ambient stands {db:+.1} dB against the machine, \
+                 so the machine is {:.1} dB of the recording and every step's intensity × {factor:.3} ({shift_db:+.1} dB)",
+                machine_share_db(db)
+            ),
+            None => format!(
+                "severity against the machine: no ambient, every step's intensity × {factor:.3} ({shift_db:+.1} dB)"
+            ),
+        });
+        Ok(Self {
+            steps: plan_steps(&steps),
+            ambient_db: to,
+            provenance,
+            ..self.clone()
+        })
     }
 
     /// Checks that every order-given frequency is the order × the plan's shaft rate.
@@ -275,6 +342,43 @@ fn plan_steps(steps: &[ResolvedStep]) -> Vec<PlanStep> {
             arguments: s.arguments(),
         })
         .collect()
+}
+
+/// The machine's share of a recording's energy, dB (≤ 0), when the ambient stands `ambient_db`
+/// dB against the machine's own sound: `−10·log10(1 + 10^(ambient_db/10))`.
+pub fn machine_share_db(ambient_db: f64) -> f64 {
+    -10.0 * (1.0 + 10f64.powf(ambient_db / 10.0)).log10()
+}
+
+/// The factor on a severity's intensity that sets it against the machine's own sound in a
+/// recording with that ambient (1 without one): √(machine share), see `FaultPlan::on_ambient`.
+pub fn intensity_on_ambient(ambient_db: Option<f64>) -> f32 {
+    ambient_db
+        .filter(|d| d.is_finite())
+        .map_or(1.0, |d| 10f64.powf(machine_share_db(d) / 20.0) as f32)
+}
+
+/// How loud the plant's ambient is against the machine in a clip, dB, when its metadata says:
+/// a `noise` attribute (the synthetic world's: ambient dB against the machine), an `snr` or
+/// `snr_db` attribute (its negative), or MIMII's `<snr>_dB_<machine>` folder as the machine key.
+/// `None` when nothing says: the recording is taken as the machine's own sound.
+pub fn ambient_db(machine: &str, attributes: &[(String, String)]) -> Option<f64> {
+    let attr = |key: &str| {
+        attributes
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .and_then(|(_, v)| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+    };
+    attr("noise")
+        .or_else(|| attr("snr").or_else(|| attr("snr_db")).map(|s| -s))
+        .or_else(|| {
+            let (snr, _) = machine.split_once("_dB_")?;
+            snr.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(|s| -s)
+        })
 }
 
 /// What a planner is asked: which machine, its attributes, and the fault in words.
@@ -372,6 +476,91 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("steps[0].arguments.frequency_hz: 99999 is out of range; allowed a number from 300 to 8000 Hz"), "{e}");
+    }
+
+    fn attrs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_ambient_comes_from_the_noise_or_snr_attribute_or_a_mimii_snr_folder() {
+        assert_eq!(ambient_db("fan", &attrs(&[("noise", "-8")])), Some(-8.0));
+        assert_eq!(ambient_db("fan", &attrs(&[("SNR", "6")])), Some(-6.0));
+        assert_eq!(ambient_db("pump", &attrs(&[("snr_db", "-6")])), Some(6.0));
+        assert_eq!(ambient_db("-6_dB_valve", &[]), Some(6.0));
+        assert_eq!(ambient_db("6_dB_fan", &[]), Some(-6.0));
+        // Nothing says, or it is not a number: no ambient (the recording is the machine).
+        assert_eq!(ambient_db("fan", &attrs(&[("rpm", "1200")])), None);
+        assert_eq!(ambient_db("fan", &attrs(&[("noise", "loud")])), None);
+        assert_eq!(ambient_db("fan", &attrs(&[("noise", "NaN")])), None);
+    }
+
+    #[test]
+    fn severities_against_the_machine_are_lowered_by_the_root_of_its_share_of_the_recording() {
+        // Ambient as loud as the machine: the machine is half the recording's energy (−3.01 dB),
+        // so every intensity × 10^(−3.01/20) = 0.7071.
+        assert!((machine_share_db(0.0) + 10.0 * 2f64.log10()).abs() < 1e-12);
+        assert!((intensity_on_ambient(Some(0.0)) - 0.5f32.sqrt()).abs() < 1e-6);
+        assert_eq!(intensity_on_ambient(None), 1.0);
+        // A quiet plant changes almost nothing; a loud one a lot.
+        assert!(intensity_on_ambient(Some(-30.0)) > 0.999);
+        assert!((intensity_on_ambient(Some(10.0)) - (1.0f32 / 11.0).sqrt()).abs() < 1e-6);
+
+        let plan = sample();
+        let before: Vec<f32> = plan
+            .resolve()
+            .unwrap()
+            .iter()
+            .map(|s| s.intensity())
+            .collect();
+        let noisy = plan.for_clip("fan", &attrs(&[("noise", "0")])).unwrap();
+        assert_eq!(noisy.ambient_db, Some(0.0));
+        let after: Vec<f32> = noisy
+            .resolve()
+            .unwrap()
+            .iter()
+            .map(|s| s.intensity())
+            .collect();
+        for (b, a) in before.iter().zip(&after) {
+            assert!((a / b - 0.5f32.sqrt()).abs() < 1e-5, "{b} -> {a}");
+        }
+        assert!(
+            noisy
+                .provenance
+                .notes
+                .last()
+                .unwrap()
+                .contains("severity against the machine"),
+            "{:?}",
+            noisy.provenance.notes
+        );
+        // The same clip again changes nothing (the plan knows the ambient it was set for); a
+        // clip with another ambient moves by the ratio of the two shares; back to none restores.
+        assert_eq!(
+            noisy.for_clip("fan", &attrs(&[("noise", "0")])).unwrap(),
+            noisy
+        );
+        let quieter = noisy.on_ambient(Some(-10.0)).unwrap();
+        let want = intensity_on_ambient(Some(-10.0));
+        for (b, s) in before.iter().zip(quieter.resolve().unwrap()) {
+            assert!((s.intensity() / b - want).abs() < 1e-4);
+        }
+        let clean = noisy.on_ambient(None).unwrap();
+        for (b, s) in before.iter().zip(clean.resolve().unwrap()) {
+            assert!((s.intensity() - b).abs() < 1e-5);
+        }
+        // A clip whose metadata says nothing leaves the plan as it is.
+        assert_eq!(
+            plan.for_clip("fan", &attrs(&[("rpm", "1200")]))
+                .unwrap()
+                .steps,
+            plan.steps
+        );
+        // The plan's JSON keeps the ambient and reads back.
+        assert_eq!(FaultPlan::from_json(&noisy.to_json()).unwrap(), noisy);
     }
 
     fn bearing_plan(rpm: &str) -> FaultPlan {

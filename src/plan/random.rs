@@ -32,11 +32,12 @@ impl Planner for RandomPlanner {
                     *v = v.round();
                 }
             }
-            // Same severity spread as the keyword planner: the ablation varies the choice only.
-            step.set_intensity(crate::plan::keyword::draw_intensity(&mut rng));
             steps.push(step);
         }
-        let notes = vec![format!("{count} functions drawn uniformly, their non-level parameters over the catalog ranges, intensities uniformly in dB on the severity scale; the description was not read")];
+        // Same severity as the keyword planner's, one fault's shared by its steps: the
+        // ablation varies the choice of functions only.
+        let severity = crate::plan::keyword::share_severity(&mut steps, &mut rng);
+        let notes = vec![format!("{count} functions drawn uniformly, their non-level parameters over the catalog ranges; {severity}; the description was not read")];
         let provenance = Provenance {
             planner: self.name().into(),
             model: None,
