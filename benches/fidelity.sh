@@ -3,19 +3,22 @@
 # the typical and the per-clip fault descriptions (same data and model, paired), plus the premise
 # table at intensity 0.5; then one summary table (benches/fidelity_summary.py).
 #
-#   bash benches/fidelity.sh [OUT]        (SEEDS="0 1" to run fewer)
+#   bash benches/fidelity.sh [OUT]        (SEEDS="0 1" to run fewer;
+#                                          SEVERITY_AT=recording for reference faults fitted
+#                                          against the recording, `synth --severity-at`)
 #
 # About 4 minutes a seed on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-target/fidelity}
 SEEDS=${SEEDS:-"0 1 2 3 4"}
+SEVERITY_AT=${SEVERITY_AT:-machine}
 cargo build --release --quiet --bin faultline
 F=target/release/faultline
 for s in $SEEDS; do
     run=$OUT/seed_$s
     mkdir -p "$run"
-    "$F" demo --out "$run/typical" --seed "$s" --plan-seed "$s" --no-sweep --quiet > /dev/null 2> "$run.typical.log"
+    "$F" demo --out "$run/typical" --seed "$s" --plan-seed "$s" --severity-at "$SEVERITY_AT" --no-sweep --quiet > /dev/null 2> "$run.typical.log"
     "$F" evaluate --data "$run/typical/data" --model "$run/typical/report/model.safetensors" --out "$run/per-clip/report" \
         --seed "$s" --plan-seed "$s" --describe per-clip --quiet > /dev/null 2> "$run.per-clip.log"
     "$F" premise --data "$run/typical/data" --model "$run/typical/report/model.safetensors" --intensity 0.5 \

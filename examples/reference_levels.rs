@@ -48,6 +48,7 @@ fn main() {
                     attrs: attrs.clone(),
                     fault,
                     severity_db: severity,
+                    measured_at: synth::MeasuredAt::Machine,
                     seed: 1000 + k,
                     sample_rate: 16_000,
                     seconds: 4.0,

@@ -229,3 +229,56 @@ fn render_with_a_plan_file_and_bad_plans_fail_clearly() {
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(!r.status.success() && err.contains("broken.wav"), "{err}");
 }
+
+#[test]
+fn severity_measured_at_the_recording_changes_only_the_fault_clips_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = |out: &Path, at: &str| {
+        faultline(&[
+            "synth",
+            "--machine",
+            "pump",
+            "--count",
+            "2",
+            "--test-count",
+            "2",
+            "--seconds",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+            "--severity-at",
+            at,
+            "--quiet",
+        ])
+    };
+    let (a, b) = (dir.path().join("machine"), dir.path().join("recording"));
+    assert!(synth(&a, "machine").status.success());
+    assert!(synth(&b, "recording").status.success());
+    let manifest = |d: &Path| std::fs::read_to_string(d.join("synth.json")).unwrap();
+    assert!(manifest(&a).contains("\"severity_measured_at\": \"machine\""));
+    assert!(manifest(&b).contains("\"severity_measured_at\": \"recording\""));
+    // The same clip names; normal clips identical, fault clips not.
+    let mut names: Vec<_> = files_with(&a, ".wav")
+        .into_iter()
+        .map(|p| p.strip_prefix(&a).unwrap().to_path_buf())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        6,
+        "2 training, 2 normal and 2 fault test clips"
+    );
+    for n in &names {
+        let same = std::fs::read(a.join(n)).unwrap() == std::fs::read(b.join(n)).unwrap();
+        let fault = n.to_string_lossy().contains("anomaly");
+        assert_eq!(same, !fault, "{}", n.display());
+    }
+    // A rerun into the folder with the other setting is refused, naming it.
+    let again = synth(&a, "recording");
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("severity_measured_at"), "{err}");
+    // A bad value names the allowed ones.
+    let bad = synth(&dir.path().join("x"), "mic");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("allowed: machine, recording"));
+}

@@ -24,6 +24,7 @@ pub struct Demo {
     pub test_count: usize,
     pub seconds: f32,
     pub epochs: usize,
+    pub severity_at: crate::features::level::MeasuredAt,
 }
 
 /// The demo's dataset folder; remade when it holds a dataset of other settings (it is the
@@ -37,6 +38,7 @@ fn dataset(d: &Demo, seed: u64, quiet: bool) -> anyhow::Result<PathBuf> {
         seed,
         sample_rate: 16_000,
         seconds: d.seconds,
+        measured_at: d.severity_at,
         quiet,
     };
     let s = match offline::synth_set(&cfg, &data) {

@@ -129,6 +129,11 @@ enum Command {
         seconds: f32,
         #[arg(long, default_value_t = crate::synth::DEFAULT_SAMPLE_RATE)]
         sample_rate: u32,
+        /// What each reference fault's severity is measured against: the machine's own sound
+        /// (before the plant's ambient) or the recording (machine plus ambient, as the catalog's
+        /// transforms are measured). README, "The synthetic world".
+        #[arg(long, default_value = "machine")]
+        severity_at: crate::features::level::MeasuredAt,
         #[arg(long)]
         quiet: bool,
     },
@@ -374,6 +379,11 @@ enum Command {
         seconds: f32,
         #[arg(long, default_value_t = demo::EPOCHS)]
         epochs: usize,
+        /// What each reference fault's severity is measured against: the machine's own sound
+        /// (before the plant's ambient) or the recording (machine plus ambient, as the catalog's
+        /// transforms are measured). README, "The synthetic world".
+        #[arg(long, default_value = "machine")]
+        severity_at: crate::features::level::MeasuredAt,
         #[command(flatten)]
         eval: EvalArgs,
     },
@@ -494,6 +504,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             seconds,
             sample_rate,
+            severity_at,
             quiet,
         } => {
             anyhow::ensure!(count > 0, "--count must be at least 1");
@@ -516,6 +527,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 seed,
                 sample_rate,
                 seconds,
+                measured_at: severity_at,
                 quiet,
             };
             let s = offline::synth_set(&cfg, &out)?;
@@ -909,6 +921,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             test_count,
             seconds,
             epochs,
+            severity_at,
             eval,
         } => demo::run(
             &demo::Demo {
@@ -917,6 +930,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 test_count,
                 seconds,
                 epochs,
+                severity_at,
             },
             &eval,
         )?,

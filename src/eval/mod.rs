@@ -508,6 +508,7 @@ fn plans_for(
     k: usize,
 ) -> anyhow::Result<HashMap<PathBuf, FaultPlan>> {
     let seed = crate::dsp::derive_seed(cfg.plan_seed, k as u64);
+    let severity = crate::offline::severity_measured_at(&cfg.data);
     let planner = source_planner(planner_name, &cfg.llm)?;
     let fault = fault_for(machine, cfg.fault.as_deref());
     let machine_hash = crate::offline::path_hash(Path::new(machine));
@@ -541,7 +542,7 @@ fn plans_for(
                         .unwrap_or_default();
                     FaultPlan {
                         seed: clip_seed,
-                        ..plan.for_clip(machine, &attributes)?
+                        ..plan.for_clip(machine, &attributes, severity)?
                     }
                 }
                 None => {
@@ -562,7 +563,7 @@ fn plans_for(
                             seed: clip_seed,
                         })
                         .with_context(|| format!("planning for {}", p.display()))?
-                        .for_clip(machine, &attributes)?
+                        .for_clip(machine, &attributes, severity)?
                 }
             };
             Ok((p.clone(), plan))

@@ -137,8 +137,10 @@ fn score_machine(
         };
         Ok(pair(model.score(super::audio_vectors(&audio, lm)?.view())))
     };
-    // Severities are against the machine's own sound: each clip's recorded ambient lowers the
-    // intensity as every plan's is (`FaultPlan::on_ambient`).
+    // Severities against the machine's own sound: each clip's recorded ambient lowers the
+    // intensity as every plan's is (`FaultPlan::on_ambient`); against the recording, nothing.
+    let against_machine =
+        crate::offline::severity_measured_at(data) == crate::features::level::MeasuredAt::Machine;
     let on_ambient: Vec<f32> = normal_paths
         .iter()
         .map(|p| {
@@ -148,7 +150,8 @@ fn score_machine(
                 .and_then(crate::dataset::ClipName::parse)
                 .map(|c| c.attributes)
                 .unwrap_or_default();
-            crate::plan::intensity_on_ambient(crate::plan::ambient_db(machine, &attributes))
+            let ambient = crate::plan::ambient_db(machine, &attributes).filter(|_| against_machine);
+            crate::plan::intensity_on_ambient(ambient)
         })
         .collect();
     let normal = clips

@@ -30,6 +30,44 @@ pub const SEVERITY_DB: f64 = crate::dsp::SCALE_TOP_DB as f64;
 /// doubles the energy of the band where it shows to one 12 dB over the machine there.
 pub const SEVERITY_RANGE_DB: (f64, f64) = (0.0, 12.0);
 
+/// What a severity on the scale is measured against.
+///
+/// The scale's level takes the band where a change is largest against the sound it is given. A
+/// catalog transform acts on a recording, so its level is measured against the recording. A
+/// reference fault can be fitted against the machine's own sound (`Machine`: a fault is a sound
+/// of the machine; the plant's ambient, mixed in afterwards, may then mask it — in bands the
+/// machine leaves nearly empty, by up to 24 dB, `examples/reference_levels.rs`) or against what
+/// the microphone records, machine plus ambient (`Recording`: what a condition-monitoring sensor
+/// compares with its baseline, and how the catalog is measured).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MeasuredAt {
+    #[default]
+    Machine,
+    Recording,
+}
+
+impl MeasuredAt {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Machine => "machine",
+            Self::Recording => "recording",
+        }
+    }
+}
+
+impl std::str::FromStr for MeasuredAt {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "machine" => Ok(Self::Machine),
+            "recording" => Ok(Self::Recording),
+            other => Err(format!(
+                "\"{other}\": a severity is measured against the machine or the recording; allowed: machine, recording"
+            )),
+        }
+    }
+}
+
 /// The intensity a severity (dB on the scale) stands for.
 pub fn intensity_for(db: f64) -> f64 {
     10f64.powf((db - SEVERITY_DB) / 20.0)

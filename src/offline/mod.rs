@@ -12,7 +12,8 @@ pub use render::{
     RenderSummary,
 };
 pub use synth_set::{
-    read_fault_record, synth_set, FaultRecord, SynthSetConfig, SynthSummary, SYNTH_MANIFEST,
+    read_fault_record, severity_measured_at, synth_set, FaultRecord, SynthSetConfig, SynthSummary,
+    SYNTH_MANIFEST,
 };
 
 use indicatif::{ProgressBar, ProgressStyle};

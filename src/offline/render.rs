@@ -5,6 +5,7 @@ use crate::dataset::{
     read_wav, write_atomic, write_wav_atomic, Audio, BadFiles, ClipName, SampleFormat,
 };
 use crate::dsp::{derive_seed, splitmix64};
+use crate::features::level::MeasuredAt;
 use crate::machine::MachineType;
 use crate::plan::{FaultPlan, PlanRequest, Planner};
 use anyhow::Context;
@@ -109,6 +110,7 @@ fn render_one(
     src: &Path,
     source: &PlanSource,
     machine: Option<&str>,
+    severity: MeasuredAt,
 ) -> anyhow::Result<(RenderEntry, bool)> {
     // A file outside the input root keeps only its name: an absolute path joined to the output
     // root would write beside the source instead.
@@ -131,7 +133,7 @@ fn render_one(
                 .unwrap_or_default();
             FaultPlan {
                 seed: derive_seed(plan.seed, path_hash),
-                ..plan.for_clip(&machine, &attributes)?
+                ..plan.for_clip(&machine, &attributes, severity)?
             }
         }
         PlanSource::Planner {
@@ -151,7 +153,7 @@ fn render_one(
             planner
                 .plan(&request)
                 .with_context(|| format!("planning for {}", src.display()))?
-                .for_clip(&machine, &attributes)?
+                .for_clip(&machine, &attributes, severity)?
         }
         PlanSource::PerClip(plans) => plans
             .get(src)
@@ -265,11 +267,14 @@ pub fn render_files(
         "{}: no normal WAV clips found",
         input.display()
     );
+    // Whether the input's severities are against the machine (plans then follow each clip's
+    // recorded ambient) or the recording: a synthetic dataset's manifest says.
+    let severity = super::synth_set::severity_measured_at(input);
     let bar = super::progress(files.len(), "render", quiet);
     let results: Vec<anyhow::Result<(RenderEntry, bool)>> = files
         .par_iter()
         .map(|src| {
-            let r = render_one(input, out, src, source, machine);
+            let r = render_one(input, out, src, source, machine, severity);
             bar.inc(1);
             r
         })

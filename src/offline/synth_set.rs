@@ -6,7 +6,7 @@ use crate::dataset::{
 };
 use crate::dsp::{derive_seed, Rng};
 use crate::machine::MachineType;
-use crate::synth::{self, reference_faults, ClipSpec, Domain};
+use crate::synth::{self, reference_faults, ClipSpec, Domain, MeasuredAt};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +21,8 @@ pub struct SynthSetConfig {
     pub seed: u64,
     pub sample_rate: u32,
     pub seconds: f32,
+    /// What the reference faults' severities are measured against (`MeasuredAt`).
+    pub measured_at: MeasuredAt,
     pub quiet: bool,
 }
 
@@ -66,6 +68,21 @@ pub const WORLD_VERSION: u32 = 2;
 /// The file in a synthetic dataset's root that says how it was made.
 pub const SYNTH_MANIFEST: &str = "synth.json";
 
+/// What a dataset's fault severities are measured against: a synthetic dataset's manifest says;
+/// any other dataset (and one made before the setting existed) is taken as `Machine`, so plans
+/// made for its clips take a recorded ambient into account (`FaultPlan::for_clip`).
+pub fn severity_measured_at(data: &Path) -> MeasuredAt {
+    std::fs::read_to_string(data.join(SYNTH_MANIFEST))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| {
+            v["severity_measured_at"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+        })
+        .unwrap_or_default()
+}
+
 fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<ClipName>) {
     let machine_seed = derive_seed(cfg.seed, m as u64);
     let mut rng = Rng::new(machine_seed);
@@ -100,6 +117,7 @@ fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<
                 attrs,
                 fault,
                 severity_db,
+                measured_at: cfg.measured_at,
                 seed,
                 sample_rate: cfg.sample_rate,
                 seconds: cfg.seconds,
@@ -168,6 +186,7 @@ pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummar
         "test_count": cfg.test_count.unwrap_or_else(|| test_count(cfg.count)),
         "seconds": cfg.seconds,
         "sample_rate": cfg.sample_rate,
+        "severity_measured_at": cfg.measured_at.name(),
     });
     // Clips already on disk are reused, so they must come from the same settings.
     let old = std::fs::read_to_string(out.join(SYNTH_MANIFEST));
@@ -184,12 +203,24 @@ pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummar
             out.display(),
             old["world"].as_u64().map_or("1".to_string(), |v| v.to_string())
         );
-        for key in ["seed", "count", "test_count", "seconds", "sample_rate"] {
+        for key in [
+            "seed",
+            "count",
+            "test_count",
+            "seconds",
+            "sample_rate",
+            "severity_measured_at",
+        ] {
+            // A manifest from before the setting existed measured against the machine.
+            let was = match (&old[key], key) {
+                (serde_json::Value::Null, "severity_measured_at") => serde_json::json!("machine"),
+                (v, _) => v.clone(),
+            };
             anyhow::ensure!(
-                old[key] == manifest[key],
+                was == manifest[key],
                 "{}: holds a dataset made with {key} {} (now {}); write to another folder or delete it",
                 out.display(),
-                old[key],
+                was,
                 manifest[key]
             );
         }

@@ -161,20 +161,25 @@ impl FaultPlan {
     /// The plan for another clip. Two things follow the clip's metadata:
     /// - when the clip states its speed (an `rpm` attribute) or is a machine of another type (its
     ///   typical speed), frequencies given as orders follow that clip's shaft rate;
-    /// - when it states how loud the plant's ambient is against the machine (`ambient_db`), the
-    ///   steps' intensities, which are severities against the machine's own sound, are lowered to
-    ///   the level that sound has in the recording (`on_ambient`).
+    /// - when severities are measured against the machine (`MeasuredAt::Machine`, the default
+    ///   for any dataset but a synthetic one made with `--severity-at recording`) and the clip
+    ///   states how loud the plant's ambient is against the machine (`ambient_db`), the steps'
+    ///   intensities are lowered to the level the machine's sound has in the recording
+    ///   (`on_ambient`). Against the recording they stay: the catalog is measured there.
     ///
     /// The plan's notes say what moved; otherwise the plan is unchanged.
     pub fn for_clip(
         &self,
         machine: &str,
         attributes: &[(String, String)],
+        severity: crate::features::level::MeasuredAt,
     ) -> Result<Self, CatalogError> {
         let plan = self.at_clip_speed(machine, attributes)?;
         match ambient_db(machine, attributes) {
-            Some(db) => plan.on_ambient(Some(db)),
-            None => Ok(plan),
+            Some(db) if severity == crate::features::level::MeasuredAt::Machine => {
+                plan.on_ambient(Some(db))
+            }
+            _ => Ok(plan),
         }
     }
 
@@ -424,6 +429,7 @@ pub fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::level::MeasuredAt;
 
     fn sample() -> FaultPlan {
         let req = PlanRequest {
@@ -516,7 +522,18 @@ mod tests {
             .iter()
             .map(|s| s.intensity())
             .collect();
-        let noisy = plan.for_clip("fan", &attrs(&[("noise", "0")])).unwrap();
+        let noisy = plan
+            .for_clip("fan", &attrs(&[("noise", "0")]), MeasuredAt::Machine)
+            .unwrap();
+        // Severities measured against the recording (a `--severity-at recording` world): the
+        // ambient is already in what the scale measured, so nothing moves.
+        let as_recorded = plan
+            .for_clip("fan", &attrs(&[("noise", "0")]), MeasuredAt::Recording)
+            .unwrap();
+        assert_eq!(
+            (as_recorded.steps.clone(), as_recorded.ambient_db),
+            (plan.steps.clone(), None)
+        );
         assert_eq!(noisy.ambient_db, Some(0.0));
         let after: Vec<f32> = noisy
             .resolve()
@@ -540,7 +557,9 @@ mod tests {
         // The same clip again changes nothing (the plan knows the ambient it was set for); a
         // clip with another ambient moves by the ratio of the two shares; back to none restores.
         assert_eq!(
-            noisy.for_clip("fan", &attrs(&[("noise", "0")])).unwrap(),
+            noisy
+                .for_clip("fan", &attrs(&[("noise", "0")]), MeasuredAt::Machine)
+                .unwrap(),
             noisy
         );
         let quieter = noisy.on_ambient(Some(-10.0)).unwrap();
@@ -554,7 +573,7 @@ mod tests {
         }
         // A clip whose metadata says nothing leaves the plan as it is.
         assert_eq!(
-            plan.for_clip("fan", &attrs(&[("rpm", "1200")]))
+            plan.for_clip("fan", &attrs(&[("rpm", "1200")]), MeasuredAt::Machine)
                 .unwrap()
                 .steps,
             plan.steps
@@ -603,7 +622,11 @@ mod tests {
         );
         // A clip that states its speed moves a fixed plan; one that does not keeps it.
         let clip = plan
-            .for_clip("bearing", &[("rpm".into(), "1200".into())])
+            .for_clip(
+                "bearing",
+                &[("rpm".into(), "1200".into())],
+                MeasuredAt::Machine,
+            )
             .unwrap();
         assert_eq!(clip.steps, slow.steps);
         assert!(clip
@@ -611,7 +634,10 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.contains("followed the clip's shaft rate")));
-        assert_eq!(plan.for_clip("bearing", &[]).unwrap(), plan);
+        assert_eq!(
+            plan.for_clip("bearing", &[], MeasuredAt::Machine).unwrap(),
+            plan
+        );
         // A plan without orders never moves.
         let fan = KeywordPlanner
             .plan(&PlanRequest {

@@ -9,6 +9,7 @@ mod parts;
 pub use machines::{describe as describe_fault, reference_faults};
 
 use crate::dsp::{derive_seed, Rng};
+pub use crate::features::level::MeasuredAt;
 use crate::machine::MachineType;
 
 pub const DEFAULT_SAMPLE_RATE: u32 = 16_000;
@@ -202,6 +203,9 @@ pub struct ClipSpec {
     /// against that sound is this. Real anomalies vary in severity; drawing every machine's on
     /// one scale keeps the reference from ranking machines by hand-set fault amplitudes.
     pub severity_db: f32,
+    /// What the severity is measured against: the machine's own sound (the default) or the
+    /// recording, machine plus the plant's ambient (`MeasuredAt`).
+    pub measured_at: MeasuredAt,
     pub seed: u64,
     pub sample_rate: u32,
     pub seconds: f32,
@@ -215,6 +219,7 @@ pub fn normal_clip(machine: MachineType, seconds: f32, sample_rate: u32, seed: u
         attrs: Attrs(vec![]).completed(machine),
         fault: None,
         severity_db: 0.0,
+        measured_at: MeasuredAt::Machine,
         seed,
         sample_rate,
         seconds,
@@ -280,6 +285,9 @@ pub fn render_clip(spec: &ClipSpec) -> Rendered {
     let mut x = machine_sound(None);
     let scale = 1.0 / parts::rms(&x).max(1e-12);
     x.iter_mut().for_each(|v| *v *= scale);
+    let mut rng = Rng::new(derive_seed(spec.seed, 2));
+    let ambient = parts::ambient(n, sr, &mut rng);
+    let ambient_gain = 10f32.powf(attrs.num("noise") / 20.0);
     let mut fault_level_db = None;
     if let Some(fault) = spec.fault {
         let d: Vec<f32> = machine_sound(Some(fault))
@@ -287,13 +295,19 @@ pub fn render_clip(spec: &ClipSpec) -> Rendered {
             .zip(&x)
             .map(|(f, n)| f * scale - n)
             .collect();
-        let (g, level) = fit_fault_gain(&x, &d, f64::from(spec.severity_db), spec.sample_rate);
+        let target = f64::from(spec.severity_db);
+        let (g, level) = match spec.measured_at {
+            MeasuredAt::Machine => fit_fault_gain(&x, &d, target, spec.sample_rate),
+            MeasuredAt::Recording => {
+                let mut heard = x.clone();
+                parts::mix(&mut heard, &ambient, ambient_gain);
+                fit_fault_gain(&heard, &d, target, spec.sample_rate)
+            }
+        };
         x.iter_mut().zip(&d).for_each(|(v, d)| *v += g * d);
         fault_level_db = Some(level);
     }
-    let mut rng = Rng::new(derive_seed(spec.seed, 2));
-    let ambient = parts::ambient(n, sr, &mut rng);
-    parts::mix(&mut x, &ambient, 10f32.powf(attrs.num("noise") / 20.0));
+    parts::mix(&mut x, &ambient, ambient_gain);
     let gain = NOMINAL_RMS * 10f32.powf(rng.range(-1.0, 1.0) / 20.0);
     x.iter_mut().for_each(|v| *v *= gain);
     Rendered {
@@ -320,6 +334,7 @@ mod tests {
             attrs,
             fault,
             severity_db: 0.0,
+            measured_at: MeasuredAt::Machine,
             seed,
             sample_rate: 16_000,
             seconds,
@@ -403,6 +418,7 @@ mod tests {
             attrs,
             fault: Some("outer_race"),
             severity_db: 12.0,
+            measured_at: MeasuredAt::Machine,
             seed: 5,
             sample_rate: 16_000,
             seconds: 8.0,
@@ -429,6 +445,7 @@ mod tests {
                         attrs: attrs.clone(),
                         fault: Some(fault),
                         severity_db: target,
+                        measured_at: MeasuredAt::Machine,
                         seed: 8,
                         sample_rate: 16_000,
                         seconds: 3.0,
@@ -445,6 +462,37 @@ mod tests {
     }
 
     #[test]
+    fn a_severity_measured_at_the_recording_is_the_level_the_microphone_hears() {
+        use crate::features::level::fault_level_db;
+        // Pump cavitation crackles at 2.5–7 kHz, where the pump's own sound is nearly empty:
+        // fitted against the machine it reaches +6 dB with so little energy that the plant's
+        // ambient hides it at the microphone; fitted against the recording it stands at +6 dB
+        // there. The level at the mic is the fault clip against its same-seed twin.
+        let attrs = sample_attributes(MachineType::Pump, Domain::Source, &mut Rng::new(3));
+        let at_mic = |measured_at| {
+            let spec = |fault| ClipSpec {
+                machine: MachineType::Pump,
+                attrs: attrs.clone(),
+                fault,
+                severity_db: 6.0,
+                measured_at,
+                seed: 8,
+                sample_rate: 16_000,
+                seconds: 3.0,
+            };
+            let r = render_clip(&spec(Some("cavitation")));
+            let level = fault_level_db(&render(&spec(None)), &r.samples, 16_000);
+            (level, r.fault_level_db.unwrap())
+        };
+        let (mic, fitted) = at_mic(MeasuredAt::Recording);
+        assert!((fitted - 6.0).abs() < 1.0, "fitted {fitted}");
+        assert!((mic - 6.0).abs() < 1.0, "at the mic {mic}");
+        let (mic, fitted) = at_mic(MeasuredAt::Machine);
+        assert!((fitted - 6.0).abs() < 1.0, "fitted {fitted}");
+        assert!(mic < -6.0, "against the machine, at the mic {mic} dB");
+    }
+
+    #[test]
     fn a_fault_clip_is_its_normal_clip_plus_the_fault() {
         // Same seed: the same machine and the same ambient, so the difference is the fault.
         let attrs = sample_attributes(MachineType::Fan, Domain::Source, &mut Rng::new(3));
@@ -453,6 +501,7 @@ mod tests {
             attrs: attrs.clone(),
             fault,
             severity_db,
+            measured_at: MeasuredAt::Machine,
             seed: 8,
             sample_rate: 16_000,
             seconds: 2.0,
