@@ -94,6 +94,13 @@ impl FaultChain {
         self.channels
     }
 
+    /// Whether a step scales its fault to the machine's running level (additive faults,
+    /// saturation): such a chain's level follower starts empty after `prepare` or a seek, so
+    /// its first ~200 ms after a seek differ from an uninterrupted render. Known after `prepare`.
+    pub fn uses_level(&self) -> bool {
+        self.uses_level
+    }
+
     pub fn is_prepared(&self) -> bool {
         self.max_block > 0
     }
