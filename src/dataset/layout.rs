@@ -80,6 +80,16 @@ impl ClipName {
         s + ".wav"
     }
 
+    /// The attributes a clip's file name carries (none when it is not a DCASE name): what
+    /// plans for that clip are tailored to.
+    pub fn attributes_of(path: &std::path::Path) -> Vec<(String, String)> {
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(Self::parse)
+            .map(|c| c.attributes)
+            .unwrap_or_default()
+    }
+
     /// Parses a DCASE file name (either naming); `None` if it is not one.
     pub fn parse(file_name: &str) -> Option<Self> {
         let stem = file_name.strip_suffix(".wav")?;

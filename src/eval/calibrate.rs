@@ -44,12 +44,7 @@ pub fn calibrate(
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let attributes = p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(crate::dataset::ClipName::parse)
-                .map(|c| c.attributes)
-                .unwrap_or_default();
+            let attributes = crate::dataset::ClipName::attributes_of(p);
             let req = PlanRequest {
                 machine: machine.into(),
                 attributes,

@@ -534,12 +534,7 @@ fn plans_for(
             let clip_seed = crate::dsp::derive_seed(seed, crate::offline::path_hash(rel));
             let plan = match &per_type {
                 Some(plan) => {
-                    let attributes = p
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .and_then(ClipName::parse)
-                        .map(|c| c.attributes)
-                        .unwrap_or_default();
+                    let attributes = ClipName::attributes_of(p);
                     FaultPlan {
                         seed: clip_seed,
                         ..plan.for_clip(machine, &attributes, severity)?

@@ -144,12 +144,7 @@ fn score_machine(
     let on_ambient: Vec<f32> = normal_paths
         .iter()
         .map(|p| {
-            let attributes = p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(crate::dataset::ClipName::parse)
-                .map(|c| c.attributes)
-                .unwrap_or_default();
+            let attributes = crate::dataset::ClipName::attributes_of(p);
             let ambient = crate::plan::ambient_db(machine, &attributes).filter(|_| against_machine);
             crate::plan::intensity_on_ambient(ambient)
         })

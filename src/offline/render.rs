@@ -128,9 +128,7 @@ fn render_one(
     let plan = match source {
         // A fixed plan's orders follow each clip's own shaft rate (its `rpm` attribute).
         PlanSource::Fixed(plan) => {
-            let attributes = ClipName::parse(file_name)
-                .map(|c| c.attributes)
-                .unwrap_or_default();
+            let attributes = ClipName::attributes_of(src);
             FaultPlan {
                 seed: derive_seed(plan.seed, path_hash),
                 ..plan.for_clip(&machine, &attributes, severity)?
@@ -141,9 +139,7 @@ fn render_one(
             fault,
             seed,
         } => {
-            let attributes = ClipName::parse(file_name)
-                .map(|c| c.attributes)
-                .unwrap_or_default();
+            let attributes = ClipName::attributes_of(src);
             let request = PlanRequest {
                 machine: machine.clone(),
                 attributes: attributes.clone(),
