@@ -124,6 +124,8 @@ pub struct Analyzer {
     window_count: u64,
     /// The book version the last `publish` showed.
     published: u64,
+    /// The tap was drained unanalysed (no model, not learning) since the segment began.
+    idle: bool,
     stopped: bool,
 }
 
@@ -160,6 +162,7 @@ impl Analyzer {
             next_window: 0,
             window_count: 0,
             published: u64::MAX,
+            idle: false,
             stopped: false,
         }
     }
@@ -200,6 +203,16 @@ impl Analyzer {
     fn drain_tap(&mut self) {
         // Returned chains are dropped here, off the audio thread.
         while self.returned.try_pop().is_some() {}
+        if self.model.is_none() && self.learning.is_none() {
+            self.skip_tap();
+            return;
+        }
+        if self.idle {
+            // Audio that arrived with nothing to do was dropped unanalysed: what comes now is a
+            // new segment (new padding and resampler state), its times continuing the stream's.
+            self.idle = false;
+            self.restart_segment();
+        }
         let mut any = false;
         loop {
             let n = self.tap.pop_slice(&mut self.read_buf);
@@ -229,6 +242,28 @@ impl Analyzer {
             if self.book.version() != self.published {
                 self.publish();
             }
+        }
+    }
+
+    /// With no model and no learning nothing reads the features, so the tapped audio is only
+    /// counted (for the stream's clock), not resampled and analysed: an instance that scores
+    /// nothing costs no CPU beside the audio thread's.
+    fn skip_tap(&mut self) {
+        loop {
+            let n = self.tap.pop_slice(&mut self.read_buf);
+            if n == 0 {
+                break;
+            }
+            let mut start = 0;
+            for i in 0..n {
+                if self.read_buf[i].tag.gap() {
+                    self.segment_samples += (i - start) as u64;
+                    start = i;
+                    self.restart_segment();
+                }
+            }
+            self.segment_samples += (n - start) as u64;
+            self.idle = true;
         }
     }
 

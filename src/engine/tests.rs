@@ -342,6 +342,59 @@ fn stress_swapping_chains_and_controls_loses_nothing() {
     );
 }
 
+/// Audio tapped with no model and no learning is only counted, not analysed: the stream begins
+/// again where the model arrives, its window times continuing the stream's clock and its scores
+/// the offline scorer's on the audio from there on.
+#[test]
+fn audio_before_a_model_is_skipped_and_the_clock_runs_on() {
+    let rate = 48_000u32;
+    let x = machine_clip(MachineType::Fan, 6.0, rate, 3);
+    let model = untrained_model(4);
+    let (mut processor, handle, mut analyzer) = build(AnalysisConfig {
+        window_s: 1.0,
+        hop_s: 0.5,
+    });
+    handle.controls().set_machine(0);
+    handle
+        .prepare_processor(&mut processor, rate as f32, 512, 1)
+        .unwrap();
+    let mut rng = Rng::new(1);
+    let skip = 2 * rate as usize + 123;
+    stream(&mut processor, &x[..skip], 1, &mut rng, 512);
+    analyzer.pump();
+    assert!(analyzer.book().windows().is_empty());
+    handle.set_model(model.clone());
+    analyzer.pump();
+    stream(&mut processor, &x[skip..], 1, &mut rng, 512);
+    analyzer.pump();
+    let windows = analyzer.book().windows().to_vec();
+    assert!(windows.len() >= 4, "{} windows", windows.len());
+    let t0 = skip as f64 / rate as f64;
+    assert!((windows[0].start_s - t0).abs() < 1e-9, "{} s", windows[0].start_s);
+
+    let y = resample(&x[skip..], rate, 16_000);
+    let v = stack(
+        &LogMel::new(FeatureConfig::default()).spectrogram(&y),
+        128,
+        5,
+    );
+    let vectors = Array2::from_shape_vec((v.len() / 640, 640), v).unwrap();
+    for w in &windows {
+        let start = ((w.start_s - t0) * 16_000.0).round() as u64;
+        let rows: Vec<usize> = (0..vectors.nrows())
+            .filter(|&i| (start..start + 16_000).contains(&((i as u64 + 2) * 512)))
+            .collect();
+        let (mse, maha) = model.score(vectors.select(ndarray::Axis(0), &rows).view());
+        assert!(
+            (w.mse - mse).abs() <= 1e-4 * mse.abs().max(1.0),
+            "window {}: mse {} vs {mse}",
+            w.index,
+            w.mse
+        );
+        assert!((w.mahalanobis - maha).abs() <= 1e-4 * maha.abs().max(1.0));
+    }
+}
+
 #[test]
 fn learn_normal_then_detect_a_fault() {
     let rate = 16_000u32;
