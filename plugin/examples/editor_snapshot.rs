@@ -1,4 +1,4 @@
-//! Writes the README's editor screenshot (`docs/editor.png`) from a real run: the engine learns
+//! Draws the editor headless (`target/editor_headless.png`) from a real run: the engine learns
 //! normal sound of three machines, then plays each machine's typical-fault plan on and off, and
 //! the editor is rendered headless (`faultline_plugin::headless`) with what the engine scored.
 //!
@@ -17,7 +17,7 @@ const RATE: u32 = 16_000;
 fn main() -> anyhow::Result<()> {
     let out = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "docs/editor.png".into());
+        .unwrap_or_else(|| "target/editor_headless.png".into());
     let (mut processor, engine) = engine::start(AnalysisConfig::default());
     let engine = Arc::new(engine);
     let params = Arc::new(FaultlineParams::new(engine.clone()));

@@ -1,6 +1,7 @@
 //! The editor without a window: runs the real `EditorApp` in an egui context of a given size
 //! and rasterizes egui's triangles on the CPU. The layout tests read what lands where, and
-//! `examples/editor_snapshot.rs` writes the README's screenshot from a real engine run. The
+//! `examples/editor_snapshot.rs` draws it from a real engine run (the README's screenshot is
+//! `docs/screenshot.sh`, the standalone in a real window under Xvfb). The
 //! host's parameter setter is a no-op here (nothing is automated).
 
 use super::EditorApp;

@@ -75,7 +75,8 @@ pub fn nice_export_standalone_with_args<P: Plugin, Args: IntoIterator<Item = Str
         config::BackendType::Auto => {
             let result = backend::Jack::new::<P>(config.clone()).map(|backend| {
                 crate::nice_log!("Using the JACK backend");
-                run_wrapper::<P, _>(backend, config.clone())
+                let config = backend.server_config(config.clone());
+                run_wrapper::<P, _>(backend, config)
             });
 
             #[cfg(all(target_family = "unix", not(target_os = "macos")))]
@@ -137,7 +138,10 @@ pub fn nice_export_standalone_with_args<P: Plugin, Args: IntoIterator<Item = Str
             })
         }
         config::BackendType::Jack => match backend::Jack::new::<P>(config.clone()) {
-            Ok(backend) => run_wrapper::<P, _>(backend, config),
+            Ok(backend) => {
+                let config = backend.server_config(config);
+                run_wrapper::<P, _>(backend, config)
+            }
             Err(err) => {
                 crate::nice_error!("Could not initialize the JACK backend: {:#}", err);
                 false

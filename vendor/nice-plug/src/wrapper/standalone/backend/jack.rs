@@ -334,6 +334,17 @@ impl<P: Plugin> Backend<P> for Jack {
 }
 
 impl Jack {
+    /// The wrapper's configuration with the JACK server's sample rate and the largest block this
+    /// backend hands the plugin. The plugin must be activated with the server's rate: the
+    /// `--sample-rate` and `--period-size` options do not apply to JACK. (Faultline patch.)
+    pub fn server_config(&self, mut config: WrapperConfig) -> WrapperConfig {
+        if let Some(client) = &self.client {
+            config.sample_rate = client.sample_rate() as f32;
+            config.period_size = client.buffer_size().max(2048);
+        }
+        config
+    }
+
     /// Initialize the JACK backend. Returns an error if this failed for whatever reason. The plugin
     /// generic argument is to get the name for the client, and to know whether or not the
     /// standalone should expose JACK MIDI ports.
