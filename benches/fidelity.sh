@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # The issue-14 fidelity benchmark: the demo's data, model and measures on five dataset seeds, with
 # the typical and the per-clip fault descriptions (same data and model, paired), plus the premise
-# table at intensity 0.5; then one summary table (benches/fidelity_summary.py).
+# table at intensity 0.5 and at one level (0 dB) fitted on every clip; then one summary table
+# (benches/fidelity_summary.py).
 #
 #   bash benches/fidelity.sh [OUT]        (SEEDS="0 1" to run fewer;
 #                                          SEVERITY_AT=recording for reference faults fitted
-#                                          against the recording, `synth --severity-at`)
+#                                          against the recording, `synth --severity-at`;
+#                                          KEEP_AUDIO=1 to keep each seed's WAVs)
 #
-# About 4 minutes a seed on 2 cores.
+# About 4 minutes a seed on 2 cores. Each seed's audio (dataset, rendered anomalies: about 3.5 GB)
+# is deleted once its reports are written, unless KEEP_AUDIO=1: the summary reads only JSON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-target/fidelity}
 SEEDS=${SEEDS:-"0 1 2 3 4"}
 SEVERITY_AT=${SEVERITY_AT:-machine}
+KEEP_AUDIO=${KEEP_AUDIO:-0}
 cargo build --release --quiet --bin faultline
 F=target/release/faultline
 for s in $SEEDS; do
@@ -23,6 +27,9 @@ for s in $SEEDS; do
         --seed "$s" --plan-seed "$s" --describe per-clip --quiet > /dev/null 2> "$run.per-clip.log"
     "$F" premise --data "$run/typical/data" --model "$run/typical/report/model.safetensors" --intensity 0.5 \
         --resamples 200 --seed "$s" --json "$run/premise.json" > "$run/premise.txt"
+    "$F" premise --data "$run/typical/data" --model "$run/typical/report/model.safetensors" --level-db 0 \
+        --resamples 200 --seed "$s" --json "$run/premise_level.json" > "$run/premise_level.txt"
+    [ "$KEEP_AUDIO" = 1 ] || find "$run" -name '*.wav' -delete
     echo "seed $s done"
 done
 python3 benches/fidelity_summary.py "$OUT" $SEEDS

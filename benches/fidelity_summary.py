@@ -57,13 +57,15 @@ def main():
                   f"Δρ {mean('delta'):.2f} ± {sd('delta'):.2f} (> 0)")
     print()
     for s in seeds:
-        p = out / f"seed_{s}" / "premise.json"
-        if p.exists():
-            r = json.loads(p.read_text())
-            for sc in r["scores"]:
-                print(f"premise seed {s} {sc['score']:11} (intensity {r['intensity']}): machine share {sc['shares']['machine']:.2f} {ci(sc['machine_share_ci'])} "
-                      f"(goal ≥ 0.30), function {sc['shares']['function']:.2f}, interaction {sc['shares']['interaction']:.2f}; "
-                      f"ρ(machine mean, reference) {sc['rho']:.2f} {ci(sc['rho_ci'])} (goal ≥ 0.7)")
+        for name in ("premise.json", "premise_level.json"):
+            p = out / f"seed_{s}" / name
+            if p.exists():
+                r = json.loads(p.read_text())
+                for sc in r["scores"]:
+                    at = f"intensity {r['intensity']}" if r.get("intensity") is not None else f"level {r['level_db']:+} dB"
+                    print(f"premise seed {s} {sc['score']:11} ({at}): machine share {sc['shares']['machine']:.2f} {ci(sc['machine_share_ci'])} "
+                          f"(goal ≥ 0.30), function {sc['shares']['function']:.2f}, interaction {sc['shares']['interaction']:.2f}; "
+                          f"ρ(machine mean, reference) {sc['rho']:.2f} {ci(sc['rho_ci'])} (goal ≥ 0.7)")
 
 
 if __name__ == "__main__":

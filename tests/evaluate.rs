@@ -223,7 +223,20 @@ fn train_score_evaluate_and_calibrate_on_a_small_dataset() {
         "0.1",
     ]);
     let plan = std::fs::read_to_string(cal.join("fan").join("plan_0000.json")).unwrap();
-    assert!(faultline::plan::FaultPlan::from_json(&plan).is_ok());
+    let plan = faultline::plan::FaultPlan::from_json(&plan).unwrap();
+    // Tailored to its clip as evaluate's plans are: the first normal test clip's ambient.
+    let (normal, _) = faultline::eval::test_clips(std::path::Path::new(d), "fan").unwrap();
+    let noise: f64 = faultline::dataset::ClipName::attributes_of(&normal[0])
+        .iter()
+        .find(|(k, _)| k == "noise")
+        .map(|(_, v)| v.parse().unwrap())
+        .expect("synthetic clips state their ambient");
+    assert!(
+        plan.ambient_db.is_some_and(|a| (a - noise).abs() < 1e-9),
+        "ambient {:?} vs the clip's {noise}: {:?}",
+        plan.ambient_db,
+        plan.provenance.notes
+    );
     let result: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(cal.join("fan").join("calibration.json")).unwrap(),
     )
@@ -464,6 +477,43 @@ fn reference_faults_carry_their_metadata_and_per_clip_descriptions_reach_the_pla
             .flat_map(|r| r.as_array().unwrap())
             .all(|a| (0.0..=1.0).contains(&a.as_f64().unwrap())));
     }
+
+    // premise at one level on every clip: each render's intensity fitted on its clip, the
+    // fitted intensities reported per machine × function, and the renders off the level counted.
+    let level_path = dir.path().join("premise_level.json");
+    let text = ok(&[
+        "premise",
+        "--data",
+        d,
+        "--model",
+        model.to_str().unwrap(),
+        "--level-db",
+        "-3",
+        "--resamples",
+        "50",
+        "--json",
+        level_path.to_str().unwrap(),
+    ]);
+    assert!(
+        text.contains("level -3 dB on every clip") && text.contains("fitted intensity"),
+        "{text}"
+    );
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&level_path).unwrap()).unwrap();
+    assert_eq!(p["level_db"].as_f64(), Some(-3.0));
+    assert!(p["intensity"].is_null());
+    let fitted = p["fitted_intensity"].as_array().unwrap();
+    assert_eq!(fitted.len(), 2);
+    assert!(fitted
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .all(|i| (0.0..=1.0).contains(&i.as_f64().unwrap())));
+    let [off, all] = [0, 1].map(|k| p["off_level"][k].as_u64().unwrap());
+    assert_eq!(
+        all as usize,
+        2 * faultline::catalog::CATALOG.len() * normals_per_machine(&p)
+    );
+    assert!(off * 10 <= all, "{off} of {all} renders off the level");
 
     // evaluate --describe per-clip → each normal clip is planned from the description of the
     // reference clip with its index and domain, and the report says so.
@@ -1639,4 +1689,9 @@ fn an_evaluation_set_is_labelled_by_the_evaluators_ground_truth_files() {
         !summary.contains("unlabelled") && summary.contains("domains source,target"),
         "{summary}"
     );
+}
+
+/// Normal test clips per machine in a premise result (the same for every machine here).
+fn normals_per_machine(p: &serde_json::Value) -> usize {
+    p["normals"][0].as_u64().unwrap() as usize
 }

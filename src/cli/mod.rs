@@ -288,6 +288,10 @@ enum Command {
         model: Option<PathBuf>,
         #[arg(long, default_value_t = 0.5)]
         intensity: f32,
+        /// Instead of one intensity: on every clip, the intensity that puts each function's
+        /// level on that clip (the recording) at this many dB on the severity scale.
+        #[arg(long, conflicts_with = "intensity", allow_hyphen_values = true)]
+        level_db: Option<f64>,
         #[arg(long)]
         machines: Option<String>,
         #[arg(long, default_value_t = 20)]
@@ -762,6 +766,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     &model,
                     &m,
                     &normal,
+                    crate::offline::severity_measured_at(&data),
                     planner.as_ref(),
                     fault.as_deref(),
                     target_auc,
@@ -797,6 +802,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data,
             model,
             intensity,
+            level_db,
             machines,
             epochs,
             resamples,
@@ -822,7 +828,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     |_| {},
                 )?,
             };
-            let r = eval::premise::premise(&model, &data, &machines, intensity, resamples, seed)?;
+            let severity = match level_db {
+                Some(db) => {
+                    anyhow::ensure!(
+                        db.is_finite() && (-40.0..=24.0).contains(&db),
+                        "--level-db must be from -40 to 24 dB"
+                    );
+                    eval::premise::Severity::LevelDb(db)
+                }
+                None => eval::premise::Severity::Intensity(intensity),
+            };
+            let r = eval::premise::premise(&model, &data, &machines, severity, resamples, seed)?;
             if let Some(path) = json {
                 let text = serde_json::to_string_pretty(&r)?;
                 crate::dataset::write_atomic(&path, |f| {

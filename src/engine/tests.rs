@@ -370,7 +370,11 @@ fn audio_before_a_model_is_skipped_and_the_clock_runs_on() {
     let windows = analyzer.book().windows().to_vec();
     assert!(windows.len() >= 4, "{} windows", windows.len());
     let t0 = skip as f64 / rate as f64;
-    assert!((windows[0].start_s - t0).abs() < 1e-9, "{} s", windows[0].start_s);
+    assert!(
+        (windows[0].start_s - t0).abs() < 1e-9,
+        "{} s",
+        windows[0].start_s
+    );
 
     let y = resample(&x[skip..], rate, 16_000);
     let v = stack(

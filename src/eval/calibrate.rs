@@ -23,12 +23,15 @@ pub struct CalibrationResult {
 }
 
 /// Bisects the intensity scale in [0, 1] for one machine. `normal` are the machine's normal test
-/// clips; each gets its own plan from `planner`, scaled together.
+/// clips; each gets its own plan from `planner`, tailored to the clip as `evaluate` and `render`
+/// tailor it (`FaultPlan::for_clip`: its speed, and its recorded ambient when severities are
+/// measured against the machine), then scaled together.
 #[allow(clippy::too_many_arguments)]
 pub fn calibrate(
     model: &Model,
     machine: &str,
     normal: &[PathBuf],
+    severity: crate::features::level::MeasuredAt,
     planner: &dyn Planner,
     fault: Option<&str>,
     target: f64,
@@ -51,7 +54,9 @@ pub fn calibrate(
                 fault: fault_for(machine, fault),
                 seed: crate::dsp::derive_seed(seed, i as u64),
             };
-            planner.plan(&req)
+            Ok(planner
+                .plan(&req)?
+                .for_clip(machine, &req.attributes, severity)?)
         })
         .collect::<anyhow::Result<_>>()?;
     let normal_scores: Vec<ScoredClip> = audio

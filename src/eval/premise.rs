@@ -70,9 +70,29 @@ pub struct PremiseScore {
     pub rho_ci: Option<[f64; 2]>,
 }
 
+/// What each catalog function is set to on every clip.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Severity {
+    /// One intensity on every clip (the catalog's nominal scale; against the machine, lowered by
+    /// each clip's recorded ambient as every plan's is).
+    Intensity(f32),
+    /// On each clip, the intensity that puts the function's level on that clip — the recording,
+    /// as the detector hears it — at this many dB (`levels::fit_intensity`): one severity on
+    /// every machine, so what differs between machines is how they hide a change of that size.
+    LevelDb(f64),
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct PremiseResult {
-    pub intensity: f32,
+    /// The one intensity (`Severity::Intensity`), or none.
+    pub intensity: Option<f32>,
+    /// The one level on every clip, dB (`Severity::LevelDb`), or none.
+    pub level_db: Option<f64>,
+    /// With a level: the median fitted intensity per [machine][function].
+    pub fitted_intensity: Option<Vec<Vec<f64>>>,
+    /// With a level: renders whose level stands more than 1 dB off it (out of reach at
+    /// intensity 1, or a fit that did not converge), and all renders.
+    pub off_level: Option<[usize; 2]>,
     pub machines: Vec<String>,
     pub functions: Vec<String>,
     pub normals: Vec<usize>,
@@ -88,6 +108,8 @@ struct MachineScores {
     /// faulty[function][clip]
     faulty: Vec<Vec<[f64; 2]>>,
     reference: Vec<[f64; 2]>,
+    /// (intensity, level reached) of each render with a fitted level: [function][clip].
+    fitted: Vec<Vec<(f32, f64)>>,
 }
 
 /// The premise measures the autoencoder's two scores (`ScoreKind::LIVE` order).
@@ -104,7 +126,7 @@ fn score_machine(
     model: &Model,
     data: &Path,
     machine: &str,
-    intensity: f32,
+    severity: Severity,
     seed: u64,
 ) -> anyhow::Result<MachineScores> {
     let (normal_paths, reference_paths) = test_clips(data, machine)?;
@@ -156,7 +178,9 @@ fn score_machine(
             |lm, x| score(lm, x.clone()),
         )
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let faulty = CATALOG
+    // Per function, per clip: the render's scores and its (intensity, level reached).
+    type Render = ([f64; 2], (f32, f64));
+    let rendered: Vec<Vec<Render>> = CATALOG
         .iter()
         .map(|spec| {
             clips
@@ -165,16 +189,15 @@ fn score_machine(
                 .map_init(
                     || LogMel::new(model.features.clone()),
                     |lm, (k, x)| {
-                        score(
-                            lm,
-                            levels::apply(
-                                spec,
-                                intensity * on_ambient[k],
-                                x,
-                                sr,
-                                crate::dsp::derive_seed(seed, k as u64),
-                            ),
-                        )
+                        let clip_seed = crate::dsp::derive_seed(seed, k as u64);
+                        let (intensity, level) = match severity {
+                            Severity::Intensity(i) => (i * on_ambient[k], f64::NAN),
+                            Severity::LevelDb(db) => {
+                                levels::fit_intensity(spec, db, x, sr, clip_seed)
+                            }
+                        };
+                        let y = levels::apply(spec, intensity, x, sr, clip_seed);
+                        Ok((score(lm, y)?, (intensity, level)))
                     },
                 )
                 .collect::<anyhow::Result<Vec<_>>>()
@@ -182,8 +205,15 @@ fn score_machine(
         .collect::<anyhow::Result<_>>()?;
     Ok(MachineScores {
         normal,
-        faulty,
+        faulty: rendered
+            .iter()
+            .map(|f| f.iter().map(|r| r.0).collect())
+            .collect(),
         reference,
+        fitted: rendered
+            .iter()
+            .map(|f| f.iter().map(|r| r.1).collect())
+            .collect(),
     })
 }
 
@@ -234,13 +264,13 @@ pub fn premise(
     model: &Model,
     data: &Path,
     machines: &[String],
-    intensity: f32,
+    severity: Severity,
     resamples: usize,
     seed: u64,
 ) -> anyhow::Result<PremiseResult> {
     let all: Vec<MachineScores> = machines
         .iter()
-        .map(|m| score_machine(model, data, m, intensity, seed))
+        .map(|m| score_machine(model, data, m, severity, seed))
         .collect::<anyhow::Result<_>>()?;
     let mut rng = bootstrap::resample_rng(seed, 0);
     let picks: Vec<Vec<(Vec<usize>, Vec<usize>)>> = (0..resamples)
@@ -287,8 +317,35 @@ pub fn premise(
             }
         })
         .collect();
+    let (intensity, level_db) = match severity {
+        Severity::Intensity(i) => (Some(i), None),
+        Severity::LevelDb(db) => (None, Some(db)),
+    };
+    let fitted_intensity = level_db.map(|_| {
+        all.iter()
+            .map(|m| {
+                m.fitted
+                    .iter()
+                    .map(|f| levels::median(f.iter().map(|r| f64::from(r.0)).collect()))
+                    .collect()
+            })
+            .collect()
+    });
+    let off_level = level_db.map(|db| {
+        let renders = all.iter().flat_map(|m| m.fitted.iter().flatten());
+        [
+            renders
+                .clone()
+                .filter(|r| r.1.is_nan() || (r.1 - db).abs() > 1.0)
+                .count(),
+            renders.count(),
+        ]
+    });
     Ok(PremiseResult {
         intensity,
+        level_db,
+        fitted_intensity,
+        off_level,
         machines: machines.to_vec(),
         functions: CATALOG.iter().map(|f| f.name.to_string()).collect(),
         normals: all.iter().map(|s| s.normal.len()).collect(),
@@ -303,9 +360,14 @@ pub fn premise(
 pub fn text(r: &PremiseResult) -> String {
     let mut s = String::new();
     for p in &r.scores {
+        let at = match (r.intensity, r.level_db) {
+            (Some(i), _) => format!("intensity {i}"),
+            (None, Some(db)) => format!("level {db:+} dB on every clip"),
+            (None, None) => String::new(),
+        };
         s += &format!(
-            "premise ({}, intensity {}, {} resamples, seed {}): AUC per machine × function\n",
-            p.score, r.intensity, r.resamples, r.seed
+            "premise ({}, {at}, {} resamples, seed {}): AUC per machine × function\n",
+            p.score, r.resamples, r.seed
         );
         s += &format!("{:<10}", "");
         for f in &r.functions {
@@ -331,6 +393,22 @@ pub fn text(r: &PremiseResult) -> String {
             p.rho,
             ci(p.rho_ci)
         );
+    }
+    if let (Some(fitted), Some([off, all])) = (&r.fitted_intensity, r.off_level) {
+        s += "fitted intensity (median over clips) per machine × function\n";
+        s += &format!("{:<10}", "");
+        for f in &r.functions {
+            s += &format!(" {:>6}", &f[..f.len().min(6)]);
+        }
+        s += "\n";
+        for (name, row) in r.machines.iter().zip(fitted) {
+            s += &format!("{name:<10}");
+            for i in row {
+                s += &format!(" {i:>6.3}");
+            }
+            s += "\n";
+        }
+        s += &format!("renders more than 1 dB off the level: {off} of {all}\n\n");
     }
     s
 }

@@ -229,8 +229,7 @@ impl FaultPlan {
         if from == to {
             return Ok(self.clone());
         }
-        let db_of = |a: Option<f64>| a.map_or(0.0, machine_share_db);
-        let shift_db = db_of(to) - db_of(from);
+        let shift_db = share_shift_db(to) - share_shift_db(from);
         let factor = 10f64.powf(shift_db / 20.0) as f32;
         let mut steps = self.resolve()?;
         for s in &mut steps {
@@ -358,9 +357,14 @@ pub fn machine_share_db(ambient_db: f64) -> f64 {
 /// The factor on a severity's intensity that sets it against the machine's own sound in a
 /// recording with that ambient (1 without one): √(machine share), see `FaultPlan::on_ambient`.
 pub fn intensity_on_ambient(ambient_db: Option<f64>) -> f32 {
+    10f64.powf(share_shift_db(ambient_db) / 20.0) as f32
+}
+
+/// The machine's share of a recording with that ambient, dB (0 without a usable one).
+fn share_shift_db(ambient_db: Option<f64>) -> f64 {
     ambient_db
         .filter(|d| d.is_finite())
-        .map_or(1.0, |d| 10f64.powf(machine_share_db(d) / 20.0) as f32)
+        .map_or(0.0, machine_share_db)
 }
 
 /// How loud the plant's ambient is against the machine in a clip, dB, when its metadata says:
