@@ -11,7 +11,7 @@
 //! Needs `ardour7-lua` or `ardour8-lua` on PATH; without it the test says so and passes, unless
 //! `FAULTLINE_REQUIRE_ARDOUR=1` (set by `cargo xtask test`, which installs Ardour), where it fails.
 
-use faultline::dataset::{read_wav, write_wav_atomic, Audio, SampleFormat};
+use faultline::dataset::{Audio, SampleFormat, read_wav, write_wav_atomic};
 use faultline::machine::MachineType;
 use std::path::{Path, PathBuf};
 use std::process::Command;
