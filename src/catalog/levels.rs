@@ -66,7 +66,8 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 /// its ambient), and the level reached. The catalog's intensities are calibrated to the scale
 /// on the machines' median; on one clip the same intensity can stand several dB off, more where
 /// the function works in a band the clip leaves nearly empty. Secant steps on the scale from the
-/// nominal intensity; intensity stays in (0, 1], so a level out of reach returns intensity 1.
+/// nominal intensity (`level::fit_gain`); intensity stays in (0, 1], so a level out of reach
+/// returns intensity 1.
 pub fn fit_intensity(
     spec: &'static FaultSpec,
     target_db: f64,
@@ -88,23 +89,7 @@ pub fn fit_intensity(
         i = (i * 10.0).min(1.0);
         l = level(i);
     }
-    let mut slope = 1.0; // dB of level per dB on the scale
-    for _ in 0..6 {
-        if !l.is_finite() || (l - target_db).abs() < 0.25 {
-            break;
-        }
-        let next = (i * 10f32.powf(((target_db - l) / (20.0 * slope)) as f32)).clamp(1e-4, 1.0);
-        if next == i {
-            break;
-        }
-        let ln = level(next);
-        let step = 20.0 * f64::from((next / i).log10());
-        if step.abs() > 1e-6 && ln.is_finite() {
-            slope = ((ln - l) / step).clamp(0.3, 3.0);
-        }
-        (i, l) = (next, ln);
-    }
-    (i, l)
+    fit_gain(level, target_db, (i, l), (1e-4, 1.0), 6)
 }
 
 #[cfg(test)]

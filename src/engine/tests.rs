@@ -184,38 +184,24 @@ fn switching_chains_and_toggling_the_fault_do_not_click() {
     assert_eq!(handle.live().chains_installed(), 1);
 }
 
-/// Window scores from the live stream equal the offline scorer's on the same windows.
-#[test]
-fn window_scores_equal_the_offline_scorer() {
-    let rate = 48_000u32;
-    let x = machine_clip(MachineType::Fan, 6.0, rate, 3);
-    let model = untrained_model(4);
-    let (mut processor, handle, mut analyzer) = build(AnalysisConfig {
-        window_s: 1.0,
-        hop_s: 0.5,
-    });
-    handle.controls().set_machine(0);
-    handle
-        .prepare_processor(&mut processor, rate as f32, 512, 1)
-        .unwrap();
-    handle.set_model(model.clone());
-    analyzer.pump();
-    let mut rng = Rng::new(1);
-    let out = stream(&mut processor, &x, 1, &mut rng, 512);
-    assert_eq!(out, x, "no plan: the audio passes through");
-    analyzer.pump();
-    let windows = analyzer.book().windows().to_vec();
-    assert!(windows.len() >= 8, "{} windows", windows.len());
-
-    let y = resample(&x, rate, 16_000);
+/// Each 1 s window's scores equal the offline scorer's on the same vectors of `x` (at `rate`),
+/// the stream having begun `t0` seconds before `x` did; every window is fault-off fan audio.
+fn assert_windows_match_offline(
+    windows: &[WindowScore],
+    x: &[f32],
+    rate: u32,
+    t0: f64,
+    model: &Model,
+) {
+    let y = resample(x, rate, 16_000);
     let v = stack(
         &LogMel::new(FeatureConfig::default()).spectrogram(&y),
         128,
         5,
     );
     let vectors = Array2::from_shape_vec((v.len() / 640, 640), v).unwrap();
-    for w in &windows {
-        let start = (w.start_s * 16_000.0).round() as u64;
+    for w in windows {
+        let start = ((w.start_s - t0) * 16_000.0).round() as u64;
         let rows: Vec<usize> = (0..vectors.nrows())
             .filter(|&i| (start..start + 16_000).contains(&((i as u64 + 2) * 512)))
             .collect();
@@ -235,6 +221,37 @@ fn window_scores_equal_the_offline_scorer() {
         assert!(!w.fault);
         assert_eq!(w.machine, "fan");
     }
+}
+
+/// An engine with 1 s windows every 0.5 s, Machine fan, prepared for mono at `rate`.
+fn fan_engine(rate: u32) -> (Processor, EngineHandle, Analyzer) {
+    let (mut processor, handle, analyzer) = build(AnalysisConfig {
+        window_s: 1.0,
+        hop_s: 0.5,
+    });
+    handle.controls().set_machine(0);
+    handle
+        .prepare_processor(&mut processor, rate as f32, 512, 1)
+        .unwrap();
+    (processor, handle, analyzer)
+}
+
+/// Window scores from the live stream equal the offline scorer's on the same windows.
+#[test]
+fn window_scores_equal_the_offline_scorer() {
+    let rate = 48_000u32;
+    let x = machine_clip(MachineType::Fan, 6.0, rate, 3);
+    let model = untrained_model(4);
+    let (mut processor, handle, mut analyzer) = fan_engine(rate);
+    handle.set_model(model.clone());
+    analyzer.pump();
+    let mut rng = Rng::new(1);
+    let out = stream(&mut processor, &x, 1, &mut rng, 512);
+    assert_eq!(out, x, "no plan: the audio passes through");
+    analyzer.pump();
+    let windows = analyzer.book().windows().to_vec();
+    assert!(windows.len() >= 8, "{} windows", windows.len());
+    assert_windows_match_offline(&windows, &x, rate, 0.0, &model);
 }
 
 #[test]
@@ -350,14 +367,7 @@ fn audio_before_a_model_is_skipped_and_the_clock_runs_on() {
     let rate = 48_000u32;
     let x = machine_clip(MachineType::Fan, 6.0, rate, 3);
     let model = untrained_model(4);
-    let (mut processor, handle, mut analyzer) = build(AnalysisConfig {
-        window_s: 1.0,
-        hop_s: 0.5,
-    });
-    handle.controls().set_machine(0);
-    handle
-        .prepare_processor(&mut processor, rate as f32, 512, 1)
-        .unwrap();
+    let (mut processor, handle, mut analyzer) = fan_engine(rate);
     let mut rng = Rng::new(1);
     let skip = 2 * rate as usize + 123;
     stream(&mut processor, &x[..skip], 1, &mut rng, 512);
@@ -376,27 +386,7 @@ fn audio_before_a_model_is_skipped_and_the_clock_runs_on() {
         windows[0].start_s
     );
 
-    let y = resample(&x[skip..], rate, 16_000);
-    let v = stack(
-        &LogMel::new(FeatureConfig::default()).spectrogram(&y),
-        128,
-        5,
-    );
-    let vectors = Array2::from_shape_vec((v.len() / 640, 640), v).unwrap();
-    for w in &windows {
-        let start = ((w.start_s - t0) * 16_000.0).round() as u64;
-        let rows: Vec<usize> = (0..vectors.nrows())
-            .filter(|&i| (start..start + 16_000).contains(&((i as u64 + 2) * 512)))
-            .collect();
-        let (mse, maha) = model.score(vectors.select(ndarray::Axis(0), &rows).view());
-        assert!(
-            (w.mse - mse).abs() <= 1e-4 * mse.abs().max(1.0),
-            "window {}: mse {} vs {mse}",
-            w.index,
-            w.mse
-        );
-        assert!((w.mahalanobis - maha).abs() <= 1e-4 * maha.abs().max(1.0));
-    }
+    assert_windows_match_offline(&windows, &x[skip..], rate, t0, &model);
 }
 
 #[test]

@@ -78,6 +78,38 @@ pub fn severity_db(intensity: f64) -> f64 {
     SEVERITY_DB + 20.0 * intensity.max(1e-12).log10()
 }
 
+/// The gain in `range` at which `level(gain)` stands at `target` dB, by secant steps in dB from
+/// `start` = (gain, its level): a level grows 20 dB per decade of gain for an added sound but
+/// less where the change correlates with the sound it is added to, so each step re-estimates the
+/// slope. Stops within 0.25 dB, after `steps` steps, or at the edge of the range (a level out of
+/// reach). Returns the gain and the level reached.
+pub fn fit_gain(
+    level: impl Fn(f32) -> f64,
+    target: f64,
+    start: (f32, f64),
+    range: (f32, f32),
+    steps: usize,
+) -> (f32, f64) {
+    let (mut g, mut l) = start;
+    let mut slope = 1.0; // dB of level per 20·log10 of gain
+    for _ in 0..steps {
+        if !l.is_finite() || (l - target).abs() < 0.25 {
+            break;
+        }
+        let next = (g * 10f32.powf(((target - l) / (20.0 * slope)) as f32)).clamp(range.0, range.1);
+        if next == g {
+            break;
+        }
+        let ln = level(next);
+        let step = 20.0 * f64::from((next / g).log10());
+        if step.abs() > 1e-6 && ln.is_finite() {
+            slope = ((ln - l) / step).clamp(0.3, 3.0);
+        }
+        (g, l) = (next, ln);
+    }
+    (g, l)
+}
+
 /// A clip's log-mel power (linear, f64) over the frames wholly inside it: computed once, then
 /// compared with any number of processed versions.
 pub struct Frames {

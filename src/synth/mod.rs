@@ -237,8 +237,7 @@ pub fn render(spec: &ClipSpec) -> Vec<f32> {
 }
 
 /// The gain on a fault's difference signal `d` that puts its level against `normal` at
-/// `target` dB, and the level reached: a few secant steps in dB, since a level grows 20 dB per
-/// decade of gain for an added sound but less where the change correlates with the machine.
+/// `target` dB, and the level reached: a few secant steps in dB (`level::fit_gain`).
 fn fit_fault_gain(normal: &[f32], d: &[f32], target: f64, sample_rate: u32) -> (f32, f64) {
     use crate::features::level::{level_of_change, Frames};
     // The normal clip's frames once; each trial gain computes only the faulty clip's.
@@ -247,24 +246,11 @@ fn fit_fault_gain(normal: &[f32], d: &[f32], target: f64, sample_rate: u32) -> (
         let y: Vec<f32> = normal.iter().zip(d).map(|(n, d)| n + g * d).collect();
         level_of_change(base.change_db(&Frames::of(&y, sample_rate)))
     };
-    let (mut g, mut l) = (1.0f32, level(1.0));
+    let l = level(1.0);
     if !l.is_finite() {
         return (0.0, l);
     }
-    let mut slope = 1.0; // dB of level per 20·log10 of gain
-    for _ in 0..4 {
-        if (l - target).abs() < 0.25 {
-            break;
-        }
-        let next = (g * 10f32.powf(((target - l) / (20.0 * slope)) as f32)).clamp(1e-4, 1e4);
-        let ln = level(next);
-        let step = 20.0 * f64::from((next / g).log10());
-        if step.abs() > 1e-6 && ln.is_finite() {
-            slope = ((ln - l) / step).clamp(0.3, 3.0);
-        }
-        (g, l) = (next, ln);
-    }
-    (g, l)
+    crate::features::level::fit_gain(level, target, (1.0, l), (1e-4, 1e4), 4)
 }
 
 /// Renders a clip: the machine, its fault at the spec's severity, then the factory ambient.
