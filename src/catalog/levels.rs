@@ -67,20 +67,23 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 /// on the machines' median; on one clip the same intensity can stand several dB off, more where
 /// the function works in a band the clip leaves nearly empty. Secant steps on the scale from the
 /// nominal intensity (`level::fit_gain`); intensity stays in (0, 1], so a level out of reach
-/// returns intensity 1.
+/// returns intensity 1. Also returns the render at that intensity (the fit's last trial), so a
+/// caller does not render it again.
 pub fn fit_intensity(
     spec: &'static FaultSpec,
     target_db: f64,
     x: &[f32],
     sample_rate: u32,
     seed: u64,
-) -> (f32, f64) {
+) -> (f32, f64, Vec<f32>) {
     let base = Frames::of(x, sample_rate);
+    // `fit_gain` returns the last intensity it tried: its render is the one kept here.
+    let last = std::cell::RefCell::new(Vec::new());
     let level = |i: f32| {
-        level_of_change(base.change_db(&Frames::of(
-            &apply(spec, i, x, sample_rate, seed),
-            sample_rate,
-        )))
+        let y = apply(spec, i, x, sample_rate, seed);
+        let l = level_of_change(base.change_db(&Frames::of(&y, sample_rate)));
+        *last.borrow_mut() = y;
+        l
     };
     let mut i = (intensity_for(target_db) as f32).clamp(1e-4, 1.0);
     let mut l = level(i);
@@ -89,7 +92,8 @@ pub fn fit_intensity(
         i = (i * 10.0).min(1.0);
         l = level(i);
     }
-    fit_gain(level, target_db, (i, l), (1e-4, 1.0), 6)
+    let (i, l) = fit_gain(level, target_db, (i, l), (1e-4, 1.0), 6);
+    (i, l, last.into_inner())
 }
 
 #[cfg(test)]
@@ -109,7 +113,7 @@ mod tests {
             let spec = CATALOG.iter().find(|s| s.name == name).unwrap();
             let mut on = Vec::new();
             for (clip, target) in [(&fan, -6.0), (&fan, 3.0), (&pump, 3.0)] {
-                let (i, reached) = fit_intensity(spec, target, clip, sr, 9);
+                let (i, reached, _) = fit_intensity(spec, target, clip, sr, 9);
                 let measured = level_of_change(change_db(clip, &apply(spec, i, clip, sr, 9), sr));
                 assert!(
                     (measured - reached).abs() < 1e-9,

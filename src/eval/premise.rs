@@ -190,13 +190,15 @@ fn score_machine(
                     || LogMel::new(model.features.clone()),
                     |lm, (k, x)| {
                         let clip_seed = crate::dsp::derive_seed(seed, k as u64);
-                        let (intensity, level) = match severity {
-                            Severity::Intensity(i) => (i * on_ambient[k], f64::NAN),
+                        let (intensity, level, y) = match severity {
+                            Severity::Intensity(i) => {
+                                let i = i * on_ambient[k];
+                                (i, f64::NAN, levels::apply(spec, i, x, sr, clip_seed))
+                            }
                             Severity::LevelDb(db) => {
                                 levels::fit_intensity(spec, db, x, sr, clip_seed)
                             }
                         };
-                        let y = levels::apply(spec, intensity, x, sr, clip_seed);
                         Ok((score(lm, y)?, (intensity, level)))
                     },
                 )
@@ -357,6 +359,15 @@ pub fn premise(
 }
 
 /// The result as a text table: AUC per machine and function, then the shares and ρ.
+/// The table header: a blank machine column, then each function's first six letters.
+fn function_header(functions: &[String]) -> String {
+    let mut s = format!("{:<10}", "");
+    for f in functions {
+        s += &format!(" {:>6}", &f[..f.len().min(6)]);
+    }
+    s
+}
+
 pub fn text(r: &PremiseResult) -> String {
     let mut s = String::new();
     for p in &r.scores {
@@ -369,10 +380,7 @@ pub fn text(r: &PremiseResult) -> String {
             "premise ({}, {at}, {} resamples, seed {}): AUC per machine × function\n",
             p.score, r.resamples, r.seed
         );
-        s += &format!("{:<10}", "");
-        for f in &r.functions {
-            s += &format!(" {:>6}", &f[..f.len().min(6)]);
-        }
+        s += &function_header(&r.functions);
         s += "   mean    ref\n";
         for (m, name) in r.machines.iter().enumerate() {
             s += &format!("{name:<10}");
@@ -396,10 +404,7 @@ pub fn text(r: &PremiseResult) -> String {
     }
     if let (Some(fitted), Some([off, all])) = (&r.fitted_intensity, r.off_level) {
         s += "fitted intensity (median over clips) per machine × function\n";
-        s += &format!("{:<10}", "");
-        for f in &r.functions {
-            s += &format!(" {:>6}", &f[..f.len().min(6)]);
-        }
+        s += &function_header(&r.functions);
         s += "\n";
         for (name, row) in r.machines.iter().zip(fitted) {
             s += &format!("{name:<10}");
