@@ -94,5 +94,7 @@ done
 at 179
 xdotool mousemove 700 20   # no hover highlight in the picture
 sleep 0.5
-xwd -root -silent | "$CONVERT" xwd:- -crop 980x760+0+0 +repage "$OUT"
+# Into the work folder first, then moved: a failed capture leaves the old picture in place.
+xwd -root -silent | "$CONVERT" xwd:- -crop 980x760+0+0 +repage "$WORK/shot.png"
+mv "$WORK/shot.png" "$OUT"
 echo "screenshot: $OUT"
