@@ -66,6 +66,11 @@ def main():
                     print(f"premise seed {s} {sc['score']:11} ({at}): machine share {sc['shares']['machine']:.2f} {ci(sc['machine_share_ci'])} "
                           f"(goal ≥ 0.30), function {sc['shares']['function']:.2f}, interaction {sc['shares']['interaction']:.2f}; "
                           f"ρ(machine mean, reference) {sc['rho']:.2f} {ci(sc['rho_ci'])} (goal ≥ 0.7)")
+                    inf = sc.get("informative")
+                    if inf:
+                        print(f"  informative functions ({len(inf['functions'])}: {', '.join(f[:6] for f in inf['functions'])}): "
+                              f"machine share {inf['shares']['machine']:.2f} {ci(inf['machine_share_ci'])}, "
+                              f"function {inf['shares']['function']:.2f}; ρ {inf['rho']:.2f} {ci(inf['rho_ci'])}")
 
 
 if __name__ == "__main__":

@@ -476,7 +476,33 @@ fn reference_faults_carry_their_metadata_and_per_clip_descriptions_reach_the_pla
             .iter()
             .flat_map(|r| r.as_array().unwrap())
             .all(|a| (0.0..=1.0).contains(&a.as_f64().unwrap())));
+        // The informative functions are those whose mean AUC over the machines is inside
+        // (0.6, 0.95), recomputed here from the table; their shares add up too.
+        let names = p["functions"].as_array().unwrap();
+        let rows = s["auc"].as_array().unwrap();
+        let want: Vec<&serde_json::Value> = (0..names.len())
+            .filter(|&j| {
+                let mean =
+                    rows.iter().map(|r| r[j].as_f64().unwrap()).sum::<f64>() / rows.len() as f64;
+                mean > 0.6 && mean < 0.95
+            })
+            .map(|j| &names[j])
+            .collect();
+        let inf = &s["informative"];
+        if want.len() < 2 {
+            assert!(inf.is_null(), "{s}");
+        } else {
+            let got: Vec<&serde_json::Value> =
+                inf["functions"].as_array().unwrap().iter().collect();
+            assert_eq!(got, want);
+            let sh = &inf["shares"];
+            let total = sh["machine"].as_f64().unwrap()
+                + sh["function"].as_f64().unwrap()
+                + sh["interaction"].as_f64().unwrap();
+            assert!((total - 1.0).abs() < 1e-9, "{inf}");
+        }
     }
+    assert!(text.contains("informative functions"), "{text}");
 
     // premise at one level on every clip: each render's intensity fitted on its clip, the
     // fitted intensities reported per machine × function, and the renders off the level counted.

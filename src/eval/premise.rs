@@ -8,6 +8,14 @@
 //! AUC says whether it is the same machine effect the real faults show. Both get a percentile
 //! bootstrap interval from resampling test clips within each machine (a clip with all its
 //! rendered faults together; the reference clips on their own).
+//!
+//! A function that every machine catches (mean AUC ≥ 0.95) or none does (≤ 0.6) at the chosen
+//! severity cannot show a machine effect: its cells sit at the ceiling or the floor, and all it
+//! adds to the table is its distance from the grand mean, to the function term. So the same
+//! decomposition and ρ are also given over the *informative* functions alone (`INFORMATIVE`),
+//! chosen once on the full table by their mean over machines — a choice on the function effect,
+//! which is orthogonal to the machine effect — and kept fixed in the bootstrap (the intervals are
+//! conditional on that choice).
 
 use super::{score_paths, test_clips};
 use crate::catalog::{levels, CATALOG};
@@ -54,6 +62,40 @@ pub fn shares(table: &[Vec<f64>]) -> Shares {
     }
 }
 
+/// Mean AUC over the machines (exclusive bounds) for a function to count as informative: above
+/// the floor where nothing is caught, under the ceiling where everything is.
+pub const INFORMATIVE: (f64, f64) = (0.6, 0.95);
+
+/// The functions (column indices) whose mean AUC over the machines lies inside `INFORMATIVE`.
+pub fn informative_columns(table: &[Vec<f64>]) -> Vec<usize> {
+    let m = table.len().max(1) as f64;
+    (0..table.first().map_or(0, Vec::len))
+        .filter(|&j| {
+            let mean = table.iter().map(|r| r[j]).sum::<f64>() / m;
+            mean > INFORMATIVE.0 && mean < INFORMATIVE.1
+        })
+        .collect()
+}
+
+/// The table's columns `cols`, in order.
+fn columns(table: &[Vec<f64>], cols: &[usize]) -> Vec<Vec<f64>> {
+    table
+        .iter()
+        .map(|r| cols.iter().map(|&j| r[j]).collect())
+        .collect()
+}
+
+/// The decomposition and ρ over the informative functions only.
+#[derive(Clone, Debug, Serialize)]
+pub struct Informative {
+    /// Names of the functions kept.
+    pub functions: Vec<String>,
+    pub shares: Shares,
+    pub machine_share_ci: Option<[f64; 2]>,
+    pub rho: f64,
+    pub rho_ci: Option<[f64; 2]>,
+}
+
 /// One score kind's premise result.
 #[derive(Clone, Debug, Serialize)]
 pub struct PremiseScore {
@@ -68,6 +110,8 @@ pub struct PremiseScore {
     /// ρ(machine mean, reference AUC).
     pub rho: f64,
     pub rho_ci: Option<[f64; 2]>,
+    /// The same over the informative functions; none when fewer than two are.
+    pub informative: Option<Informative>,
 }
 
 /// What each catalog function is set to on every clip.
@@ -297,25 +341,41 @@ pub fn premise(
             let k = kind_index(kind);
             let (table, reference) = tables(&all, k, None);
             let (sh, rho, means) = summary(&table, &reference);
-            let boot: Vec<(f64, f64)> = picks
+            let keep = informative_columns(&table);
+            // Per resample: (machine share, ρ) over all functions, then over the kept ones.
+            let boot: Vec<[f64; 4]> = picks
                 .par_iter()
                 .map(|p| {
                     let (t, r) = tables(&all, k, Some(p));
                     let (s, rho, _) = summary(&t, &r);
-                    (s.machine, rho)
+                    let (si, rhoi, _) = summary(&columns(&t, &keep), &r);
+                    [s.machine, rho, si.machine, rhoi]
                 })
                 .collect();
-            let interval =
-                |v: Vec<f64>| bootstrap::percentile_interval(&v, bootstrap::DEFAULT_LEVEL);
+            let interval = |i: usize| {
+                let v: Vec<f64> = boot.iter().map(|b| b[i]).collect();
+                bootstrap::percentile_interval(&v, bootstrap::DEFAULT_LEVEL)
+            };
+            let informative = (keep.len() >= 2).then(|| {
+                let (shares, rho, _) = summary(&columns(&table, &keep), &reference);
+                Informative {
+                    functions: keep.iter().map(|&j| CATALOG[j].name.to_string()).collect(),
+                    shares,
+                    machine_share_ci: interval(2),
+                    rho,
+                    rho_ci: interval(3),
+                }
+            });
             PremiseScore {
                 score: kind.name().to_string(),
                 auc: table,
                 reference_auc: reference,
                 machine_mean: means,
                 shares: sh,
-                machine_share_ci: interval(boot.iter().map(|b| b.0).collect()),
+                machine_share_ci: interval(0),
                 rho,
-                rho_ci: interval(boot.iter().map(|b| b.1).collect()),
+                rho_ci: interval(1),
+                informative,
             }
         })
         .collect();
@@ -401,6 +461,30 @@ pub fn text(r: &PremiseResult) -> String {
             p.rho,
             ci(p.rho_ci)
         );
+        match &p.informative {
+            Some(i) => {
+                s.pop();
+                s += &format!(
+                    "informative functions (mean AUC over machines in ({}, {})): {}\n  variance share: machine {:.2} {}, function {:.2}, interaction {:.2}; ρ(machine mean, reference) {:.2} {}\n\n",
+                    INFORMATIVE.0,
+                    INFORMATIVE.1,
+                    i.functions.join(", "),
+                    i.shares.machine,
+                    ci(i.machine_share_ci),
+                    i.shares.function,
+                    i.shares.interaction,
+                    i.rho,
+                    ci(i.rho_ci)
+                );
+            }
+            None => {
+                s.pop();
+                s += &format!(
+                    "informative functions (mean AUC over machines in ({}, {})): fewer than two\n\n",
+                    INFORMATIVE.0, INFORMATIVE.1
+                );
+            }
+        }
     }
     if let (Some(fitted), Some([off, all])) = (&r.fitted_intensity, r.off_level) {
         s += "fitted intensity (median over clips) per machine × function\n";
@@ -441,5 +525,25 @@ mod tests {
         let t = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
         let s = shares(&t);
         assert!(s.machine < 1e-12 && s.function < 1e-12 && (s.interaction - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn informative_functions_leave_out_the_ceiling_and_the_floor() {
+        // Every machine catches function 0 and none catches function 1; functions 2 and 3 show
+        // the machines in one order at one mean. Over all four, the machine is a small share; over the two
+        // informative ones, all of it.
+        let r = [-0.05, 0.0, 0.05, 0.1];
+        let t: Vec<Vec<f64>> = r
+            .iter()
+            .map(|r| vec![1.0, 0.5, 0.75 + r, 0.75 + r])
+            .collect();
+        assert_eq!(informative_columns(&t), vec![2, 3]);
+        let all = shares(&t);
+        let kept = shares(&columns(&t, &informative_columns(&t)));
+        assert!(all.machine < 0.1, "{all:?}");
+        assert!((kept.machine - 1.0).abs() < 1e-12, "{kept:?}");
+        // The bounds are exclusive: a mean of exactly 0.95 is at the ceiling.
+        let t = vec![vec![0.95, 0.7, 0.6], vec![0.95, 0.8, 0.6]];
+        assert_eq!(informative_columns(&t), vec![1]);
     }
 }
