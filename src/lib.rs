@@ -10,6 +10,7 @@ pub mod dsp;
 pub mod engine;
 pub mod eval;
 pub mod features;
+pub mod hash;
 pub mod kinematics;
 pub mod machine;
 pub mod metrics;

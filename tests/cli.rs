@@ -282,3 +282,69 @@ fn severity_measured_at_the_recording_changes_only_the_fault_clips_and_is_record
     let bad = synth(&dir.path().join("x"), "mic");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("allowed: machine, recording"));
 }
+
+#[test]
+fn clips_on_disk_are_reused_only_when_the_same_code_would_write_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("data");
+    let synth = || {
+        faultline(&[
+            "synth",
+            "--machine",
+            "valve",
+            "--count",
+            "2",
+            "--test-count",
+            "2",
+            "--seconds",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    assert!(synth().status.success());
+    let manifest_path = out.join("synth.json");
+    let manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let fingerprint = v["world_fingerprint"].as_str().unwrap().to_string();
+    assert_eq!(fingerprint.len(), 16, "{manifest}");
+    // A rerun of the same code keeps every clip and the same fingerprint.
+    let clip = files_with(&out, ".wav").into_iter().next().unwrap();
+    let before = std::fs::metadata(&clip).unwrap().modified().unwrap();
+    let again = synth();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::metadata(&clip).unwrap().modified().unwrap(),
+        before
+    );
+    assert!(std::fs::read_to_string(&manifest_path)
+        .unwrap()
+        .contains(&fingerprint));
+    // Clips written by other world code under the same version and settings (the manifest's
+    // fingerprint says so) are refused, naming both fingerprints; nothing is overwritten.
+    std::fs::write(
+        &manifest_path,
+        manifest.replace(&fingerprint, "0123456789abcdef"),
+    )
+    .unwrap();
+    let other = synth();
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert!(!other.status.success(), "{err}");
+    assert!(
+        err.contains("0123456789abcdef") && err.contains(&fingerprint),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::metadata(&clip).unwrap().modified().unwrap(),
+        before
+    );
+    // A manifest from before fingerprints keeps the version check only: reused as before.
+    let mut old = v.clone();
+    old.as_object_mut().unwrap().remove("world_fingerprint");
+    std::fs::write(&manifest_path, serde_json::to_string(&old).unwrap()).unwrap();
+    assert!(synth().status.success());
+}

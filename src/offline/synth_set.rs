@@ -174,8 +174,54 @@ fn jobs_for(m: MachineType, cfg: &SynthSetConfig, out: &Path) -> (Vec<Job>, Vec<
     (jobs, names)
 }
 
+/// Seconds of the probe clips the world fingerprint renders.
+const PROBE_SECONDS: f32 = 1.0;
+
+/// A fingerprint of what this code would write: every clip's name, seed and severity, and the
+/// samples of a short probe of each machine's first normal and first fault clip (FNV-1a 64 over
+/// their bits, hex). Two runs agree on it exactly when the plan of the dataset and the renderer
+/// agree, so a rerun reuses clips on disk only when it would have written the same ones; a
+/// change to the world's code that forgets to raise `WORLD_VERSION` still shows.
+fn world_fingerprint(per_machine: &[(MachineType, Vec<Job>, Vec<ClipName>)]) -> String {
+    use crate::hash::{fnv1a, fnv1a_extend};
+    let mut h = fnv1a(b"faultline world");
+    for (_, jobs, _) in per_machine {
+        for job in jobs {
+            let name = job.path.file_name().map(|n| n.to_string_lossy());
+            h = fnv1a_extend(h, name.unwrap_or_default().as_bytes());
+            h = fnv1a_extend(h, &job.spec.seed.to_le_bytes());
+            h = fnv1a_extend(h, &job.spec.severity_db.to_le_bytes());
+        }
+        let probes = [
+            jobs.iter().find(|j| j.spec.fault.is_none()),
+            jobs.iter().find(|j| j.spec.fault.is_some()),
+        ];
+        for job in probes.into_iter().flatten() {
+            let spec = ClipSpec {
+                seconds: job.spec.seconds.min(PROBE_SECONDS),
+                ..job.spec.clone()
+            };
+            let r = synth::render_clip(&spec);
+            for v in &r.samples {
+                h = fnv1a_extend(h, &v.to_le_bytes());
+            }
+            h = fnv1a_extend(h, &r.fault_level_db.unwrap_or(0.0).to_le_bytes());
+        }
+    }
+    format!("{h:016x}")
+}
+
 /// Writes the dataset; clips already on disk are kept (a rerun after Ctrl-C resumes).
 pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummary> {
+    let per_machine: Vec<(MachineType, Vec<Job>, Vec<ClipName>)> = cfg
+        .machines
+        .iter()
+        .map(|&m| {
+            let (jobs, names) = jobs_for(m, cfg, out);
+            (m, jobs, names)
+        })
+        .collect();
+    let fingerprint = world_fingerprint(&per_machine);
     let manifest = serde_json::json!({
         "generator": "faultline synth",
         "world": WORLD_VERSION,
@@ -187,6 +233,7 @@ pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummar
         "seconds": cfg.seconds,
         "sample_rate": cfg.sample_rate,
         "severity_measured_at": cfg.measured_at.name(),
+        "world_fingerprint": fingerprint,
     });
     // Clips already on disk are reused, so they must come from the same settings.
     let old = std::fs::read_to_string(out.join(SYNTH_MANIFEST));
@@ -224,14 +271,23 @@ pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummar
                 manifest[key]
             );
         }
+        // Same version and settings, but the code that renders the world may still have
+        // changed: clips on disk must come from the renderer that would write them now. (A
+        // manifest from before fingerprints cannot be checked; its version check stands.)
+        if let Some(was) = old["world_fingerprint"].as_str() {
+            anyhow::ensure!(
+                was == fingerprint,
+                "{}: holds clips of world version {WORLD_VERSION} rendered by other code (world fingerprint {was}, now {fingerprint}), so they cannot be reused; write to another folder or delete it",
+                out.display()
+            );
+        }
     }
     let text = serde_json::to_string_pretty(&manifest)?;
     write_atomic(&out.join(SYNTH_MANIFEST), |f| {
         std::io::Write::write_all(f, text.as_bytes())
     })?;
     let mut all_jobs = Vec::new();
-    for &m in &cfg.machines {
-        let (jobs, names) = jobs_for(m, cfg, out);
+    for (m, jobs, names) in per_machine {
         let faults: Vec<Option<FaultColumns>> = jobs
             .iter()
             .map(|j| {

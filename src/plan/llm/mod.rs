@@ -26,13 +26,6 @@ pub struct LlmPlanner {
     one_at_a_time: std::sync::Mutex<()>,
 }
 
-/// FNV-1a 64: a hash that is the same on every platform and release, for cache file names.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 impl LlmPlanner {
     pub fn new(cfg: LlmConfig) -> anyhow::Result<Self> {
         let client = reqwest::blocking::Client::builder()
@@ -58,7 +51,7 @@ impl LlmPlanner {
             body["tool_choice"]
         ])
         .to_string();
-        Some(dir.join(format!("{:016x}.json", fnv1a(key.as_bytes()))))
+        Some(dir.join(format!("{:016x}.json", crate::hash::fnv1a(key.as_bytes()))))
     }
 
     /// One request, through the cache.
