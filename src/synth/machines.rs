@@ -203,27 +203,39 @@ fn slider(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     x
 }
 
-/// Valve: a solenoid clicks open and shut; flow hisses while it is open.
+/// Valve: a solenoid clicks open and shut; flow hisses while it is open. A process controller
+/// switches it on demand, not on a metronome: each cycle's period varies ±40 % about the mean
+/// `cycle` and it stays open 30–70 % of it (MIMII's valves run in operation patterns, not a
+/// fixed rhythm), so how many clicks and how much hiss a clip holds varies clip to clip.
 fn valve(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     let (n, sr) = (c.n, c.sr);
     let cycle = a.num("cycle");
     let pressure = a.num("pressure");
+    // The schedule and the plunger's hesitations draw from streams of their own, so a clip
+    // with a fault keeps its normal twin's schedule.
+    let mut schedule = Rng::new(c.rng.next_u64());
+    let mut plunger = Rng::new(c.rng.next_u64());
     let hiss = band(n, sr, 800.0, 4000.0, &mut c.rng);
     let mut x = band(n, sr, 30.0, 300.0, &mut c.rng); // the line's low rumble
     x.iter_mut().for_each(|v| *v *= 0.3);
     let sticking = fault == Some("sticking");
     let mut hits = Vec::new();
     let mut open = vec![false; n];
-    let mut t = c.rng.uniform() * cycle * sr;
+    let mut t = schedule.uniform() * cycle * sr;
     while (t as usize) < n {
-        // Sticking: the plunger hesitates, opening late and with a double hit.
-        let delay = if sticking && c.rng.uniform() < 0.6 {
-            c.rng.range(0.05, 0.2) * sr
+        let period = cycle * schedule.range(0.6, 1.4) * sr;
+        let open_for = schedule.range(0.3, 0.7) * period;
+        // Sticking: the fouled plunger hesitates on every actuation, by a varying amount,
+        // opening late and with a double hit. (Hesitating only on some actuations left clips
+        // with two or three actuations and no hesitation at all: an "anomalous" clip that is
+        // its normal twin.)
+        let delay = if sticking {
+            plunger.range(0.03, 0.2) * sr
         } else {
             0.0
         };
         let on = (t + delay) as usize;
-        let off = (t + 0.5 * cycle * sr) as usize;
+        let off = (t + open_for.max(delay + 0.02 * sr)) as usize;
         hits.push((on.min(n - 1), 2.5));
         if sticking && delay > 0.0 {
             hits.push(((on + (0.015 * sr) as usize).min(n - 1), 1.5));
@@ -232,7 +244,7 @@ fn valve(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
         for o in open.iter_mut().take(off.min(n)).skip(on.min(n)) {
             *o = true;
         }
-        t += cycle * sr;
+        t += period;
     }
     hits.sort_by_key(|h| h.0);
     add_impacts(&mut x, &hits, 3500.0, 0.006, sr);
@@ -365,7 +377,6 @@ fn toy_car(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
         sr,
         &mut c.rng,
     );
-    let _ = a.num("mic");
     match fault {
         Some("shaft_eccentricity") => modulate(&mut x, order_sine(&wheel, 1.0), 0.45),
         Some("tire_damage") => {
@@ -378,13 +389,22 @@ fn toy_car(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
         }
         _ => {}
     }
+    // The microphone (ToyADMOS records the car with several): mic 1 close beside the car,
+    // mic 2 farther off, both 10 cm over a hard floor, the car's sound about 3 cm up. The floor
+    // reflection combs the spectrum — first notch near 4 kHz close by, above the band farther
+    // off — so the two positions hear the same car with different colour.
+    let across = if a.num("mic") > 1.5 { 0.3 } else { 0.1 };
+    floor_reflection(&mut x, sr, across, 0.03, 0.1, 0.9);
     x
 }
 
-/// Toy train: a motor whine, wheels rumbling on rails and clicking over rail joints.
+/// Toy train: a motor whine, wheels rumbling on rails and clicking over rail joints, heard
+/// from beside the track as the train goes round.
 fn toy_train(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
     let (n, sr) = (c.n, c.sr);
     let speed = a.num("speed");
+    // Where on the loop the train is when the clip starts.
+    let start = c.rng.uniform();
     let motor = shaft_phase(n, sr, 80.0 + 30.0 * speed, 0.008, &mut c.rng);
     let mut x = band(n, sr, 60.0, 1500.0, &mut c.rng);
     add_harmonics(&mut x, &motor, 2.0, &[0.3, 0.2, 0.1, 0.05], sr, &mut c.rng);
@@ -415,5 +435,11 @@ fn toy_train(c: &mut Ctx, a: &Attrs, fault: Option<&str>) -> Vec<f32> {
         }
         _ => {}
     }
+    // The microphone stands 30 cm outside a loop track (layout 1: 2.4 m, layout 2: 3.6 m) and
+    // hears the train, faults and all, approach and recede once a lap: 11–14 dB of swing,
+    // a lap every 4–14 s at 0.25–0.65 m/s (speed setting 1–5). The plant's ambient does not move.
+    let track_m = if a.num("track") > 1.5 { 3.6 } else { 2.4 };
+    let g = pass_by_gain(n, sr, track_m, 0.15 + 0.1 * speed, 0.3, start);
+    x.iter_mut().zip(&g).for_each(|(v, g)| *v *= g);
     x
 }

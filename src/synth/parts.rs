@@ -193,6 +193,58 @@ pub fn order_sine(phase: &[f64], order: f64) -> impl Iterator<Item = f32> + '_ {
         .map(move |p| sin_cycles((p * order).fract() as f32))
 }
 
+/// Speed of sound in air at 20 °C, m/s.
+pub const SOUND_SPEED: f32 = 343.0;
+
+/// Level of a source running round a circular track of length `track_m` at `speed_mps`, heard by
+/// a microphone `mic_m` outside the track: spherical spreading, the pressure falling as
+/// 1/distance, relative to the closest approach (gain 1 there). The source starts at angle
+/// `start` (turns, 0 = nearest the microphone). A fixed microphone beside a loop hears a toy
+/// train approach and recede once a lap.
+pub fn pass_by_gain(
+    n: usize,
+    sr: f32,
+    track_m: f32,
+    speed_mps: f32,
+    mic_m: f32,
+    start: f32,
+) -> Vec<f32> {
+    let r = track_m / std::f32::consts::TAU;
+    let far = r + mic_m;
+    (0..n)
+        .map(|i| {
+            let turns = start + speed_mps * i as f32 / sr / track_m;
+            let cos = (std::f32::consts::TAU * turns.fract()).cos();
+            let d = (r * r + far * far - 2.0 * r * far * cos).max(0.0).sqrt();
+            mic_m / d.max(mic_m)
+        })
+        .collect()
+}
+
+/// Adds the reflection off a hard floor: a source `source_h` m and a microphone `mic_h` m above
+/// the floor, `across_m` m apart horizontally. The image source's path is longer by
+/// Δ = √(D² + (h_m + h_s)²) − √(D² + (h_m − h_s)²), so the reflection arrives Δ/c later, weaker
+/// by the path ratio and the floor's reflection coefficient `coeff`: a comb filter whose first
+/// notch sits at c / 2Δ. (Fractional delay by linear interpolation.)
+pub fn floor_reflection(
+    x: &mut [f32],
+    sr: f32,
+    across_m: f32,
+    source_h: f32,
+    mic_h: f32,
+    coeff: f32,
+) {
+    let direct = (across_m.powi(2) + (mic_h - source_h).powi(2)).sqrt();
+    let image = (across_m.powi(2) + (mic_h + source_h).powi(2)).sqrt();
+    let delay = (image - direct) / SOUND_SPEED * sr;
+    let gain = coeff * direct / image;
+    let (k, frac) = (delay.floor() as usize, delay.fract());
+    for i in (0..x.len()).rev() {
+        let at = |j: usize| if i >= j { x[i - j] } else { 0.0 };
+        x[i] += gain * ((1.0 - frac) * at(k) + frac * at(k + 1));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,5 +264,73 @@ mod tests {
         // Equal power per octave for pink noise.
         let ratio = 10.0 * (band_power(2000.0) / band_power(250.0)).log10();
         assert!(ratio.abs() < 1.5, "octave power ratio {ratio} dB");
+    }
+
+    #[test]
+    fn a_pass_by_swings_by_the_distance_ratio_once_a_lap() {
+        // Track 2π m (radius 1), microphone 0.5 m outside: distance 0.5 … 2.5 m, 14 dB.
+        let sr = 1000.0;
+        let g = pass_by_gain(
+            4000,
+            sr,
+            std::f32::consts::TAU,
+            std::f32::consts::TAU / 2.0,
+            0.5,
+            0.0,
+        );
+        let (lo, hi) = g
+            .iter()
+            .fold((f32::MAX, 0f32), |(a, b), v| (a.min(*v), b.max(*v)));
+        assert!(
+            (hi - 1.0).abs() < 1e-4 && (lo - 0.2).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+        // One lap every 2 s: the closest approach again at 2000 samples, the farthest at 1000.
+        assert!((g[2000] - 1.0).abs() < 1e-3 && (g[1000] - 0.2).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_floor_reflection_notches_where_the_path_difference_is_half_a_wavelength() {
+        // D = 0.1 m, source 3 cm and microphone 10 cm up: Δ = 4.21 cm, first notch c/2Δ ≈ 4.07 kHz.
+        let sr = 48_000.0;
+        let mut rng = Rng::new(4);
+        let x: Vec<f32> = (0..1 << 16).map(|_| rng.bipolar()).collect();
+        let mut y = x.clone();
+        floor_reflection(&mut y, sr, 0.1, 0.03, 0.1, 0.9);
+        let (sx, sy) = (
+            crate::dsp::testutil::spectrum(&x),
+            crate::dsp::testutil::spectrum(&y),
+        );
+        let bin = sr / (1 << 16) as f32;
+        let gain_db = |f: f32| {
+            let b = (f / bin) as usize;
+            let p = |s: &[f32]| s[b - 40..b + 40].iter().map(|v| v * v).sum::<f32>();
+            10.0 * (p(&sy) / p(&sx)).log10()
+        };
+        let delta =
+            (0.1f32.powi(2) + 0.13f32.powi(2)).sqrt() - (0.1f32.powi(2) + 0.07f32.powi(2)).sqrt();
+        let notch = SOUND_SPEED / (2.0 * delta);
+        assert!((notch - 4070.0).abs() < 30.0, "{notch}");
+        // The reflection is 0.9 × direct/image = 0.67 of the direct sound. At the notch it
+        // cancels most of it (|1 − g|² = −9.6 dB); an octave below, a quarter period late, the
+        // two add in power (1 + g², +1.6 dB); at low frequency in phase ((1 + g)², +4.4 dB).
+        let g = 0.9 * (0.1f32.powi(2) + 0.07f32.powi(2)).sqrt()
+            / (0.1f32.powi(2) + 0.13f32.powi(2)).sqrt();
+        let want = |p: f32| 10.0 * p.log10();
+        assert!(
+            gain_db(notch) < want((1.0 - g).powi(2)) + 3.0,
+            "notch {}",
+            gain_db(notch)
+        );
+        assert!(
+            (gain_db(notch / 2.0) - want(1.0 + g * g)).abs() < 0.4,
+            "{}",
+            gain_db(notch / 2.0)
+        );
+        assert!(
+            (gain_db(150.0) - want((1.0 + g).powi(2))).abs() < 0.4,
+            "{}",
+            gain_db(150.0)
+        );
     }
 }
