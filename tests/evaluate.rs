@@ -372,6 +372,30 @@ fn the_demo_is_reproduced_by_its_printed_evaluate_command() {
             .collect()
     };
     assert_eq!(scores(&a), scores(&b));
+
+    // The ladder's scale 1 is the planner's own run: not rendered again, and its AUC on every
+    // curve is the unscaled planner's.
+    let anomalies = demo.join("report").join("anomalies");
+    assert!(anomalies.join("keyword").is_dir());
+    assert!(!anomalies.join("keyword@1.000").exists());
+    let top = a["sweep"]["scales"].as_array().unwrap().len() - 1;
+    assert_eq!(a["sweep"]["scales"][top].as_f64(), Some(1.0));
+    let curves = a["sweep"]["curves"].as_array().unwrap();
+    assert!(!curves.is_empty());
+    for c in curves {
+        let auc = a["detections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| {
+                d["machine"] == c["machine"]
+                    && d["source"] == c["planner"]
+                    && d["score"] == c["score"]
+            })
+            .expect("the unscaled planner's detection")["auc"]
+            .clone();
+        assert_eq!(c["aucs"][top], auc, "{c}");
+    }
 }
 
 #[test]
