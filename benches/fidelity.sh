@@ -2,7 +2,7 @@
 # The issue-14 fidelity benchmark: the demo's data, model and measures on five dataset seeds, with
 # the typical and the per-clip fault descriptions (same data and model, paired), plus the premise
 # table at intensity 0.5 and at one level (0 dB) fitted on every clip; then one summary table
-# (benches/fidelity_summary.py).
+# (benches/fidelity_summary.py) and where the machine effect comes from (benches/fidelity_spread.py).
 #
 #   bash benches/fidelity.sh [OUT]        (SEEDS="0 1" to run fewer;
 #                                          SEVERITY_AT=recording for reference faults fitted
@@ -33,3 +33,4 @@ for s in $SEEDS; do
     echo "seed $s done"
 done
 python3 benches/fidelity_summary.py "$OUT" $SEEDS
+python3 benches/fidelity_spread.py "$OUT" $SEEDS
