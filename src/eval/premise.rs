@@ -453,7 +453,7 @@ pub fn text(r: &PremiseResult) -> String {
             c.map_or("[n/a]".to_string(), |[a, b]| format!("[{a:.2}, {b:.2}]"))
         };
         s += &format!(
-            "variance share: machine {:.2} {}, function {:.2}, interaction {:.2}; ρ(machine mean, reference) {:.2} {}\n\n",
+            "variance share: machine {:.2} {}, function {:.2}, interaction {:.2}; ρ(machine mean, reference) {:.2} {}\n",
             p.shares.machine,
             ci(p.machine_share_ci),
             p.shares.function,
@@ -461,30 +461,23 @@ pub fn text(r: &PremiseResult) -> String {
             p.rho,
             ci(p.rho_ci)
         );
-        match &p.informative {
-            Some(i) => {
-                s.pop();
-                s += &format!(
-                    "informative functions (mean AUC over machines in ({}, {})): {}\n  variance share: machine {:.2} {}, function {:.2}, interaction {:.2}; ρ(machine mean, reference) {:.2} {}\n\n",
-                    INFORMATIVE.0,
-                    INFORMATIVE.1,
-                    i.functions.join(", "),
-                    i.shares.machine,
-                    ci(i.machine_share_ci),
-                    i.shares.function,
-                    i.shares.interaction,
-                    i.rho,
-                    ci(i.rho_ci)
-                );
-            }
-            None => {
-                s.pop();
-                s += &format!(
-                    "informative functions (mean AUC over machines in ({}, {})): fewer than two\n\n",
-                    INFORMATIVE.0, INFORMATIVE.1
-                );
-            }
-        }
+        s += &format!(
+            "informative functions (mean AUC over machines in ({}, {})): ",
+            INFORMATIVE.0, INFORMATIVE.1
+        );
+        s += &match &p.informative {
+            Some(i) => format!(
+                "{}\n  variance share: machine {:.2} {}, function {:.2}, interaction {:.2}; ρ(machine mean, reference) {:.2} {}\n\n",
+                i.functions.join(", "),
+                i.shares.machine,
+                ci(i.machine_share_ci),
+                i.shares.function,
+                i.shares.interaction,
+                i.rho,
+                ci(i.rho_ci)
+            ),
+            None => "fewer than two\n\n".to_string(),
+        };
     }
     if let (Some(fitted), Some([off, all])) = (&r.fitted_intensity, r.off_level) {
         s += "fitted intensity (median over clips) per machine × function\n";
