@@ -1,5 +1,6 @@
 """Summary of benches/fidelity.sh: one row per (seed, descriptions), then the means and the goal
-checks of issue 14. Standard library only.
+checks of issue 14, then each machine's AUC per source (typical descriptions, mean ± sd over the
+seeds: which machines a ranking disagrees on, and whether that repeats). Standard library only.
 
     python3 benches/fidelity_summary.py OUT SEED...
 """
@@ -56,6 +57,7 @@ def main():
                   f"ρ random {mean('rnd'):.2f} ± {sd('rnd'):.2f} (|·| ≤ 0.3), interval covers 0 in {covers}/{len(sel)}; "
                   f"Δρ {mean('delta'):.2f} ± {sd('delta'):.2f} (> 0)")
     print()
+    per_machine(out, seeds)
     for s in seeds:
         for name in ("premise.json", "premise_level.json"):
             p = out / f"seed_{s}" / name
@@ -71,6 +73,32 @@ def main():
                         print(f"  informative functions ({len(inf['functions'])}: {', '.join(f[:6] for f in inf['functions'])}): "
                               f"machine share {inf['shares']['machine']:.2f} {ci(inf['machine_share_ci'])}, "
                               f"function {inf['shares']['function']:.2f}; ρ {inf['rho']:.2f} {ci(inf['rho_ci'])}")
+
+
+def per_machine(out, seeds):
+    """Mean ± sd over seeds of each machine's AUC per source, typical descriptions."""
+    aucs = {}
+    for s in seeds:
+        p = out / f"seed_{s}" / "typical" / "report" / "report.json"
+        if p.exists():
+            for d in json.loads(p.read_text())["detections"]:
+                aucs.setdefault((d["score"], d["machine"], d["source"]), []).append(d["auc"])
+    sources = ["reference", "keyword", "random"]
+    for score in ["mse", "mahalanobis"]:
+        machines = sorted({m for (sc, m, _) in aucs if sc == score})
+        if not machines:
+            continue
+        print(f"AUC per machine, {score}, typical descriptions, mean ± sd over seeds")
+        print("| machine | " + " | ".join(sources) + " |")
+        print("|---|" + "---:|" * len(sources))
+        for m in machines:
+            cells = []
+            for src in sources:
+                v = aucs.get((score, m, src), [])
+                sd = statistics.stdev(v) if len(v) > 1 else 0.0
+                cells.append(f"{statistics.mean(v):.2f} ± {sd:.2f} (n={len(v)})" if v else "–")
+            print(f"| {m} | " + " | ".join(cells) + " |")
+        print()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 //! Building blocks of machine sound: shaft phase with speed wander, harmonic series, band
 //! noise, pink noise, impacts. Everything is driven by one seeded `Rng` per clip.
 
-use crate::dsp::{sin_cycles, Biquad, BiquadCoefs, Resonator, Rng};
+use crate::dsp::{sin_cycles, Biquad, BiquadCoefs, DelayLine, Resonator, Rng};
 
 /// Smooth random curve with unit standard deviation, changing on the scale of `1/rate_hz`.
 pub fn wander(n: usize, sr: f32, rate_hz: f32, rng: &mut Rng) -> Vec<f32> {
@@ -97,23 +97,54 @@ pub fn pink(n: usize, rng: &mut Rng) -> Vec<f32> {
     out
 }
 
-/// Factory ambient, unit RMS: pink noise (the distant plant) with the plant's own events on top,
-/// at random — other machines' clunks ringing three resonances of their own (about one a
-/// second) and bursts of released air (one every five seconds). Real factory noise is not
-/// stationary, and its transients mask a fault's knocks and dropouts where a steady hiss
-/// would not.
+/// Factory ambient, unit RMS: one clip's worth of a plant, drawn afresh for every clip. The
+/// datasets mix in factory noise recorded apart from the machine (MIMII: several real plants;
+/// DCASE: other spots and times), so the background differs from clip to clip in more than its
+/// level, and a machine that sits at or under the plant's level (`noise` attribute) inherits that
+/// variability where a loud one does not. Per clip:
+/// - the bed: pink noise (the distant plant) with its own tilt — a near conveyor or a hall's
+///   ventilation adds treble, distant heavy plant adds rumble — each 0 to −12 dB;
+/// - zero to three other machines running somewhere in the hall: a motor at 25–200 Hz with its
+///   harmonics, its fundamental 9–21 dB under the bed;
+/// - the hall's level drifting as machines start and stop (about ±2 dB over seconds);
+/// - events at rates of the clip's own: other machines' clunks ringing three resonances of
+///   their own (0.1–0.8 a second each) and bursts of released air (up to one in 2.5 s).
+///
+/// Real factory noise is not stationary, and its transients mask a fault's knocks and dropouts
+/// where a steady hiss would not.
 pub fn ambient(n: usize, sr: f32, rng: &mut Rng) -> Vec<f32> {
+    let db = |rng: &mut Rng, lo: f32, hi: f32| 10f32.powf(rng.range(lo, hi) / 20.0);
     let mut x = pink(n, rng);
+    let (treble, rumble) = (db(rng, -12.0, 0.0), db(rng, -12.0, 0.0));
+    mix(&mut x, &band(n, sr, 1000.0, 7000.0, rng), treble);
+    mix(&mut x, &band(n, sr, 20.0, 200.0, rng), rumble);
+    normalise_rms(&mut x, 1.0);
+    for _ in 0..(rng.uniform() * 4.0) as usize {
+        let f0 = 25.0 * 8f32.powf(rng.uniform());
+        let shaft = shaft_phase(n, sr, f0, 0.003, rng);
+        let level = db(rng, -18.0, -6.0);
+        add_harmonics(
+            &mut x,
+            &shaft,
+            1.0,
+            &[level, 0.5 * level, 0.3 * level, 0.2 * level],
+            sr,
+            rng,
+        );
+    }
+    modulate(&mut x, wander(n, sr, 0.2, rng).into_iter(), 0.25);
     for _ in 0..3 {
         let (freq, decay) = (rng.range(250.0, 3500.0), rng.range(0.005, 0.04));
-        let hits: Vec<(usize, f32)> = poisson(n, sr, 0.35, rng)
+        let rate = rng.range(0.1, 0.8);
+        let hits: Vec<(usize, f32)> = poisson(n, sr, rate, rng)
             .into_iter()
             .map(|t| (t, rng.range(3.0, 12.0)))
             .collect();
         add_impacts(&mut x, &hits, freq, decay, sr);
     }
     let hiss = band(n, sr, 1500.0, 7000.0, rng);
-    for start in poisson(n, sr, 0.2, rng) {
+    let rate = rng.range(0.0, 0.4);
+    for start in poisson(n, sr, rate, rng) {
         let len = (rng.range(0.1, 0.5) * sr) as usize;
         let amp = rng.range(0.5, 2.0);
         for (k, i) in (start..(start + len).min(n)).enumerate() {
@@ -225,7 +256,8 @@ pub fn pass_by_gain(
 /// the floor, `across_m` m apart horizontally. The image source's path is longer by
 /// Δ = √(D² + (h_m + h_s)²) − √(D² + (h_m − h_s)²), so the reflection arrives Δ/c later, weaker
 /// by the path ratio and the floor's reflection coefficient `coeff`: a comb filter whose first
-/// notch sits at c / 2Δ. (Fractional delay by linear interpolation.)
+/// notch sits at c / 2Δ. The fractional delay is read one sample late from a Hermite
+/// `DelayLine` (the path difference can be under a sample, where a read must not reach ahead).
 pub fn floor_reflection(
     x: &mut [f32],
     sr: f32,
@@ -238,10 +270,13 @@ pub fn floor_reflection(
     let image = (across_m.powi(2) + (mic_h + source_h).powi(2)).sqrt();
     let delay = (image - direct) / SOUND_SPEED * sr;
     let gain = coeff * direct / image;
-    let (k, frac) = (delay.floor() as usize, delay.fract());
-    for i in (0..x.len()).rev() {
-        let at = |j: usize| if i >= j { x[i - j] } else { 0.0 };
-        x[i] += gain * ((1.0 - frac) * at(k) + frac * at(k + 1));
+    let mut line = DelayLine::with_capacity(delay.ceil() as usize + 2);
+    // After pushing sample i, the sample `delay` before i − 1 is `delay + 1` back.
+    for i in 0..=x.len() {
+        line.push(x.get(i).copied().unwrap_or(0.0));
+        if i > 0 {
+            x[i - 1] += gain * line.read(delay + 1.0);
+        }
     }
 }
 
@@ -264,6 +299,32 @@ mod tests {
         // Equal power per octave for pink noise.
         let ratio = 10.0 * (band_power(2000.0) / band_power(250.0)).log10();
         assert!(ratio.abs() < 1.5, "octave power ratio {ratio} dB");
+    }
+
+    #[test]
+    fn each_clip_hears_a_different_plant_not_only_a_louder_one() {
+        // Twelve ambients at unit RMS: the share of their energy under 200 Hz (distant heavy
+        // plant, other machines' motors) differs clip to clip, which a level alone cannot do.
+        // (Version 3's plant, one bed and events at fixed rates: sd 0.66 dB.)
+        let sr = 16_000.0;
+        let share_db = |lo: f32, hi: f32| -> Vec<f32> {
+            (0..12)
+                .map(|s| {
+                    let x = ambient(3 * 16_000, sr, &mut Rng::new(100 + s));
+                    10.0 * crate::dsp::testutil::band_fraction(&x, sr, lo, hi).log10()
+                })
+                .collect()
+        };
+        let sd = |v: &[f32]| {
+            let m = v.iter().sum::<f32>() / v.len() as f32;
+            (v.iter().map(|x| (x - m).powi(2)).sum::<f32>() / (v.len() - 1) as f32).sqrt()
+        };
+        let low = share_db(20.0, 200.0);
+        assert!(
+            sd(&low) > 1.1,
+            "rumble share sd {:.2} dB: {low:?}",
+            sd(&low)
+        );
     }
 
     #[test]
