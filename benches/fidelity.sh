@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The issue-14 fidelity benchmark: the demo's data, model and measures on five dataset seeds, with
 # the typical and the per-clip fault descriptions (same data and model, paired), plus the premise
-# table at intensity 0.5 and at one level (0 dB) fitted on every clip; then one summary table
+# table at intensity 0.5, at one level (0 dB) fitted on every clip and at one RMS log-mel cell
+# change (1 dB) fitted on every clip; then one summary table
 # (benches/fidelity_summary.py) and where the machine effect comes from (benches/fidelity_spread.py).
 #
 #   bash benches/fidelity.sh [OUT]        (SEEDS="0 1" to run fewer;
@@ -9,7 +10,7 @@
 #                                          against the recording, `synth --severity-at`;
 #                                          KEEP_AUDIO=1 to keep each seed's WAVs)
 #
-# About 4 minutes a seed on 2 cores. Each seed's audio (dataset, rendered anomalies: about 3.5 GB)
+# About 5 minutes a seed on 2 cores. Each seed's audio (dataset, rendered anomalies: about 3.5 GB)
 # is deleted once its reports are written, unless KEEP_AUDIO=1: the summary reads only JSON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,8 @@ for s in $SEEDS; do
         --resamples 200 --seed "$s" --json "$run/premise.json" > "$run/premise.txt"
     "$F" premise --data "$run/typical/data" --model "$run/typical/report/model.safetensors" --level-db 0 \
         --resamples 200 --seed "$s" --json "$run/premise_level.json" > "$run/premise_level.txt"
+    "$F" premise --data "$run/typical/data" --model "$run/typical/report/model.safetensors" --cell-change-db 1 \
+        --resamples 200 --seed "$s" --json "$run/premise_cell.json" > "$run/premise_cell.txt"
     [ "$KEEP_AUDIO" = 1 ] || find "$run" -name '*.wav' -delete
     echo "seed $s done"
 done

@@ -48,7 +48,7 @@ def main():
     for s in seeds:
         base = out / f"seed_{s}"
         report = json.loads((base / "typical" / "report" / "report.json").read_text())
-        for name in ("premise.json", "premise_level.json"):
+        for name in ("premise.json", "premise_level.json", "premise_cell.json"):
             path = base / name
             if not path.exists():
                 continue

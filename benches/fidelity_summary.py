@@ -59,12 +59,17 @@ def main():
     print()
     per_machine(out, seeds)
     for s in seeds:
-        for name in ("premise.json", "premise_level.json"):
+        for name in ("premise.json", "premise_level.json", "premise_cell.json"):
             p = out / f"seed_{s}" / name
             if p.exists():
                 r = json.loads(p.read_text())
                 for sc in r["scores"]:
-                    at = f"intensity {r['intensity']}" if r.get("intensity") is not None else f"level {r['level_db']:+} dB"
+                    if r.get("intensity") is not None:
+                        at = f"intensity {r['intensity']}"
+                    elif r.get("cell_change_db") is not None:
+                        at = f"cell change {r['cell_change_db']} dB"
+                    else:
+                        at = f"level {r['level_db']:+} dB"
                     print(f"premise seed {s} {sc['score']:11} ({at}): machine share {sc['shares']['machine']:.2f} {ci(sc['machine_share_ci'])} "
                           f"(goal ≥ 0.30), function {sc['shares']['function']:.2f}, interaction {sc['shares']['interaction']:.2f}; "
                           f"ρ(machine mean, reference) {sc['rho']:.2f} {ci(sc['rho_ci'])} (goal ≥ 0.7)")

@@ -565,6 +565,52 @@ fn reference_faults_carry_their_metadata_and_per_clip_descriptions_reach_the_pla
     );
     assert!(off * 10 <= all, "{off} of {all} renders off the level");
 
+    // premise at one log-mel cell change on every clip: fitted the same way, reported as such;
+    // an out-of-range target is refused before any work.
+    let cell_path = dir.path().join("premise_cell.json");
+    let text = ok(&[
+        "premise",
+        "--data",
+        d,
+        "--model",
+        model.to_str().unwrap(),
+        "--cell-change-db",
+        "0.5",
+        "--resamples",
+        "50",
+        "--json",
+        cell_path.to_str().unwrap(),
+    ]);
+    assert!(
+        text.contains("log-mel cell change 0.5 dB RMS on every clip")
+            && text.contains("a tenth off the cell change"),
+        "{text}"
+    );
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cell_path).unwrap()).unwrap();
+    assert_eq!(p["cell_change_db"].as_f64(), Some(0.5));
+    assert!(p["intensity"].is_null() && p["level_db"].is_null());
+    let [off, all] = [0, 1].map(|k| p["off_level"][k].as_u64().unwrap());
+    assert!(
+        off * 10 <= all,
+        "{off} of {all} renders off the cell change"
+    );
+    let out = faultline(&[
+        "premise",
+        "--data",
+        d,
+        "--model",
+        model.to_str().unwrap(),
+        "--cell-change-db",
+        "0",
+    ]);
+    assert!(!out.0, "{}", out.1);
+    assert!(
+        out.2.contains("--cell-change-db must be above 0"),
+        "{}",
+        out.2
+    );
+
     // evaluate --describe per-clip → each normal clip is planned from the description of the
     // reference clip with its index and domain, and the report says so.
     let report = dir.path().join("report");

@@ -61,6 +61,42 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
+/// What a fit holds equal on every clip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// The severity scale's fault level, dB (`level_of_change` of `Frames::change_db`).
+    Level,
+    /// The RMS change of the log-mel cells, dB (`Frames::rms_cell_change_db`).
+    CellChange,
+}
+
+impl Measure {
+    /// The measure of `y` against `base`, in its own units.
+    pub fn of(self, base: &Frames, y: &Frames) -> f64 {
+        match self {
+            Self::Level => level_of_change(base.change_db(y)),
+            Self::CellChange => base.rms_cell_change_db(y),
+        }
+    }
+
+    /// The measure on a dB scale the fit steps on (a level is one already; a cell change in dB
+    /// grows with the square of a small added sound's gain, so it is fitted as 20·log10 of it).
+    fn to_fit(self, v: f64) -> f64 {
+        match self {
+            Self::Level => v,
+            Self::CellChange => 20.0 * v.log10(),
+        }
+    }
+
+    /// Where a fit starts: the nominal intensity of a level; a quarter for a cell change.
+    fn start(self, target: f64) -> f32 {
+        match self {
+            Self::Level => (intensity_for(target) as f32).clamp(1e-4, 1.0),
+            Self::CellChange => 0.25,
+        }
+    }
+}
+
 /// The intensity that puts one function's fault level on clip `x` at `target_db` (measured as
 /// `features::level` measures it, against `x` as given: for a recorded clip, the machine with
 /// its ambient), and the level reached. The catalog's intensities are calibrated to the scale
@@ -76,24 +112,41 @@ pub fn fit_intensity(
     sample_rate: u32,
     seed: u64,
 ) -> (f32, f64, Vec<f32>) {
+    fit_intensity_by(Measure::Level, spec, target_db, x, sample_rate, seed)
+}
+
+/// [`fit_intensity`] holding `measure` at `target` (in the measure's own units) instead.
+pub fn fit_intensity_by(
+    measure: Measure,
+    spec: &'static FaultSpec,
+    target: f64,
+    x: &[f32],
+    sample_rate: u32,
+    seed: u64,
+) -> (f32, f64, Vec<f32>) {
     let base = Frames::of(x, sample_rate);
     // `fit_gain` returns the last intensity it tried: its render is the one kept here.
     let last = std::cell::RefCell::new(Vec::new());
     let level = |i: f32| {
         let y = apply(spec, i, x, sample_rate, seed);
-        let l = level_of_change(base.change_db(&Frames::of(&y, sample_rate)));
+        let l = measure.to_fit(measure.of(&base, &Frames::of(&y, sample_rate)));
         *last.borrow_mut() = y;
         l
     };
-    let mut i = (intensity_for(target_db) as f32).clamp(1e-4, 1.0);
+    let target_fit = measure.to_fit(target);
+    let mut i = measure.start(target);
     let mut l = level(i);
     // Nothing measurable yet: a decade up at a time.
     while !l.is_finite() && i < 1.0 {
         i = (i * 10.0).min(1.0);
         l = level(i);
     }
-    let (i, l) = fit_gain(level, target_db, (i, l), (1e-4, 1.0), 6);
-    (i, l, last.into_inner())
+    let (i, l) = fit_gain(level, target_fit, (i, l), (1e-4, 1.0), 6);
+    let reached = match measure {
+        Measure::Level => l,
+        Measure::CellChange => 10f64.powf(l / 20.0),
+    };
+    (i, reached, last.into_inner())
 }
 
 #[cfg(test)]
@@ -135,5 +188,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Held at one cell change, a modulation of every band and a squeak in a few take their own
+    /// intensities and reach it, as an independent measurement of the render says.
+    #[test]
+    fn a_fit_by_cell_change_reaches_it() {
+        let sr = crate::synth::DEFAULT_SAMPLE_RATE;
+        let fan = crate::synth::normal_clip(MachineType::Fan, 3.0, sr, 2);
+        let base = Frames::of(&fan, sr);
+        let mut at = Vec::new();
+        for name in ["amplitude_modulation", "squeak", "band_noise"] {
+            let spec = CATALOG.iter().find(|s| s.name == name).unwrap();
+            let (i, reached, y) = fit_intensity_by(Measure::CellChange, spec, 1.0, &fan, sr, 9);
+            let measured = base.rms_cell_change_db(&Frames::of(&y, sr));
+            assert!(
+                (measured - reached).abs() < 1e-9,
+                "{name}: {measured} vs {reached}"
+            );
+            assert!(
+                (reached - 1.0).abs() < 0.07,
+                "{name}: reached {reached:.3} dB at intensity {i}"
+            );
+            at.push(i);
+        }
+        assert!(at.iter().any(|i| (i / at[0] - 1.0).abs() > 0.2), "{at:?}");
     }
 }

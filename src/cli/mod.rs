@@ -292,6 +292,11 @@ enum Command {
         /// level on that clip (the recording) at this many dB on the severity scale.
         #[arg(long, conflicts_with = "intensity", allow_hyphen_values = true)]
         level_db: Option<f64>,
+        /// Instead of one intensity or level: on every clip, the intensity that puts the RMS
+        /// change of the clip's log-mel cells (every frame and band) at this many dB — one size
+        /// of change as a log-mel detector's squared error spreads it.
+        #[arg(long, conflicts_with_all = ["intensity", "level_db"])]
+        cell_change_db: Option<f64>,
         #[arg(long)]
         machines: Option<String>,
         #[arg(long, default_value_t = 20)]
@@ -803,6 +808,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             model,
             intensity,
             level_db,
+            cell_change_db,
             machines,
             epochs,
             resamples,
@@ -828,15 +834,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     |_| {},
                 )?,
             };
-            let severity = match level_db {
-                Some(db) => {
+            let severity = match (level_db, cell_change_db) {
+                (Some(db), _) => {
                     anyhow::ensure!(
                         db.is_finite() && (-40.0..=24.0).contains(&db),
                         "--level-db must be from -40 to 24 dB"
                     );
                     eval::premise::Severity::LevelDb(db)
                 }
-                None => eval::premise::Severity::Intensity(intensity),
+                (None, Some(db)) => {
+                    anyhow::ensure!(
+                        db.is_finite() && db > 0.0 && db <= 20.0,
+                        "--cell-change-db must be above 0 and at most 20 dB"
+                    );
+                    eval::premise::Severity::CellChangeDb(db)
+                }
+                (None, None) => eval::premise::Severity::Intensity(intensity),
             };
             let r = eval::premise::premise(&model, &data, &machines, severity, resamples, seed)?;
             if let Some(path) = json {

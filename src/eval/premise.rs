@@ -124,6 +124,23 @@ pub enum Severity {
     /// as the detector hears it — at this many dB (`levels::fit_intensity`): one severity on
     /// every machine, so what differs between machines is how they hide a change of that size.
     LevelDb(f64),
+    /// On each clip, the intensity that puts the RMS change of the clip's log-mel cells at this
+    /// many dB (`levels::Measure::CellChange`): one size of change as a log-mel detector's squared
+    /// error spreads it, whichever bands or frames a function works in. The severity scale takes
+    /// only the band where a change is largest, so at one level the function decides most of the
+    /// AUC; this asks whether the machines differ once that is held equal.
+    CellChangeDb(f64),
+}
+
+impl Severity {
+    /// The fitted target and its tolerance, for the fitted severities.
+    fn fitted(self) -> Option<(f64, f64)> {
+        match self {
+            Self::Intensity(_) => None,
+            Self::LevelDb(db) => Some((db, 1.0)),
+            Self::CellChangeDb(db) => Some((db, 0.1 * db)),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -132,10 +149,14 @@ pub struct PremiseResult {
     pub intensity: Option<f32>,
     /// The one level on every clip, dB (`Severity::LevelDb`), or none.
     pub level_db: Option<f64>,
-    /// With a level: the median fitted intensity per [machine][function].
+    /// The one RMS log-mel cell change on every clip, dB (`Severity::CellChangeDb`), or none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell_change_db: Option<f64>,
+    /// With a fitted severity: the median fitted intensity per [machine][function].
     pub fitted_intensity: Option<Vec<Vec<f64>>>,
-    /// With a level: renders whose level stands more than 1 dB off it (out of reach at
-    /// intensity 1, or a fit that did not converge), and all renders.
+    /// With a fitted severity: renders that stand off it (a level by more than 1 dB, a cell
+    /// change by more than a tenth: out of reach at intensity 1, or a fit that did not
+    /// converge), and all renders.
     pub off_level: Option<[usize; 2]>,
     pub machines: Vec<String>,
     pub functions: Vec<String>,
@@ -242,6 +263,14 @@ fn score_machine(
                             Severity::LevelDb(db) => {
                                 levels::fit_intensity(spec, db, x, sr, clip_seed)
                             }
+                            Severity::CellChangeDb(db) => levels::fit_intensity_by(
+                                levels::Measure::CellChange,
+                                spec,
+                                db,
+                                x,
+                                sr,
+                                clip_seed,
+                            ),
                         };
                         Ok((score(lm, y)?, (intensity, level)))
                     },
@@ -379,11 +408,12 @@ pub fn premise(
             }
         })
         .collect();
-    let (intensity, level_db) = match severity {
-        Severity::Intensity(i) => (Some(i), None),
-        Severity::LevelDb(db) => (None, Some(db)),
+    let (intensity, level_db, cell_change_db) = match severity {
+        Severity::Intensity(i) => (Some(i), None, None),
+        Severity::LevelDb(db) => (None, Some(db), None),
+        Severity::CellChangeDb(db) => (None, None, Some(db)),
     };
-    let fitted_intensity = level_db.map(|_| {
+    let fitted_intensity = severity.fitted().map(|_| {
         all.iter()
             .map(|m| {
                 m.fitted
@@ -393,12 +423,12 @@ pub fn premise(
             })
             .collect()
     });
-    let off_level = level_db.map(|db| {
+    let off_level = severity.fitted().map(|(target, tolerance)| {
         let renders = all.iter().flat_map(|m| m.fitted.iter().flatten());
         [
             renders
                 .clone()
-                .filter(|r| r.1.is_nan() || (r.1 - db).abs() > 1.0)
+                .filter(|r| r.1.is_nan() || (r.1 - target).abs() > tolerance)
                 .count(),
             renders.count(),
         ]
@@ -406,6 +436,7 @@ pub fn premise(
     Ok(PremiseResult {
         intensity,
         level_db,
+        cell_change_db,
         fitted_intensity,
         off_level,
         machines: machines.to_vec(),
@@ -431,10 +462,11 @@ fn function_header(functions: &[String]) -> String {
 pub fn text(r: &PremiseResult) -> String {
     let mut s = String::new();
     for p in &r.scores {
-        let at = match (r.intensity, r.level_db) {
-            (Some(i), _) => format!("intensity {i}"),
-            (None, Some(db)) => format!("level {db:+} dB on every clip"),
-            (None, None) => String::new(),
+        let at = match (r.intensity, r.level_db, r.cell_change_db) {
+            (Some(i), _, _) => format!("intensity {i}"),
+            (None, Some(db), _) => format!("level {db:+} dB on every clip"),
+            (None, None, Some(db)) => format!("log-mel cell change {db} dB RMS on every clip"),
+            (None, None, None) => String::new(),
         };
         s += &format!(
             "premise ({}, {at}, {} resamples, seed {}): AUC per machine × function\n",
@@ -490,7 +522,12 @@ pub fn text(r: &PremiseResult) -> String {
             }
             s += "\n";
         }
-        s += &format!("renders more than 1 dB off the level: {off} of {all}\n\n");
+        let off_by = if r.cell_change_db.is_some() {
+            "a tenth off the cell change"
+        } else {
+            "1 dB off the level"
+        };
+        s += &format!("renders more than {off_by}: {off} of {all}\n\n");
     }
     s
 }

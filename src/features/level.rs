@@ -179,6 +179,23 @@ impl Frames {
     pub fn change_db(&self, y: &Frames) -> f64 {
         self.max_band_change_db(y).max(self.envelope_change_db(y))
     }
+
+    /// Root mean square over every frame and band of the change of `y`'s log-mel against this
+    /// clip's, dB: the change as a log-mel detector's squared error spreads it, every cell
+    /// alike. The severity scale takes only the band (or the envelope) where a change is
+    /// largest, so a tone added in one band and a modulation of all bands can share a level and
+    /// differ tenfold here; `premise --cell-change-db` holds this one equal instead.
+    pub fn rms_cell_change_db(&self, y: &Frames) -> f64 {
+        let (mut sum, mut cells) = (0.0f64, 0usize);
+        for (a, b) in self.rows.iter().zip(&y.rows) {
+            for (p, q) in a.iter().zip(b) {
+                let d = 10.0 * (q / p).log10();
+                sum += d * d;
+                cells += 1;
+            }
+        }
+        (sum / cells.max(1) as f64).sqrt()
+    }
 }
 
 /// Clip-mean mel power per band (the baseline's features before the log) over the frames wholly
@@ -277,5 +294,26 @@ mod tests {
         let envelope = envelope_change_db(&x, &y, sr);
         assert!(envelope > 9.0 && envelope < 10.5, "{envelope}");
         assert!((change_db(&x, &y, sr) - envelope).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_cell_change_is_the_rms_over_frames_and_bands() {
+        let sr = 16_000;
+        let x = noise(5, 0.1, 64_000);
+        let (fx, of) = (Frames::of(&x, sr), |y: &[f32]| Frames::of(y, sr));
+        assert_eq!(fx.rms_cell_change_db(&fx), 0.0);
+        // Halving the amplitude: 6.02 dB in every cell.
+        let half: Vec<f32> = x.iter().map(|v| v * 0.5).collect();
+        assert!((fx.rms_cell_change_db(&of(&half)) - 6.0206).abs() < 1e-3);
+        // −20 dB on alternate 0.5-s blocks: 20 dB in half the cells, 0 in the rest, so
+        // 20/√2 = 14.1 dB (a little less for the frames that straddle a switch) — where the
+        // severity scale's envelope change is the mean, about 10 dB.
+        let blocks: Vec<f32> = x
+            .iter()
+            .enumerate()
+            .map(|(n, v)| if (n / 8000) % 2 == 0 { *v } else { 0.1 * v })
+            .collect();
+        let rms = fx.rms_cell_change_db(&of(&blocks));
+        assert!(rms > 13.0 && rms < 14.2, "{rms}");
     }
 }
