@@ -488,12 +488,15 @@ fn every_function_fades_to_nothing_smoothly_and_monotonically_at_every_rate() {
 
 /// How far a function's median level may sit from the severity scale, dB, at 0.25, 0.5 and 1.
 /// The exceptions are measured and documented in the README's severity table: a pitch move or a
-/// wobble saturates once the machine's tones have left their bands (about +4 to +6 dB), and a few Poisson
-/// dropouts in a short clip make the dropout's level jumpy.
+/// wobble saturates once the machine's tones have left their bands (pitch about +5 dB); the
+/// wobble lower still since world version 4, whose plant adds tones and rumble that do not
+/// wobble and mask it (−3.7 / +0.7 dB at 0.25 / 0.5 on 3-s clips; 200 cents, the top of its
+/// depth range, would reach only about +1.3 dB at 0.5); and a few Poisson dropouts in a short
+/// clip make the dropout's level jumpy.
 fn scale_tolerance(name: &str) -> [f64; 3] {
     match name {
         "pitch_shift" => [3.0, 3.0, 7.5],
-        "speed_wobble" => [3.0, 3.5, 9.0],
+        "speed_wobble" => [4.5, 6.0, 9.0],
         "dropout" => [6.0, 3.0, 3.5],
         _ => [3.0, 3.0, 3.0],
     }
