@@ -88,6 +88,14 @@ impl Measure {
         }
     }
 
+    /// The inverse of [`to_fit`](Self::to_fit): back to the measure's own units.
+    fn from_fit(self, v: f64) -> f64 {
+        match self {
+            Self::Level => v,
+            Self::CellChange => 10f64.powf(v / 20.0),
+        }
+    }
+
     /// Where a fit starts: the nominal intensity of a level; a quarter for a cell change.
     fn start(self, target: f64) -> f32 {
         match self {
@@ -142,11 +150,7 @@ pub fn fit_intensity_by(
         l = level(i);
     }
     let (i, l) = fit_gain(level, target_fit, (i, l), (1e-4, 1.0), 6);
-    let reached = match measure {
-        Measure::Level => l,
-        Measure::CellChange => 10f64.powf(l / 20.0),
-    };
-    (i, reached, last.into_inner())
+    (i, measure.from_fit(l), last.into_inner())
 }
 
 #[cfg(test)]
