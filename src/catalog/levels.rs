@@ -89,7 +89,7 @@ impl Measure {
     }
 
     /// The inverse of [`to_fit`](Self::to_fit): back to the measure's own units.
-    fn from_fit(self, v: f64) -> f64 {
+    fn fit_to_units(self, v: f64) -> f64 {
         match self {
             Self::Level => v,
             Self::CellChange => 10f64.powf(v / 20.0),
@@ -150,7 +150,7 @@ pub fn fit_intensity_by(
         l = level(i);
     }
     let (i, l) = fit_gain(level, target_fit, (i, l), (1e-4, 1.0), 6);
-    (i, measure.from_fit(l), last.into_inner())
+    (i, measure.fit_to_units(l), last.into_inner())
 }
 
 #[cfg(test)]
