@@ -339,7 +339,7 @@ fn the_demo_is_reproduced_by_its_printed_evaluate_command() {
         "{line}"
     );
     let mut words = words;
-    words.push("--quiet");
+    words.extend(["--quiet", "--keep-sweep-renders"]);
     ok(&words);
     let read = |p: &Path| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(p.join("report.json")).unwrap()).unwrap()
@@ -372,6 +372,54 @@ fn the_demo_is_reproduced_by_its_printed_evaluate_command() {
             .collect()
     };
     assert_eq!(scores(&a), scores(&b));
+
+    // A sweep step is scored in memory and not written unless asked; what is written is what
+    // was scored: each kept clip, read back and scored by the saved model, gives the score the
+    // run reported for it (to the bit: float WAVs hold the samples exactly).
+    let sweep_dir = |root: &Path| root.join("anomalies/keyword@0.200/seed_0/fan");
+    assert!(!sweep_dir(&demo.join("report")).exists());
+    let kept: Vec<PathBuf> = std::fs::read_dir(sweep_dir(&again))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+        .collect();
+    assert!(kept.len() >= 2, "{kept:?}");
+    let detectors = faultline::detect::Detectors {
+        ae: Some(faultline::detect::load_model(&again.join("model.safetensors")).unwrap()),
+        knn: None,
+    };
+    let bad = faultline::dataset::BadFiles::new(true);
+    let rescored = faultline::eval::detector_scores(&detectors, &kept, &bad).unwrap();
+    for (path, scores) in kept.iter().zip(rescored) {
+        let clip = b["clips"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["path"].as_str() == path.to_str())
+            .unwrap_or_else(|| panic!("{} is not among the scored clips", path.display()));
+        assert_eq!(clip["source"], "keyword@0.200");
+        let scores = scores.unwrap();
+        for k in 0..2 {
+            assert_eq!(
+                clip["scores"][k].as_f64(),
+                Some(scores[k]),
+                "{}",
+                path.display()
+            );
+        }
+    }
+    // Not written, a sweep clip is named by the normal clip it was rendered from.
+    let unwritten = a["clips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["source"] == "keyword@0.200")
+        .unwrap();
+    let from = Path::new(unwritten["path"].as_str().unwrap());
+    assert!(
+        from.is_file() && from.to_str().unwrap().contains("_normal_"),
+        "{from:?}"
+    );
 
     // The ladder's scale 1 is the planner's own run: not rendered again, and its AUC on every
     // curve is the unscaled planner's.

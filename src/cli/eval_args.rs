@@ -63,6 +63,10 @@ pub struct EvalArgs {
     /// The sweep's ladder as LO:HI:N, log-spaced.
     #[arg(long, default_value = "0.05:1:5", value_parser = parse_ladder)]
     pub sweep_scales: Ladder,
+    /// Also write the sweep's clips under OUT/anomalies/PLANNER@SCALE (by default a sweep step
+    /// is scored in memory and not written; the planners' own clips always are).
+    #[arg(long)]
+    pub keep_sweep_renders: bool,
     /// Training threads (default: every core). A seed and thread count always give the same model.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
@@ -151,6 +155,7 @@ impl EvalArgs {
             } else {
                 Vec::new()
             },
+            keep_sweep_renders: self.keep_sweep_renders,
             quiet: self.quiet,
             llm,
         }

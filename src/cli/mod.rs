@@ -655,6 +655,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 plan_seeds: 1,
                 stats: eval::StatsConfig::default(),
                 sweep: Vec::new(),
+                keep_sweep_renders: false,
                 quiet,
                 strict,
                 llm: llm.clone(),

@@ -71,13 +71,29 @@ pub fn detector_scores(
     paths: &[PathBuf],
     bad: &BadFiles,
 ) -> anyhow::Result<Vec<Option<[f64; ScoreKind::COUNT]>>> {
+    detector_scores_of(detectors, paths, read, bad)
+}
+
+/// A WAV's audio (`read_wav` with its error as `anyhow`).
+fn read(path: &Path) -> anyhow::Result<crate::dataset::Audio> {
+    Ok(read_wav(path)?)
+}
+
+/// `detector_scores` of clips whose audio `audio` gives by path (held in memory or read).
+pub fn detector_scores_of(
+    detectors: &crate::detect::Detectors,
+    paths: &[PathBuf],
+    audio: impl Fn(&Path) -> anyhow::Result<crate::dataset::Audio> + Sync,
+    bad: &BadFiles,
+) -> anyhow::Result<Vec<Option<[f64; ScoreKind::COUNT]>>> {
     paths
         .par_iter()
         .map_init(
             || LogMel::new(detectors.features().clone()),
             |lm, p| {
+                let v = audio(p).and_then(|a| audio_vectors(&a, lm));
                 Ok(bad
-                    .check(p, clip_vectors(p, lm))?
+                    .check(p, v.with_context(|| p.display().to_string()))?
                     .map(|v| detectors.score(v.view())))
             },
         )
@@ -344,6 +360,9 @@ pub struct EvaluateConfig {
     pub stats: StatsConfig,
     /// Intensity scales of the severity sweep; empty = no sweep.
     pub sweep: Vec<f32>,
+    /// Also write the sweep's clips (by default they are scored in memory and not written:
+    /// the demo's sweep is 9600 clips, 6 GB of float WAVs).
+    pub keep_sweep_renders: bool,
     pub quiet: bool,
     /// The first unreadable clip is an error (by default such clips are skipped and counted).
     pub strict: bool,
@@ -566,6 +585,27 @@ fn plans_for(
         .collect()
 }
 
+/// Normal clips kept in memory for an evaluation's renders, by path: all of a machine's that
+/// can be read, unless they would take more than `HOLD_BYTES` as samples (a large real test
+/// set: then each render reads its clip from disk, as a clip missing here is).
+fn hold(paths: &[PathBuf]) -> HashMap<PathBuf, crate::dataset::Audio> {
+    // Samples in memory are f32: up to twice a 16-bit file (headers aside).
+    let bytes: u64 = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| 2 * m.len()))
+        .sum();
+    if bytes > HOLD_BYTES {
+        return HashMap::new();
+    }
+    paths
+        .par_iter()
+        .filter_map(|p| Some((p.clone(), read(p).ok()?)))
+        .collect()
+}
+
+/// At most this many bytes of one machine's normal test clips are held in memory (1 GiB).
+const HOLD_BYTES: u64 = 1 << 30;
+
 pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
     anyhow::ensure!(cfg.plan_seeds >= 1, "--plan-seeds must be at least 1");
     anyhow::ensure!(
@@ -606,9 +646,11 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
                 source: &str,
                 plan_seed: usize,
                 paths: &[PathBuf],
+                audio: &(dyn Fn(&Path) -> anyhow::Result<crate::dataset::Audio> + Sync),
                 clips: &mut Vec<ScoredClip>|
      -> anyhow::Result<()> {
-        for (path, scores) in paths.iter().zip(detector_scores(&detectors, paths, &bad)?) {
+        let scores = detector_scores_of(&detectors, paths, audio, &bad)?;
+        for (path, scores) in paths.iter().zip(scores) {
             let Some(scores) = scores else {
                 continue;
             };
@@ -631,8 +673,15 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
             "{}/{machine}/test: no normal test clips",
             cfg.data.display()
         );
-        push(machine, "normal", 0, &normal, &mut clips)?;
-        push(machine, "reference", 0, &real, &mut clips)?;
+        // The normal clips are read once: scored, then rendered from by every planner, seed
+        // and sweep step (the demo's 50 clips a machine, 1200 renders).
+        let held = hold(&normal);
+        let audio = |p: &Path| match held.get(p) {
+            Some(a) => Ok(a.clone()),
+            None => read(p),
+        };
+        push(machine, "normal", 0, &normal, &audio, &mut clips)?;
+        push(machine, "reference", 0, &real, &read, &mut clips)?;
         // Only the normal clips that could be read get anomalies rendered from them.
         let normal: Vec<PathBuf> = clips
             .iter()
@@ -730,22 +779,42 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
                         .join(&source)
                         .join(format!("seed_{k}"))
                         .join(machine);
-                    let rendered = crate::offline::render_files(
-                        &machine_dir,
-                        &normal,
-                        &out,
-                        &crate::offline::PlanSource::PerClip(plans),
-                        Some(machine),
-                        true,
+                    // The planner's own clips are written for listening (and the report's
+                    // spectrograms); a sweep step's only with --keep-sweep-renders. Every clip
+                    // is scored in memory as it is rendered.
+                    let rendered = crate::offline::ScoredRender {
+                        input: &machine_dir,
+                        out: &out,
+                        machine,
+                        write: scale.is_none() || cfg.keep_sweep_renders,
+                    }
+                    .run(
+                        &plans,
+                        audio,
                         &bad,
+                        || LogMel::new(detectors.features().clone()),
+                        |lm, a| Ok(detectors.score(audio_vectors(a, lm)?.view())),
                     )?;
-                    let paths: Vec<PathBuf> =
-                        rendered.entries.iter().map(|e| e.output.clone()).collect();
-                    push(machine, &source, k, &paths, &mut clips)?;
                     if k == 0 && scale.is_none() {
-                        if let Some(e) = rendered.entries.first() {
-                            example_plans.push((machine.clone(), planner.clone(), e.plan.clone()));
+                        if let Some(r) = rendered.first() {
+                            let plan = r.entry.plan.clone();
+                            example_plans.push((machine.clone(), planner.clone(), plan));
                         }
+                    }
+                    for r in rendered {
+                        let Some(scores) = r.score else { continue };
+                        clips.push(ScoredClip {
+                            machine: machine.clone(),
+                            source: source.clone(),
+                            plan_seed: k,
+                            // A clip not written is named by the normal clip it came from.
+                            path: if r.written {
+                                r.entry.output
+                            } else {
+                                r.entry.source
+                            },
+                            scores,
+                        });
                     }
                     bar.inc(1);
                 }

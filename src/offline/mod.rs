@@ -2,9 +2,11 @@
 //! use every core (rayon), show progress, write atomically and skip work already on disk.
 
 mod render;
+mod scored;
 mod synth_set;
 mod test_set;
 
+pub use scored::{Scored, ScoredRender};
 pub use test_set::write_machine_test_set;
 
 pub use render::{

@@ -104,6 +104,110 @@ fn output_name(file_name: &str) -> String {
     }
 }
 
+/// One clip's render: its output path, sidecar and plan.
+pub(super) struct Job {
+    pub(super) output: PathBuf,
+    sidecar: PathBuf,
+    machine: String,
+    pub(super) plan: FaultPlan,
+}
+
+impl Job {
+    pub(super) fn new(
+        input_root: &Path,
+        out_root: &Path,
+        src: &Path,
+        source: &PlanSource,
+        machine: Option<&str>,
+        severity: MeasuredAt,
+    ) -> anyhow::Result<Self> {
+        // A file outside the input root keeps only its name: an absolute path joined to the
+        // output root would write beside the source instead.
+        let rel = src
+            .strip_prefix(input_root)
+            .unwrap_or_else(|_| Path::new(src.file_name().unwrap_or_default()));
+        let machine = machine_of(rel, machine)?;
+        let file_name = rel
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("clip.wav");
+        let output = out_root.join(rel.with_file_name(output_name(file_name)));
+        let sidecar = output.with_extension("json");
+        let path_hash = path_hash(rel);
+        let plan = match source {
+            // A fixed plan's orders follow each clip's own shaft rate (its `rpm` attribute).
+            PlanSource::Fixed(plan) => {
+                let attributes = ClipName::attributes_of(src);
+                FaultPlan {
+                    seed: derive_seed(plan.seed, path_hash),
+                    ..plan.for_clip(&machine, &attributes, severity)?
+                }
+            }
+            PlanSource::Planner {
+                planner,
+                fault,
+                seed,
+            } => {
+                let attributes = ClipName::attributes_of(src);
+                let request = PlanRequest {
+                    machine: machine.clone(),
+                    attributes: attributes.clone(),
+                    fault: fault.clone(),
+                    seed: derive_seed(*seed, path_hash),
+                };
+                planner
+                    .plan(&request)
+                    .with_context(|| format!("planning for {}", src.display()))?
+                    .for_clip(&machine, &attributes, severity)?
+            }
+            PlanSource::PerClip(plans) => plans
+                .get(src)
+                .with_context(|| format!("{}: no plan was made for this clip", src.display()))?
+                .clone(),
+        };
+        Ok(Self {
+            output,
+            sidecar,
+            machine,
+            plan,
+        })
+    }
+
+    pub(super) fn entry(&self, src: &Path, rendered: &Audio) -> RenderEntry {
+        RenderEntry {
+            source: src.to_path_buf(),
+            output: self.output.clone(),
+            machine: self.machine.clone(),
+            seed: self.plan.seed,
+            sample_rate: rendered.sample_rate,
+            channels: rendered.channels.len(),
+            plan: self.plan.clone(),
+        }
+    }
+
+    /// The sidecar of an earlier render of this clip from the same plan (steps and seed), if
+    /// one is on disk beside its WAV: a rerun reuses that clip.
+    pub(super) fn earlier(&self, src: &Path) -> anyhow::Result<Option<RenderEntry>> {
+        if !(self.output.exists() && self.sidecar.exists()) {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&self.sidecar)?;
+        Ok(serde_json::from_str::<RenderEntry>(&text).ok().filter(|e| {
+            e.plan.steps == self.plan.steps && e.plan.seed == self.plan.seed && e.source == src
+        }))
+    }
+
+    /// Writes the clip (float WAV, atomically) and then its sidecar.
+    pub(super) fn write(&self, entry: &RenderEntry, rendered: &Audio) -> anyhow::Result<()> {
+        write_wav_atomic(&self.output, rendered, SampleFormat::Float32)?;
+        let json = serde_json::to_string_pretty(entry)?;
+        write_atomic(&self.sidecar, |f| {
+            std::io::Write::write_all(f, json.as_bytes())
+        })?;
+        Ok(())
+    }
+}
+
 fn render_one(
     input_root: &Path,
     out_root: &Path,
@@ -112,74 +216,14 @@ fn render_one(
     machine: Option<&str>,
     severity: MeasuredAt,
 ) -> anyhow::Result<(RenderEntry, bool)> {
-    // A file outside the input root keeps only its name: an absolute path joined to the output
-    // root would write beside the source instead.
-    let rel = src
-        .strip_prefix(input_root)
-        .unwrap_or_else(|_| Path::new(src.file_name().unwrap_or_default()));
-    let machine = machine_of(rel, machine)?;
-    let file_name = rel
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("clip.wav");
-    let output = out_root.join(rel.with_file_name(output_name(file_name)));
-    let sidecar = output.with_extension("json");
-    let path_hash = path_hash(rel);
-    let plan = match source {
-        // A fixed plan's orders follow each clip's own shaft rate (its `rpm` attribute).
-        PlanSource::Fixed(plan) => {
-            let attributes = ClipName::attributes_of(src);
-            FaultPlan {
-                seed: derive_seed(plan.seed, path_hash),
-                ..plan.for_clip(&machine, &attributes, severity)?
-            }
-        }
-        PlanSource::Planner {
-            planner,
-            fault,
-            seed,
-        } => {
-            let attributes = ClipName::attributes_of(src);
-            let request = PlanRequest {
-                machine: machine.clone(),
-                attributes: attributes.clone(),
-                fault: fault.clone(),
-                seed: derive_seed(*seed, path_hash),
-            };
-            planner
-                .plan(&request)
-                .with_context(|| format!("planning for {}", src.display()))?
-                .for_clip(&machine, &attributes, severity)?
-        }
-        PlanSource::PerClip(plans) => plans
-            .get(src)
-            .with_context(|| format!("{}: no plan was made for this clip", src.display()))?
-            .clone(),
-    };
-    // A rerun reuses a clip only if it was rendered from the same plan (steps and seed).
-    if output.exists() && sidecar.exists() {
-        if let Ok(entry) = serde_json::from_str::<RenderEntry>(&std::fs::read_to_string(&sidecar)?)
-        {
-            if entry.plan.steps == plan.steps && entry.plan.seed == plan.seed && entry.source == src
-            {
-                return Ok((entry, false));
-            }
-        }
+    let job = Job::new(input_root, out_root, src, source, machine, severity)?;
+    if let Some(entry) = job.earlier(src)? {
+        return Ok((entry, false));
     }
     let audio = read_wav(src).map_err(|e| anyhow::Error::new(Unreadable(e.to_string())))?;
-    let rendered = render_plan(&plan, audio)?;
-    write_wav_atomic(&output, &rendered, SampleFormat::Float32)?;
-    let entry = RenderEntry {
-        source: src.to_path_buf(),
-        output: output.clone(),
-        machine,
-        seed: plan.seed,
-        sample_rate: rendered.sample_rate,
-        channels: rendered.channels.len(),
-        plan,
-    };
-    let json = serde_json::to_string_pretty(&entry)?;
-    write_atomic(&sidecar, |f| std::io::Write::write_all(f, json.as_bytes()))?;
+    let rendered = render_plan(&job.plan, audio)?;
+    let entry = job.entry(src, &rendered);
+    job.write(&entry, &rendered)?;
     Ok((entry, true))
 }
 
