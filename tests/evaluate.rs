@@ -308,6 +308,7 @@ fn the_demo_is_reproduced_by_its_printed_evaluate_command() {
         "200",
         "--plan-seed",
         "7",
+        "--sweep",
         "--sweep-scales",
         "0.2:1:2",
     ];
@@ -341,6 +342,20 @@ fn the_demo_is_reproduced_by_its_printed_evaluate_command() {
     let mut words = words;
     words.extend(["--quiet", "--keep-sweep-renders"]);
     ok(&words);
+    // Without --sweep the demo does not sweep (its time goes to the test set).
+    let plain = dir.path().join("plain");
+    let mut args = vec!["demo", "--out", plain.to_str().unwrap(), "--quiet"];
+    args.extend(
+        small
+            .iter()
+            .filter(|a| !a.starts_with("--sweep") && **a != "0.2:1:2"),
+    );
+    ok(&args);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(plain.join("report/report.json")).unwrap())
+            .unwrap();
+    assert!(report["sweep"].is_null(), "{}", report["sweep"]);
+    assert!(!plain.join("report/anomalies/keyword@0.200").exists());
     let read = |p: &Path| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(p.join("report.json")).unwrap()).unwrap()
     };

@@ -14,8 +14,9 @@ use std::time::Instant;
 /// Normal training clips per machine.
 pub const COUNT: usize = 60;
 /// Test clips per class and machine: chosen from the reference ceiling within the time goal
-/// (BENCHMARKS.md, "Demo size").
-pub const TEST_COUNT: usize = 50;
+/// (BENCHMARKS.md, "Demo size"). 100 normal and 100 anomalous clips a machine is also a DCASE
+/// 2022–2025 development section's test set (50 + 50 in each domain).
+pub const TEST_COUNT: usize = 100;
 pub const EPOCHS: usize = 20;
 
 pub struct Demo {
@@ -61,11 +62,8 @@ fn dataset(d: &Demo, seed: u64, quiet: bool) -> anyhow::Result<PathBuf> {
 
 pub fn run(d: &Demo, args: &EvalArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    // The demo sweeps severity by default (it fits the time goal; BENCHMARKS.md).
-    let args = &EvalArgs {
-        sweep: !args.no_sweep,
-        ..args.clone()
-    };
+    // The time goal buys a test set large enough for a reliable reference ranking rather than
+    // the severity sweep (BENCHMARKS.md, "Demo size"): the sweep is on with --sweep.
     anyhow::ensure!(
         d.count > 0 && d.test_count >= 2,
         "--count must be at least 1 and --test-count at least 2"

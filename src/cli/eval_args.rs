@@ -55,9 +55,10 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = crate::metrics::bootstrap::DEFAULT_LEVEL)]
     pub ci: f64,
     /// Severity sweep: render each planner at a ladder of intensity scales (see --sweep-scales).
-    /// The demo sweeps unless --no-sweep.
+    /// Off by default, in the demo too (it spends its time on a larger test set instead).
     #[arg(long)]
     pub sweep: bool,
+    /// No sweep (the default; kept for scripts written when the demo swept).
     #[arg(long, conflicts_with = "sweep")]
     pub no_sweep: bool,
     /// The sweep's ladder as LO:HI:N, log-spaced.
