@@ -10,8 +10,9 @@
 #                                          against the recording, `synth --severity-at`;
 #                                          KEEP_AUDIO=1 to keep each seed's WAVs)
 #
-# About 5 minutes a seed on 2 cores. Each seed's audio (dataset, rendered anomalies: about 3.5 GB)
-# is deleted once its reports are written, unless KEEP_AUDIO=1: the summary reads only JSON.
+# About 9 minutes a seed on 2 cores (the demo's 100 test clips a class). Each seed's audio
+# (dataset, rendered anomalies: about 3 GB) is deleted once its reports are written, unless
+# KEEP_AUDIO=1: the summary reads only JSON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-target/fidelity}
