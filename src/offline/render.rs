@@ -208,23 +208,19 @@ impl Job {
     }
 }
 
-fn render_one(
-    input_root: &Path,
-    out_root: &Path,
-    src: &Path,
-    source: &PlanSource,
-    machine: Option<&str>,
-    severity: MeasuredAt,
-) -> anyhow::Result<(RenderEntry, bool)> {
-    let job = Job::new(input_root, out_root, src, source, machine, severity)?;
-    if let Some(entry) = job.earlier(src)? {
-        return Ok((entry, false));
+impl Job {
+    /// Renders the clip from its source on disk and writes it; a rerun reuses an earlier render
+    /// of the same plan (`false`: nothing written).
+    fn render(&self, src: &Path) -> anyhow::Result<(RenderEntry, bool)> {
+        if let Some(entry) = self.earlier(src)? {
+            return Ok((entry, false));
+        }
+        let audio = read_wav(src).map_err(|e| anyhow::Error::new(Unreadable(e.to_string())))?;
+        let rendered = render_plan(&self.plan, audio)?;
+        let entry = self.entry(src, &rendered);
+        self.write(&entry, &rendered)?;
+        Ok((entry, true))
     }
-    let audio = read_wav(src).map_err(|e| anyhow::Error::new(Unreadable(e.to_string())))?;
-    let rendered = render_plan(&job.plan, audio)?;
-    let entry = job.entry(src, &rendered);
-    job.write(&entry, &rendered)?;
-    Ok((entry, true))
 }
 
 /// A source clip that could not be read (a render skips it unless `--strict`).
@@ -314,7 +310,8 @@ pub fn render_files(
     let results: Vec<anyhow::Result<(RenderEntry, bool)>> = files
         .par_iter()
         .map(|src| {
-            let r = render_one(input, out, src, source, machine, severity);
+            let r =
+                Job::new(input, out, src, source, machine, severity).and_then(|j| j.render(src));
             bar.inc(1);
             r
         })
