@@ -673,8 +673,8 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
             "{}/{machine}/test: no normal test clips",
             cfg.data.display()
         );
-        // The normal clips are read once: scored, then rendered from by every planner, seed
-        // and sweep step (the demo's 50 clips a machine, 1200 renders).
+        // The normal clips are read once: scored, then rendered from by every planner, plan
+        // seed and sweep step (the demo: 100 clips a machine, 600 renders).
         let held = hold(&normal);
         let audio = |p: &Path| match held.get(p) {
             Some(a) => Ok(a.clone()),
@@ -789,7 +789,7 @@ pub fn evaluate(cfg: &EvaluateConfig) -> anyhow::Result<EvalResult> {
                         write: scale.is_none() || cfg.keep_sweep_renders,
                     }
                     .run(
-                        &plans,
+                        plans,
                         audio,
                         &bad,
                         || LogMel::new(detectors.features().clone()),

@@ -41,16 +41,16 @@ impl ScoredRender<'_> {
     /// to score it: the same plan gives the same samples).
     pub fn run<S, T: Send>(
         &self,
-        plans: &HashMap<PathBuf, FaultPlan>,
+        plans: HashMap<PathBuf, FaultPlan>,
         audio: impl Fn(&Path) -> anyhow::Result<Audio> + Sync,
         bad: &BadFiles,
         init: impl Fn() -> S + Sync + Send,
         score: impl Fn(&mut S, &Audio) -> anyhow::Result<T> + Sync + Send,
     ) -> anyhow::Result<Vec<Scored<T>>> {
-        let mut files: Vec<&PathBuf> = plans.keys().collect();
+        let mut files: Vec<PathBuf> = plans.keys().cloned().collect();
         files.sort();
         // `PerClip` plans are used as made: where severities are measured does not enter.
-        let source = PlanSource::PerClip(plans.clone());
+        let source = PlanSource::PerClip(plans);
         let results: Vec<anyhow::Result<Option<Scored<T>>>> = files
             .par_iter()
             .map_init(init, |scratch, src| {
