@@ -63,7 +63,7 @@ pub fn test_count(count: usize) -> usize {
 
 /// Version of the synthetic world (machines, ambient, reference faults): clips of another
 /// version are not reused.
-pub const WORLD_VERSION: u32 = 4;
+pub const WORLD_VERSION: u32 = 5;
 
 /// The file in a synthetic dataset's root that says how it was made.
 pub const SYNTH_MANIFEST: &str = "synth.json";
@@ -246,7 +246,7 @@ pub fn synth_set(cfg: &SynthSetConfig, out: &Path) -> anyhow::Result<SynthSummar
         let old: serde_json::Value = serde_json::from_str(&old).unwrap_or_default();
         anyhow::ensure!(
             old["world"] == manifest["world"],
-            "{}: holds a dataset of synthetic world version {} (now {WORLD_VERSION}: version 4 draws a different plant for every clip's ambient — its tilt, other machines running, its drift and event rates), so its clips cannot be reused; write to another folder or delete it",
+            "{}: holds a dataset of synthetic world version {} (now {WORLD_VERSION}: version 4 draws a different plant for every clip's ambient — its tilt, other machines running, its drift and event rates; version 5 draws slow wanders coarse and interpolates them), so its clips cannot be reused; write to another folder or delete it",
             out.display(),
             old["world"].as_u64().map_or("1".to_string(), |v| v.to_string())
         );

@@ -351,8 +351,17 @@ mod tests {
             assert_eq!(a, clip(m, Domain::Source, None, 3, 2.0), "{m}");
             assert_ne!(a, clip(m, Domain::Source, None, 4, 2.0), "{m}");
             assert!(a.iter().all(|v| v.is_finite() && v.abs() < 1.0), "{m}");
-            let r = parts::rms(&a);
-            assert!((r / NOMINAL_RMS - 1.0).abs() < 0.13, "{m}: rms {r}");
+        }
+        // At nominal level: the machine at `NOMINAL_RMS` with the plant's ambient `noise` dB
+        // against it (uncorrelated, so their powers add), times the recording gain of ±1 dB.
+        for m in MachineType::ALL {
+            for seed in 0..6 {
+                let attrs = sample_attributes(m, Domain::Source, &mut Rng::new(seed)).completed(m);
+                let want = NOMINAL_RMS * (1.0 + 10f32.powf(attrs.num("noise") / 10.0)).sqrt();
+                let got = parts::rms(&clip(m, Domain::Source, None, seed, 2.0));
+                let db = 20.0 * (got / want).log10();
+                assert!(db.abs() < 1.2, "{m} seed {seed}: {db:.2} dB off {want}");
+            }
         }
     }
 
@@ -377,7 +386,7 @@ mod tests {
             .collect();
         let mut wrong = Vec::new();
         for (truth, &m) in MachineType::ALL.iter().enumerate() {
-            for s in 100..104 {
+            for s in 100..112 {
                 let f = feats(s, m);
                 let guess = (0..8)
                     .min_by(|&a, &b| dist(&f, &centroids[a]).total_cmp(&dist(&f, &centroids[b])))
@@ -388,8 +397,10 @@ mod tests {
             }
         }
         // At MIMII-like SNRs (down to −8 dB in the target domain) a mean spectrum cannot tell
-        // every quiet machine from the plant; the types still separate on 29 of 32 clips.
-        assert!(wrong.len() <= 3, "misclassified held-out clips: {wrong:?}");
+        // every quiet machine from the plant: about one clip in eight goes to another type
+        // (30 and 33 of 240 held-out clips in world versions 4 and 5), against seven in eight
+        // by chance. Four in five must separate.
+        assert!(wrong.len() <= 19, "misclassified held-out clips: {wrong:?}");
     }
 
     #[test]
@@ -494,17 +505,23 @@ mod tests {
         };
         let normal = render(&spec(None, 0.0));
         let dev = |db: f32| {
-            let x = render(&spec(Some("bearing_wear"), db));
-            parts::rms(
-                &x.iter()
-                    .zip(&normal)
-                    .map(|(a, b)| a - b)
-                    .collect::<Vec<_>>(),
-            )
+            let r = render_clip(&spec(Some("bearing_wear"), db));
+            let d: Vec<f32> = r.samples.iter().zip(&normal).map(|(a, b)| a - b).collect();
+            (d, r.fault_level_db.unwrap())
         };
-        // 6 dB more level is twice the difference signal (an added sound: 20 dB per decade).
-        let (d1, d2) = (dev(-12.0), dev(-6.0));
-        assert!((d2 / d1 - 2.0).abs() < 0.15, "{d1} {d2}");
+        // Two severities differ only in the gain on one difference signal: the differences are
+        // scaled copies of each other, the larger at the higher level. 6 dB more is about
+        // twice the difference (20 dB per decade for an added sound; the level is read in the
+        // band where the change is largest, so not exactly).
+        let ((d1, l1), (d2, l2)) = (dev(-12.0), dev(-6.0));
+        let dot =
+            |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| f64::from(x * y)).sum::<f64>();
+        let corr = dot(&d1, &d2) / (dot(&d1, &d1) * dot(&d2, &d2)).sqrt();
+        let ratio = parts::rms(&d2) / parts::rms(&d1);
+        assert!(
+            corr > 0.9999 && (1.6..3.0).contains(&ratio) && l2 > l1,
+            "correlation {corr}, ratio {ratio} at {l1:.2} → {l2:.2} dB"
+        );
     }
 
     #[test]

@@ -3,19 +3,40 @@
 
 use crate::dsp::{sin_cycles, Biquad, BiquadCoefs, DelayLine, Resonator, Rng};
 
-/// Smooth random curve with unit standard deviation, changing on the scale of `1/rate_hz`.
+/// Samples a second of a wander's coarse curve, per Hz of its rate (see [`wander`]).
+const WANDER_OVERSAMPLING: f32 = 100.0;
+
+/// Smooth random curve with unit standard deviation, changing on the scale of `1/rate_hz`:
+/// Gaussian noise through two 2nd-order low-passes at `rate_hz`, warmed up for `2/rate_hz` s so
+/// the clip does not start at zero.
+///
+/// Why coarse: the curve holds nothing of note above a few times `rate_hz` (the low-passes fall
+/// 24 dB an octave), so it is drawn at `WANDER_OVERSAMPLING × rate_hz` points a second and
+/// interpolated linearly to the audio rate. Drawn at the audio rate, the plant's 0.2 Hz drift
+/// and every shaft's 0.5 Hz speed wander took two to three Gaussians per output sample with
+/// their warm-ups, half the synthesis time (world version 5 draws them coarse).
 pub fn wander(n: usize, sr: f32, rate_hz: f32, rng: &mut Rng) -> Vec<f32> {
-    let mut lp = [Biquad::new(BiquadCoefs::lowpass(rate_hz as f64, 0.707, sr as f64)); 2];
-    // Warm the filters up so the clip does not start at zero.
-    let warm = (2.0 * sr / rate_hz.max(0.1)) as usize;
-    let mut out = Vec::with_capacity(n);
-    for i in 0..warm + n {
+    let rate = rate_hz.max(0.1);
+    let step = ((sr / (WANDER_OVERSAMPLING * rate)) as usize).max(1);
+    let coarse_sr = sr / step as f32;
+    let mut lp = [Biquad::new(BiquadCoefs::lowpass(rate as f64, 0.707, coarse_sr as f64)); 2];
+    let warm = (2.0 * coarse_sr / rate) as usize;
+    // One point past the last sample, so every sample lies between two points.
+    let points = n.div_ceil(step) + 1;
+    let mut coarse = Vec::with_capacity(points);
+    for i in 0..warm + points {
         let [a, b] = &mut lp;
         let y = b.tick(a.tick(rng.gaussian()));
         if i >= warm {
-            out.push(y);
+            coarse.push(y);
         }
     }
+    let mut out: Vec<f32> = (0..n)
+        .map(|i| {
+            let (k, f) = (i / step, (i % step) as f32 / step as f32);
+            coarse[k] + f * (coarse[k + 1] - coarse[k])
+        })
+        .collect();
     let sd = (out.iter().map(|v| v * v).sum::<f32>() / n.max(1) as f32)
         .sqrt()
         .max(1e-9);
@@ -299,6 +320,33 @@ mod tests {
         // Equal power per octave for pink noise.
         let ratio = 10.0 * (band_power(2000.0) / band_power(250.0)).log10();
         assert!(ratio.abs() < 1.5, "octave power ratio {ratio} dB");
+    }
+
+    #[test]
+    fn a_wander_is_unit_rms_slow_and_smooth() {
+        // Drawn coarse and interpolated: unit RMS, its energy under a few times its rate (the
+        // interpolation's images above the coarse rate's half are tiny), and no stairs: a step
+        // from one sample to the next is about 2π·rate/sr of its RMS, where holding each coarse
+        // point would jump by that times the coarse step (160 samples here).
+        let (sr, rate) = (16_000.0, 0.5);
+        let w = wander(20 * 16_000, sr, rate, &mut Rng::new(4));
+        assert!((rms(&w) - 1.0).abs() < 1e-3, "{}", rms(&w));
+        let above = crate::dsp::testutil::band_fraction(&w, sr, 5.0, 8000.0);
+        assert!(above < 1e-4, "energy above 10× the rate: {above:.2e}");
+        let jump = w
+            .windows(2)
+            .map(|p| (p[1] - p[0]).abs())
+            .fold(0.0f32, f32::max);
+        assert!(jump < 2e-3, "largest step {jump}");
+        // Made at the rate asked: at 0.5 Hz most of its energy is under 1 Hz, at 5 Hz little.
+        let fast = wander(20 * 16_000, sr, 10.0 * rate, &mut Rng::new(4));
+        let under = |x: &[f32]| crate::dsp::testutil::band_fraction(x, sr, 0.0, 1.0);
+        assert!(
+            under(&fast) < 0.5 && under(&w) > 0.8,
+            "{} {}",
+            under(&fast),
+            under(&w)
+        );
     }
 
     #[test]
