@@ -488,15 +488,15 @@ fn every_function_fades_to_nothing_smoothly_and_monotonically_at_every_rate() {
 
 /// How far a function's median level may sit from the severity scale, dB, at 0.25, 0.5 and 1.
 /// The exceptions are measured and documented in the README's severity table: a pitch move or a
-/// wobble saturates once the machine's tones have left their bands (pitch about +5 dB); the
+/// wobble saturates once the machine's tones have left their bands (pitch 9.0 dB at 1); the
 /// wobble lower still since world version 4, whose plant adds tones and rumble that do not
-/// wobble and mask it (−3.7 / +0.7 dB at 0.25 / 0.5 on 3-s clips; 200 cents, the top of its
-/// depth range, would reach only about +1.3 dB at 0.5); and a few Poisson dropouts in a short
-/// clip make the dropout's level jumpy.
+/// wobble and mask it (−2.2 / +2.7 / +4.9 dB at 0.25 / 0.5 / 1, median over four seeds' 3-s
+/// clips of the eight machines, world version 5); and a few Poisson dropouts in a short clip
+/// make the dropout's level jumpy.
 fn scale_tolerance(name: &str) -> [f64; 3] {
     match name {
-        "pitch_shift" => [3.0, 3.0, 7.5],
-        "speed_wobble" => [4.5, 6.0, 9.0],
+        "pitch_shift" => [3.0, 3.0, 4.5],
+        "speed_wobble" => [3.0, 4.5, 8.0],
         "dropout" => [6.0, 3.0, 3.5],
         _ => [3.0, 3.0, 3.0],
     }
@@ -510,10 +510,19 @@ fn every_function_sits_on_the_one_severity_scale() {
         // A Poisson fault's level is a random variable: a 3 s clip holds ~6 dropouts, too few
         // for a stable measure, so dropouts are measured on 10 s (as in a DCASE clip).
         let seconds = if spec.name == "dropout" { 10.0 } else { 3.0 };
+        // A wobble's or a pitch move's level depends on where the machine's tones sit against
+        // the mel bands, which moves from seed to seed by several dB (speed_wobble at 0.25:
+        // −5.1 … +1.8 dB over seeds 1–4): those two are measured over four seeds' clips.
+        let seeds = if ["speed_wobble", "pitch_shift"].contains(&spec.name) {
+            1..=4
+        } else {
+            1..=1
+        };
         for (k, i) in [0.25f32, 0.5, 1.0].into_iter().enumerate() {
             let level = levels::median(
-                levels::on_machines(spec, i, seconds, 1)
-                    .iter()
+                seeds
+                    .clone()
+                    .flat_map(|seed| levels::on_machines(spec, i, seconds, seed))
                     .map(|r| r.1)
                     .collect(),
             );
