@@ -390,7 +390,7 @@ fn the_demo_is_reproduced_by_its_printed_evaluate_command() {
 
     // A sweep step is scored in memory and not written unless asked; what is written is what
     // was scored: each kept clip, read back and scored by the saved model, gives the score the
-    // run reported for it (to the bit: float WAVs hold the samples exactly).
+    // run reported for it (float WAVs hold the samples exactly).
     let sweep_dir = |root: &Path| root.join("anomalies/keyword@0.200/seed_0/fan");
     assert!(!sweep_dir(&demo.join("report")).exists());
     let kept: Vec<PathBuf> = std::fs::read_dir(sweep_dir(&again))
@@ -414,12 +414,17 @@ fn the_demo_is_reproduced_by_its_printed_evaluate_command() {
             .unwrap_or_else(|| panic!("{} is not among the scored clips", path.display()));
         assert_eq!(clip["source"], "keyword@0.200");
         let scores = scores.unwrap();
+        // The same to a few units in the last place: the run scores each render in memory in
+        // one batch with others, this re-scores the files in another, and a batched matrix
+        // product may round the last bit differently. A changed sample moves a score by far
+        // more than 1e-12 of it.
         for k in 0..2 {
-            assert_eq!(
-                clip["scores"][k].as_f64(),
-                Some(scores[k]),
-                "{}",
-                path.display()
+            let reported = clip["scores"][k].as_f64().unwrap();
+            assert!(
+                (reported - scores[k]).abs() <= 1e-12 * scores[k].abs(),
+                "{}: score {k} reported {reported}, re-scored {}",
+                path.display(),
+                scores[k]
             );
         }
     }
