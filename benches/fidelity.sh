@@ -3,14 +3,15 @@
 # the typical and the per-clip fault descriptions (same data and model, paired), plus the premise
 # table at intensity 0.5, at one level (0 dB) fitted on every clip and at one RMS log-mel cell
 # change (1 dB) fitted on every clip; then one summary table
-# (benches/fidelity_summary.py) and where the machine effect comes from (benches/fidelity_spread.py).
+# (benches/fidelity_summary.py), where the machine effect comes from (benches/fidelity_spread.py)
+# and how much of each planner's ranking its choice of functions explains (benches/fidelity_predict.py).
 #
 #   bash benches/fidelity.sh [OUT]        (SEEDS="0 1" to run fewer;
 #                                          SEVERITY_AT=recording for reference faults fitted
 #                                          against the recording, `synth --severity-at`;
 #                                          KEEP_AUDIO=1 to keep each seed's WAVs)
 #
-# About 9 minutes a seed on 2 cores (the demo's 100 test clips a class). Each seed's audio
+# About 8–10 minutes a seed on 2 cores (the demo's 100 test clips a class, world version 5). Each seed's audio
 # (dataset, rendered anomalies: about 3 GB) is deleted once its reports are written, unless
 # KEEP_AUDIO=1: the summary reads only JSON.
 set -euo pipefail
@@ -38,3 +39,4 @@ for s in $SEEDS; do
 done
 python3 benches/fidelity_summary.py "$OUT" $SEEDS
 python3 benches/fidelity_spread.py "$OUT" $SEEDS
+python3 benches/fidelity_predict.py "$OUT" $SEEDS
