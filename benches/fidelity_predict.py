@@ -9,7 +9,6 @@ writes (the JSON sidecars survive the WAVs' deletion). Standard library only.
 
     python3 benches/fidelity_predict.py OUT SEED...
 """
-import csv
 import json
 import statistics
 import sys
@@ -26,17 +25,16 @@ PLANNERS = ["keyword", "random"]
 SIDECARS_PER_SEED = 20  # per machine and plan seed: per-type random draws its plan per clip
 
 
-def aucs(report, score):
-    ref, planner = {}, {}
-    with open(report / "metrics.csv") as f:
-        for row in csv.DictReader(f):
-            if row["score"] != score:
-                continue
-            if row["source"] == "reference":
-                ref[row["machine"]] = float(row["auc"])
-            else:
-                planner.setdefault(row["source"], {})[row["machine"]] = float(row["auc"])
-    return ref, planner
+def reference_and_own(report, score):
+    """Reference AUC per machine and each planner's own ρ, as `evaluate` wrote them."""
+    r = json.loads((report / "report.json").read_text())
+    ref = {
+        d["machine"]: d["auc"]
+        for d in r["detections"]
+        if d["source"] == "reference" and d["score"] == score
+    }
+    own = {x["source"]: x["spearman_vs_reference"] for x in r["rankings"] if x["score"] == score}
+    return ref, own
 
 
 def chosen_functions(report, planner, machine):
@@ -55,7 +53,7 @@ def main():
         rows = {}
         for s in seeds:
             report = out / f"seed_{s}" / "typical" / "report"
-            ref, planner = aucs(report, score)
+            ref, own = reference_and_own(report, score)
             machines = sorted(ref)
             tables = []
             for name, label in TABLES:
@@ -65,12 +63,10 @@ def main():
                     auc = [x for x in p["scores"] if x["score"] == score][0]["auc"]
                     tables.append((label, p["machines"], p["functions"], auc))
             for who in PLANNERS:
-                if who not in planner:
+                if who not in own:
                     continue
                 truth = [ref[m] for m in machines]
-                rows.setdefault((who, "its own ρ"), []).append(
-                    spearman(truth, [planner[who][m] for m in machines])
-                )
+                rows.setdefault((who, "its own ρ"), []).append(own[who])
                 chosen = {m: chosen_functions(report, who, m) for m in machines}
                 for label, ms, fns, auc in tables:
                     pred = [
