@@ -58,6 +58,7 @@ def main():
                   f"Δρ {mean('delta'):.2f} ± {sd('delta'):.2f} (> 0)")
     print()
     per_machine(out, seeds)
+    ablation(out, seeds)
     for s in seeds:
         for name in ("premise.json", "premise_level.json", "premise_cell.json"):
             p = out / f"seed_{s}" / name
@@ -103,6 +104,32 @@ def per_machine(out, seeds):
                 sd = statistics.stdev(v) if len(v) > 1 else 0.0
                 cells.append(f"{statistics.mean(v):.2f} ± {sd:.2f} (n={len(v)})" if v else "–")
             print(f"| {m} | " + " | ".join(cells) + " |")
+        print()
+
+
+def ablation(out, seeds):
+    """The keyword planner with its kinematic frequencies off (`keyword-no-kinematics`), on the
+    same data and model as the typical run: each seed's ρ with its interval, verdict and Δρ
+    against random, then the mean ± sd over seeds."""
+    got = {}
+    for s in seeds:
+        p = out / f"seed_{s}" / "ablation" / "report" / "report.json"
+        if not p.exists():
+            continue
+        for x in json.loads(p.read_text())["rankings"]:
+            if x["source"] != "reference":
+                got.setdefault((x["score"], x["source"]), []).append((s, x))
+    for (score, source), xs in sorted(got.items()):
+        for s, x in xs:
+            d = x.get("delta_vs_random") or {}
+            dtxt = f"; Δρ vs random {d['value']:.2f} {ci(d.get('ci'))}" if d else ""
+            print(f"ablation seed {s} {score:11} {source:22} ρ {x['spearman_vs_reference']:.2f} {ci(x['spearman_ci'])} "
+                  f"{x['verdict']}{dtxt}")
+        rho = [x["spearman_vs_reference"] for _, x in xs]
+        sd = statistics.stdev(rho) if len(rho) > 1 else 0.0
+        print(f"ablation {score:11} {source:22} n={len(rho)}: ρ {statistics.mean(rho):.2f} ± {sd:.2f}, "
+              f"agrees {sum(x['verdict'] == 'agrees' for _, x in xs)}/{len(xs)}")
+    if got:
         print()
 
 

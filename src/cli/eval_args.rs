@@ -8,7 +8,9 @@ use std::path::PathBuf;
 pub struct EvalArgs {
     /// Comma-separated sources: keyword, llm (with --llm-prompt), llm-plain and llm-physics
     /// (the LLM with that system prompt: give both to compare the prompts), random (one plan
-    /// per machine type and plan seed, the paper's ablation), random-per-clip.
+    /// per machine type and plan seed, the paper's ablation), random-per-clip,
+    /// keyword-no-kinematics (the keyword planner with its physical fault frequencies off: an
+    /// ablation).
     #[arg(long, default_value = "keyword,random")]
     pub planner: String,
     /// One fault description for every machine (default: each type's typical fault).

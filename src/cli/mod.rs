@@ -103,7 +103,7 @@ enum Command {
         attrs: String,
         #[arg(long)]
         fault: String,
-        /// keyword, random or llm.
+        /// keyword, random or llm (or keyword-no-kinematics, the ablation without fault frequencies).
         #[arg(long, default_value = "keyword")]
         planner: String,
         #[arg(long, default_value_t = 0)]

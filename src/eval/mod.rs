@@ -490,6 +490,7 @@ pub fn obtain_detectors(
 /// compare the prompts' rankings and verdicts as separate sources).
 pub const SOURCES: &[&str] = &[
     "keyword",
+    "keyword-no-kinematics",
     "llm",
     "llm-plain",
     "llm-physics",

@@ -389,27 +389,52 @@ impl Planner for KeywordPlanner {
     }
 
     fn plan(&self, request: &PlanRequest) -> anyhow::Result<FaultPlan> {
-        let mut notes = Vec::new();
-        let mut rng = Rng::new(request.seed);
-        let mut text = request.fault.clone();
-        if matching_rules(&text).is_empty() {
-            let typical = request
-                .machine
-                .parse::<MachineType>()
-                .map(|m| m.typical_fault())
-                .unwrap_or("worn bearing");
-            notes.push(format!(
-                "no known fault word in \"{}\"; used the typical fault \"{typical}\"",
-                request.fault
-            ));
-            text = typical.to_string();
-        }
-        // "A or B" names two faults of which a clip has one: each plan renders one of them,
-        // drawn with the plan's seed (a clip set gets both, as a machine's real faults come).
-        let options = alternatives(&text);
-        if options.len() > 1 {
-            let pick = options[rng.below(options.len())].clone();
-            notes.push(format!(
+        keyword_plan(request, true, self.name())
+    }
+}
+
+/// The keyword planner with its kinematic frequencies off: every rate and fundamental is drawn
+/// from its rule's range, as when the machine's type is unknown. An ablation, not a planner to
+/// use: it separates what the keyword planner's choice of functions does to a ranking from what
+/// its physical fault frequencies do (BENCHMARKS.md, "Fidelity"). Its plans say so.
+pub struct KeywordPlannerNoKinematics;
+
+impl Planner for KeywordPlannerNoKinematics {
+    fn name(&self) -> &'static str {
+        "keyword-no-kinematics"
+    }
+
+    fn plan(&self, request: &PlanRequest) -> anyhow::Result<FaultPlan> {
+        keyword_plan(request, false, self.name())
+    }
+}
+
+fn keyword_plan(
+    request: &PlanRequest,
+    kinematics: bool,
+    name: &'static str,
+) -> anyhow::Result<FaultPlan> {
+    let mut notes = Vec::new();
+    let mut rng = Rng::new(request.seed);
+    let mut text = request.fault.clone();
+    if matching_rules(&text).is_empty() {
+        let typical = request
+            .machine
+            .parse::<MachineType>()
+            .map(|m| m.typical_fault())
+            .unwrap_or("worn bearing");
+        notes.push(format!(
+            "no known fault word in \"{}\"; used the typical fault \"{typical}\"",
+            request.fault
+        ));
+        text = typical.to_string();
+    }
+    // "A or B" names two faults of which a clip has one: each plan renders one of them,
+    // drawn with the plan's seed (a clip set gets both, as a machine's real faults come).
+    let options = alternatives(&text);
+    if options.len() > 1 {
+        let pick = options[rng.below(options.len())].clone();
+        notes.push(format!(
                 "the description names {} alternative faults ({}); this plan renders \"{pick}\" (drawn with the plan's seed)",
                 options.len(),
                 options
@@ -418,41 +443,47 @@ impl Planner for KeywordPlanner {
                     .collect::<Vec<_>>()
                     .join(" or ")
             ));
-            text = pick;
-        }
-        let hits = matching_rules(&text);
-        notes.extend(hits.iter().map(|(_, why)| why.clone()));
-        let mut steps: Vec<ResolvedStep> = hits
-            .iter()
-            .map(|(rule, _)| draw_step(rule, &mut rng))
-            .collect();
-        notes.push(share_severity(&mut steps, &mut rng));
-        // Where the words name a fault with a physical frequency, the machine's kinematics set
-        // it (not the rule's range): BPFO for an outer-race defect, 1× for imbalance, ….
-        let mut shaft_hz = None;
-        if let Ok(machine) = request.machine.parse::<MachineType>() {
-            let kin = Kinematics::for_machine(machine, &request.attributes);
-            shaft_hz = kin.shaft_hz;
-            for step in &mut steps {
-                apply_kinematics(step, &text, &kin, &mut notes);
-            }
-        }
-        let provenance = Provenance {
-            planner: self.name().into(),
-            model: None,
-            created: now_rfc3339(),
-            notes,
-            ..Provenance::default()
-        };
-        Ok(FaultPlan::new(
-            &request.machine,
-            &request.caption(),
-            &steps,
-            request.seed,
-            provenance,
-        )
-        .with_shaft_hz(shaft_hz))
+        text = pick;
     }
+    let hits = matching_rules(&text);
+    notes.extend(hits.iter().map(|(_, why)| why.clone()));
+    let mut steps: Vec<ResolvedStep> = hits
+        .iter()
+        .map(|(rule, _)| draw_step(rule, &mut rng))
+        .collect();
+    notes.push(share_severity(&mut steps, &mut rng));
+    // Where the words name a fault with a physical frequency, the machine's kinematics set
+    // it (not the rule's range): BPFO for an outer-race defect, 1× for imbalance, ….
+    let mut shaft_hz = None;
+    match request.machine.parse::<MachineType>() {
+            Ok(machine) if kinematics => {
+                let kin = Kinematics::for_machine(machine, &request.attributes);
+                shaft_hz = kin.shaft_hz;
+                for step in &mut steps {
+                    apply_kinematics(step, &text, &kin, &mut notes);
+                }
+            }
+            Ok(_) => notes.push(
+                "kinematic frequencies off (ablation): rates and fundamentals drawn from the rules' ranges"
+                    .into(),
+            ),
+            Err(_) => {}
+        }
+    let provenance = Provenance {
+        planner: name.into(),
+        model: None,
+        created: now_rfc3339(),
+        notes,
+        ..Provenance::default()
+    };
+    Ok(FaultPlan::new(
+        &request.machine,
+        &request.caption(),
+        &steps,
+        request.seed,
+        provenance,
+    )
+    .with_shaft_hz(shaft_hz))
 }
 
 #[cfg(test)]
@@ -660,6 +691,56 @@ mod tests {
             .arguments[name]
             .as_f64()
             .unwrap()
+    }
+
+    #[test]
+    fn the_ablation_plans_the_same_faults_without_kinematic_frequencies() {
+        let req = PlanRequest {
+            machine: "bearing".into(),
+            attributes: vec![("rpm".into(), "1800".into())],
+            fault: "outer race defect: regular ticking at the ball pass frequency".into(),
+            seed: 5,
+        };
+        let with = KeywordPlanner.plan(&req).unwrap();
+        let without = KeywordPlannerNoKinematics.plan(&req).unwrap();
+        assert_eq!(without.provenance.planner, "keyword-no-kinematics");
+        assert!(without
+            .provenance
+            .notes
+            .iter()
+            .any(|n| n.contains("ablation")));
+        assert_eq!(without.shaft_hz, None);
+        assert!(!without
+            .resolve()
+            .unwrap()
+            .iter()
+            .any(ResolvedStep::has_orders));
+        // Same functions, same drawn values, except the rate physics sets.
+        let names = |p: &FaultPlan| {
+            p.steps
+                .iter()
+                .map(|s| s.function.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&with), names(&without));
+        let bpfo = crate::kinematics::Bearing::TYPICAL.bpfo(30.0);
+        let rate = arg(&without, "knock", "rate_hz");
+        assert!((rate / bpfo - 1.0).abs() > 0.05, "{rate} is BPFO {bpfo}");
+        for (a, b) in with.steps.iter().zip(&without.steps) {
+            for (k, v) in &b.arguments {
+                if k != "rate_hz" {
+                    assert_eq!(a.arguments.get(k), Some(v), "{}: {k}", a.function);
+                }
+            }
+        }
+        // `evaluate --planner keyword-no-kinematics` and `plan --planner` find it by name.
+        assert!(crate::eval::SOURCES.contains(&"keyword-no-kinematics"));
+        assert_eq!(
+            crate::plan::planner_by_name("keyword-no-kinematics")
+                .unwrap()
+                .name(),
+            "keyword-no-kinematics"
+        );
     }
 
     #[test]

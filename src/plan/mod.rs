@@ -9,7 +9,7 @@ mod random;
 
 pub use caption::caption;
 pub use edit::{Editable, EDIT_NOTE};
-pub use keyword::KeywordPlanner;
+pub use keyword::{KeywordPlanner, KeywordPlannerNoKinematics};
 pub use random::RandomPlanner;
 
 use crate::catalog::{self, resolve_strict, CatalogError, ResolvedStep};
@@ -420,9 +420,12 @@ pub fn planner_by_name(name: &str) -> anyhow::Result<Box<dyn Planner>> {
 pub fn planner_with(name: &str, llm_config: &llm::LlmConfig) -> anyhow::Result<Box<dyn Planner>> {
     match name {
         "keyword" => Ok(Box::new(KeywordPlanner)),
+        "keyword-no-kinematics" => Ok(Box::new(KeywordPlannerNoKinematics)),
         "random" => Ok(Box::new(RandomPlanner)),
         "llm" => Ok(Box::new(llm::LlmPlanner::new(llm_config.clone())?)),
-        other => anyhow::bail!("unknown planner \"{other}\"; allowed: keyword, random, llm"),
+        other => anyhow::bail!(
+            "unknown planner \"{other}\"; allowed: keyword, random, llm, keyword-no-kinematics (an ablation)"
+        ),
     }
 }
 

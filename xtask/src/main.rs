@@ -153,12 +153,12 @@ fn venv(venv: &Path, req: &Path) -> Result<PathBuf> {
         }
         let ok = Command::new("python3")
             .args(["-m", "venv"])
-            .arg(&venv)
+            .arg(venv)
             .status()?
             .success();
         if !ok {
             apt_install(&["python3-venv"])?;
-            run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+            run(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
         }
     }
     run(Command::new(&python)
