@@ -16,6 +16,8 @@
 //! the resampled spread moved onto the point value (`shifted_interval`).
 
 use crate::detect::ScoreKind;
+use crate::dsp::Rng;
+use crate::hash::fnv1a;
 use crate::metrics::bootstrap::{resample_counts, resample_rng, Estimate};
 use crate::metrics::{kendall, spearman_small, RocSample};
 use rayon::prelude::*;
@@ -224,16 +226,21 @@ impl Design {
         w_neg: &mut Vec<u32>,
         w_pos: &mut Vec<u32>,
     ) {
-        let mut rng = resample_rng(seed, b);
+        // A stream per machine (its normals) and per machine × source × plan seed (that cell's
+        // anomalies), keyed by name: a source's or machine's resamples do not change when
+        // another source or machine joins the run, so its interval does not either.
+        let resample = derive(seed, b as u64);
         for (m, cell) in self.cells.iter().enumerate() {
+            let machine = derive(resample, fnv1a(self.machines[m].as_bytes()));
             w_neg.resize(cell.normals, 0);
-            resample_counts(&mut rng, w_neg);
+            resample_counts(&mut Rng::new(machine), w_neg);
             for (s, seeds) in cell.samples.iter().enumerate() {
                 let (mut sum, mut n) = ([(0.0, 0.0); ScoreKind::COUNT], 0usize);
                 let sum = &mut sum[..self.kinds.len()];
-                for sample in seeds {
+                let source = derive(machine, fnv1a(self.sources[s].as_bytes()));
+                for (k, sample) in seeds.iter().enumerate() {
                     w_pos.resize(sample[0].anomalies(), 0);
-                    resample_counts(&mut rng, w_pos);
+                    resample_counts(&mut Rng::new(derive(source, k as u64)), w_pos);
                     for (kind, acc) in sum.iter_mut().enumerate() {
                         let (a, p) = sample[kind].weighted_areas(w_neg, w_pos, MAX_FPR);
                         acc.0 += a;

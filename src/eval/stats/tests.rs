@@ -160,6 +160,46 @@ fn resamples_share_the_normals_and_do_not_depend_on_threads() {
 }
 
 #[test]
+fn a_sources_resamples_do_not_depend_on_the_other_sources() {
+    // The same run with and without source "a": "b"'s resampled AUCs, and so its intervals,
+    // are the same to the bit (the reference's too), as a planner's interval must not move
+    // because another planner was evaluated beside it.
+    let d = dataset(
+        20,
+        &[
+            ("reference", vec![0.5, 1.0, 1.5]),
+            ("a", vec![1.5, 1.0, 0.5]),
+            ("b", vec![0.4, 1.2, 1.4]),
+        ],
+        3,
+    );
+    let with = design(&d);
+    let without_a = design(&(
+        d.0.clone(),
+        vec!["reference".into(), "b".into()],
+        d.2.iter().filter(|c| c.1 != "a").cloned().collect(),
+    ));
+    let (t1, t2) = (with.resample(&CFG), without_a.resample(&CFG));
+    for (x, y) in t1.iter().zip(&t2) {
+        for m in 0..3 {
+            assert_eq!(
+                with.at(x, ScoreKind::Mse, m, 2),
+                without_a.at(y, ScoreKind::Mse, m, 1)
+            );
+            assert_eq!(
+                with.at(x, ScoreKind::Mse, m, 0),
+                without_a.at(y, ScoreKind::Mse, m, 0)
+            );
+        }
+    }
+    assert_eq!(
+        rho(&with, 2, &CFG).ci,
+        rho(&without_a, 1, &CFG).ci,
+        "ρ interval of b"
+    );
+}
+
+#[test]
 fn plan_seeds_are_averaged() {
     let machines = vec!["m".to_string()];
     let sources = vec!["reference".to_string(), "p".to_string()];
