@@ -5,7 +5,7 @@
 //! come in the order the text first names them, each once, at most three. A description that
 //! names nothing known falls back to the machine type's typical fault, noted in the provenance.
 
-use super::{now_rfc3339, FaultPlan, PlanRequest, Planner, Provenance};
+use super::{FaultPlan, PlanRequest, Planner, Provenance};
 use crate::catalog::{find, ResolvedStep};
 use crate::dsp::Rng;
 use crate::kinematics::Kinematics;
@@ -469,13 +469,7 @@ fn keyword_plan(
             ),
             Err(_) => {}
         }
-    let provenance = Provenance {
-        planner: name.into(),
-        model: None,
-        created: now_rfc3339(),
-        notes,
-        ..Provenance::default()
-    };
+    let provenance = Provenance::without_model(name, notes);
     Ok(FaultPlan::new(
         &request.machine,
         &request.caption(),

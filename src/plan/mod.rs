@@ -51,6 +51,17 @@ pub struct Provenance {
 }
 
 impl Provenance {
+    /// What a planner without a model (keyword, random) made now, with its notes.
+    pub fn without_model(planner: &str, notes: Vec<String>) -> Self {
+        Self {
+            planner: planner.into(),
+            model: None,
+            created: now_rfc3339(),
+            notes,
+            ..Self::default()
+        }
+    }
+
     /// Whether a planner other than the requested one produced the steps.
     pub fn is_fallback(&self) -> bool {
         self.requested.as_deref().is_some_and(|r| r != self.planner)

@@ -2,7 +2,7 @@
 //! their ranges (the paper's ablation baseline). Seeded, so a run is reproducible.
 
 use super::keyword::MAX_STEPS;
-use super::{now_rfc3339, FaultPlan, PlanRequest, Planner, Provenance};
+use super::{FaultPlan, PlanRequest, Planner, Provenance};
 use crate::catalog::{ParamKind, ResolvedStep, CATALOG};
 use crate::dsp::Rng;
 
@@ -38,13 +38,7 @@ impl Planner for RandomPlanner {
         // ablation varies the choice of functions only.
         let severity = crate::plan::keyword::share_severity(&mut steps, &mut rng);
         let notes = vec![format!("{count} functions drawn uniformly, their non-level parameters over the catalog ranges; {severity}; the description was not read")];
-        let provenance = Provenance {
-            planner: self.name().into(),
-            model: None,
-            created: now_rfc3339(),
-            notes,
-            ..Provenance::default()
-        };
+        let provenance = Provenance::without_model(self.name(), notes);
         Ok(FaultPlan::new(
             &request.machine,
             &request.caption(),
