@@ -409,6 +409,10 @@ impl Planner for KeywordPlannerNoKinematics {
     }
 }
 
+/// What the ablation's plans say in their provenance.
+const NO_KINEMATICS_NOTE: &str =
+    "kinematic frequencies off (ablation): rates and fundamentals drawn from the rules' ranges";
+
 fn keyword_plan(
     request: &PlanRequest,
     kinematics: bool,
@@ -456,19 +460,16 @@ fn keyword_plan(
     // it (not the rule's range): BPFO for an outer-race defect, 1× for imbalance, ….
     let mut shaft_hz = None;
     match request.machine.parse::<MachineType>() {
-            Ok(machine) if kinematics => {
-                let kin = Kinematics::for_machine(machine, &request.attributes);
-                shaft_hz = kin.shaft_hz;
-                for step in &mut steps {
-                    apply_kinematics(step, &text, &kin, &mut notes);
-                }
+        Ok(machine) if kinematics => {
+            let kin = Kinematics::for_machine(machine, &request.attributes);
+            shaft_hz = kin.shaft_hz;
+            for step in &mut steps {
+                apply_kinematics(step, &text, &kin, &mut notes);
             }
-            Ok(_) => notes.push(
-                "kinematic frequencies off (ablation): rates and fundamentals drawn from the rules' ranges"
-                    .into(),
-            ),
-            Err(_) => {}
         }
+        Ok(_) => notes.push(NO_KINEMATICS_NOTE.into()),
+        Err(_) => {}
+    }
     let provenance = Provenance::without_model(name, notes);
     Ok(FaultPlan::new(
         &request.machine,
